@@ -1,0 +1,95 @@
+// ftstudio-cli generate: load a model folder and stream a continuation of a
+// prompt to stdout (greedy at temperature 0, else seeded sampling).
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "model/generator.h"
+#include "model/model_io.h"
+#include "tokenizer/tokenizer_loader.h"
+#include "util/error.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace ftcli {
+
+namespace {
+std::string joinIds(const std::vector<int64_t>& ids)
+{
+    std::string s;
+    for (int64_t id : ids)
+        s += (s.empty() ? "" : " ") + std::to_string(id);
+    return s;
+}
+} // namespace
+
+int runGenerate(int argc, char** argv)
+{
+    ArgParser p("generate", "Generate text from a model, streaming it to stdout as it is produced.");
+    addModelOption(p);
+    p.option("prompt", "TEXT", "the prompt (required); \\n in TEXT stands for a newline");
+    p.option("max-new-tokens", "N", "stop after N new tokens", "64");
+    p.option("temperature", "T", "0 = greedy; higher = more random", "0");
+    p.option("top-k", "K", "sample among the K most likely tokens, 0 = off", "0");
+    p.option("top-p", "P", "sample from the smallest set holding probability P, 1 = off", "1");
+    p.option("repetition-penalty", "R", "discourage tokens already present, 1 = off", "1");
+    p.option("seed", "N", "random seed for sampling", "0");
+    p.repeatable("stop", "STR", "stop when the output contains STR");
+    p.flag("no-eos-stop", "keep going past the end-of-sequence token");
+    p.flag("show-ids", "print the prompt's and the output's token ids");
+    addRuntimeOptions(p);
+    if (!p.parse(argc, argv, 2)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    if (!p.has("prompt"))
+        throw UsageError("--prompt is required");
+    std::string prompt = p.get("prompt");
+    for (size_t at = prompt.find("\\n"); at != std::string::npos; at = prompt.find("\\n", at + 1))
+        prompt.replace(at, 2, "\n");
+
+    ft::model::GenerationOptions options;
+    options.maxNewTokens = p.getInt("max-new-tokens");
+    if (options.maxNewTokens <= 0)
+        throw UsageError("--max-new-tokens must be positive");
+    options.sampling.temperature = p.getDouble("temperature");
+    options.sampling.topK = p.getInt("top-k");
+    options.sampling.topP = p.getDouble("top-p");
+    options.sampling.repetitionPenalty = p.getDouble("repetition-penalty");
+    options.sampling.seed = static_cast<uint64_t>(p.getInt("seed"));
+    options.stopStrings = p.getAll("stop");
+    options.stopAtEos = !p.has("no-eos-stop");
+    try {
+        ft::model::validateSamplingOptions(options.sampling);
+    } catch (const ft::Error& e) {
+        throw UsageError(e.what());
+    }
+    const Runtime rt = applyRuntimeOptions(p);
+    const std::string dir = modelDirFrom(p);
+
+    auto tokenizer = ft::tok::loadTokenizer(dir);
+    ft::model::LoadedModel loaded = ft::model::loadModelFolder(dir, {rt.dtype, rt.device});
+    std::vector<int64_t> promptIds;
+    for (int id : tokenizer->encodeForModel(prompt))
+        promptIds.push_back(id);
+
+    std::fputs(prompt.c_str(), stdout);
+    std::fflush(stdout);
+    const auto result = ft::model::generateText(loaded.model, *tokenizer, loaded.generation, promptIds, options,
+                                                [](const std::string& piece) {
+                                                    std::fputs(piece.c_str(), stdout);
+                                                    std::fflush(stdout);
+                                                    return true;
+                                                });
+    std::fputs("\n", stdout);
+    if (p.has("show-ids")) {
+        std::printf("prompt ids: %s\n", joinIds(result.promptIds).c_str());
+        std::printf("output ids: %s\n", joinIds(result.outputIds).c_str());
+    }
+    const double tps = result.decodeSeconds > 0 ? double(result.outputIds.size()) / result.decodeSeconds : 0;
+    std::fprintf(stderr, "[%zu prompt + %zu new tokens, stopped: %s, %.1f tokens/s]\n", result.promptIds.size(),
+                 result.outputIds.size(), result.stopReason.c_str(), tps);
+    return 0;
+}
+
+} // namespace ftcli

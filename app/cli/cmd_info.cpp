@@ -1,0 +1,109 @@
+// ftstudio-cli info: what a model folder holds, read from config.json and the
+// safetensors headers only (no weights are loaded, so it is quick on any size).
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "io/safetensors.h"
+#include "model/model_config.h"
+#include "model/model_io.h"
+#include "tokenizer/tokenizer_loader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+namespace fs = std::filesystem;
+
+namespace ftcli {
+
+int runInfo(int argc, char** argv)
+{
+    ArgParser p("info", "Describe a model folder: architecture, shapes, parameters, stored dtype and a memory estimate.");
+    addModelOption(p);
+    p.flag("json", "print one JSON object instead of text");
+    if (!p.parse(argc, argv, 2)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    const std::string dir = modelDirFrom(p);
+    const auto config = ft::model::readModelConfig((fs::path(dir) / "config.json").string());
+    const auto checkpoint = ft::io::SafetensorsCheckpoint::open(dir);
+    int64_t stored = 0, bytes = 0;
+    std::map<std::string, int64_t> byDtype;
+    for (const std::string& n : checkpoint.names()) {
+        const auto& t = checkpoint.get(n);
+        stored += t.numel();
+        bytes += static_cast<int64_t>(t.nbytes);
+        byDtype[ft::io::dtypeName(t.dtype)] += t.numel();
+    }
+    const auto generation = ft::model::readGenerationDefaults(dir, config);
+    const auto tokenizer = ft::tok::loadTokenizer(dir);
+    const int64_t params = config.parameterCount();
+    // K and V per layer per token, in the compute dtype.
+    const double kvPerToken = 2.0 * config.numHiddenLayers * config.numKeyValueHeads * config.headDim;
+
+    nlohmann::json j{
+        {"model", dir},
+        {"architecture", ft::model::archClassName(config.arch)},
+        {"layers", config.numHiddenLayers},
+        {"hidden_size", config.hiddenSize},
+        {"intermediate_size", config.intermediateSize},
+        {"attention_heads", config.numAttentionHeads},
+        {"key_value_heads", config.numKeyValueHeads},
+        {"head_dim", config.headDim},
+        {"vocab_size", config.vocabSize},
+        {"max_position_embeddings", config.maxPositionEmbeddings},
+        {"rope_theta", config.ropeTheta},
+        {"rope_scaling", config.ropeScaling.type.empty() ? "none" : config.ropeScaling.type},
+        {"tie_word_embeddings", config.tieWordEmbeddings},
+        {"parameters", params},
+        {"checkpoint_parameters", stored},
+        {"checkpoint_bytes", bytes},
+        {"checkpoint_files", checkpoint.files().size()},
+        {"stored_dtypes", byDtype},
+        {"tokenizer_vocab", tokenizer->vocabSize()},
+        {"bos_token_id", generation.bosTokenId},
+        {"eos_token_ids", generation.eosTokenIds},
+        {"memory_fp32_bytes", params * 4},
+        {"memory_bf16_bytes", params * 2},
+        {"kv_cache_bytes_per_1k_tokens_fp32", kvPerToken * 1024 * 4},
+        {"full_finetune_adamw_fp32_bytes", params * 16},
+    };
+    if (p.has("json")) {
+        std::cout << j.dump(2) << '\n';
+        return 0;
+    }
+    std::string dtypes;
+    for (const auto& [name, count] : byDtype)
+        dtypes += (dtypes.empty() ? "" : ", ") + name + " (" + formatCount(double(count)) + ")";
+    std::printf("model          %s\n", dir.c_str());
+    std::printf("architecture   %s\n", ft::model::archClassName(config.arch));
+    std::printf("layers         %lld, hidden %lld, MLP %lld\n", (long long)config.numHiddenLayers,
+                (long long)config.hiddenSize, (long long)config.intermediateSize);
+    std::printf("attention      %lld heads, %lld key/value heads%s, head dim %lld\n", (long long)config.numAttentionHeads,
+                (long long)config.numKeyValueHeads, config.numKeyValueHeads < config.numAttentionHeads ? " (GQA)" : "",
+                (long long)config.headDim);
+    std::printf("rope           theta %g, scaling %s, context %lld\n", config.ropeTheta,
+                config.ropeScaling.type.empty() ? "none" : config.ropeScaling.type.c_str(),
+                (long long)config.maxPositionEmbeddings);
+    std::printf("vocabulary     %lld (tokenizer %d, bos %lld, eos %s)\n", (long long)config.vocabSize,
+                tokenizer->vocabSize(), (long long)generation.bosTokenId, j["eos_token_ids"].dump().c_str());
+    std::printf("parameters     %s (%lld)%s\n", formatCount(double(params)).c_str(), (long long)params,
+                config.tieWordEmbeddings ? ", embeddings tied" : "");
+    std::printf("checkpoint     %s in %zu file(s), %s\n", formatBytes(double(bytes)).c_str(), checkpoint.files().size(),
+                dtypes.c_str());
+    std::printf("memory         weights %s in fp32, %s in bf16; KV cache %s per 1k tokens (fp32)\n",
+                formatBytes(params * 4.0).c_str(), formatBytes(params * 2.0).c_str(),
+                formatBytes(kvPerToken * 1024 * 4).c_str());
+    std::printf("               full fine-tuning with AdamW in fp32 needs about %s before activations\n",
+                formatBytes(params * 16.0).c_str());
+    if (stored != params)
+        std::printf("note           the checkpoint holds %lld values, the config implies %lld\n", (long long)stored,
+                    (long long)params);
+    return 0;
+}
+
+} // namespace ftcli

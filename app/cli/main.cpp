@@ -1,0 +1,75 @@
+// ftstudio-cli: the headless engine of Fine-Tuning Studio. Dispatches to a
+// subcommand and turns every failure into one line on stderr and an exit code:
+// 2 for a usage error, 1 for anything else. Never a stack dump.
+#include "cli/arg_parser.h"
+#include "cli/commands.h"
+#include "util/error.h"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+namespace {
+
+const char* kUsage =
+    "usage: ftstudio-cli <command> [options]\n"
+    "\n"
+    "Fine-Tuning Studio's engine, for scripts and servers.\n"
+    "\n"
+    "commands:\n"
+    "  make-base   build the embedded tiny base model (tokenizer + pretraining) if missing\n"
+    "  info        describe a model folder: architecture, parameters, dtype, memory\n"
+    "  generate    generate text from a model, streaming\n"
+    "  bench       training-step and generation throughput, matmul ceiling and MFU\n"
+    "\n"
+    "Run 'ftstudio-cli <command> --help' for a command's options.\n";
+
+std::string firstLine(const char* what)
+{
+    std::string s = what ? what : "unknown error";
+    if (auto nl = s.find('\n'); nl != std::string::npos)
+        s.resize(nl);
+    return s;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2) {
+        std::fputs(kUsage, stderr);
+        return 2;
+    }
+    const std::string command = argv[1];
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    try {
+        if (command == "info")
+            return ftcli::runInfo(argc, argv);
+        if (command == "generate")
+            return ftcli::runGenerate(argc, argv);
+        if (command == "make-base")
+            return ftcli::runMakeBase(argc, argv);
+        if (command == "bench")
+            return ftcli::runBench(argc, argv);
+        std::fprintf(stderr, "ftstudio-cli: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+        return 2;
+    } catch (const ftcli::UsageError& e) {
+        std::fprintf(stderr, "ftstudio-cli %s: %s\nRun 'ftstudio-cli %s --help' for usage.\n", command.c_str(), e.what(),
+                     command.c_str());
+        return 2;
+    } catch (const ft::Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "error: out of memory; try a smaller batch, sequence length or model\n");
+        return 1;
+    } catch (const std::exception& e) {
+        // libtorch errors carry a C++ backtrace after the first line.
+        std::fprintf(stderr, "error: %s\n", firstLine(e.what()).c_str());
+        return 1;
+    }
+}

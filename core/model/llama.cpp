@@ -1,0 +1,255 @@
+#include "model/llama.h"
+
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+
+#include <cmath>
+
+namespace ft::model {
+
+namespace {
+// Reductions (norms, softmax) run in at least fp32; fp64 stays fp64 so gradient
+// checks against finite differences keep their precision.
+c10::ScalarType accumulationType(c10::ScalarType t) { return t == at::kDouble ? at::kDouble : at::kFloat; }
+} // namespace
+
+// ---- DenseLinear -----------------------------------------------------------------
+
+DenseLinearImpl::DenseLinearImpl(int64_t in, int64_t out, bool withBias)
+{
+    weight = register_parameter("weight", at::empty({out, in}));
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+    if (withBias)
+        bias = register_parameter("bias", at::zeros({out}));
+}
+
+at::Tensor DenseLinearImpl::forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
+
+// ---- RMSNorm ---------------------------------------------------------------------
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_)
+{
+    weight = register_parameter("weight", at::ones({dim}));
+}
+
+at::Tensor RMSNormImpl::forward(const at::Tensor& x)
+{
+    at::Tensor xf = x.to(accumulationType(x.scalar_type()));
+    at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    return weight * normed.to(x.scalar_type());
+}
+
+// ---- Attention -------------------------------------------------------------------
+
+AttentionImpl::AttentionImpl(const ModelConfig& c)
+    : m_heads(c.numAttentionHeads), m_kvHeads(c.numKeyValueHeads), m_headDim(c.headDim)
+{
+    const int64_t qDim = m_heads * m_headDim, kvDim = m_kvHeads * m_headDim;
+    q_proj = register_module("q_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, qDim, c.attentionBias));
+    k_proj = register_module("k_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
+    v_proj = register_module("v_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
+    o_proj = register_module("o_proj", std::make_shared<DenseLinearImpl>(qDim, c.hiddenSize, c.attentionOutBias));
+}
+
+namespace {
+// (B, K, S, D) -> (B, K * groups, S, D): key/value head k serves query heads k*groups .. k*groups+groups-1
+at::Tensor repeatKv(const at::Tensor& x, int64_t groups)
+{
+    if (groups == 1)
+        return x;
+    const auto b = x.size(0), k = x.size(1), s = x.size(2), d = x.size(3);
+    return x.unsqueeze(2).expand({b, k, groups, s, d}).reshape({b, k * groups, s, d});
+}
+
+LinearLayer* findSlot(const std::string& name, std::initializer_list<std::pair<const char*, LinearLayer*>> slots)
+{
+    for (const auto& [slotName, slot] : slots)
+        if (name == slotName)
+            return slot;
+    fail("no projection named '" + name + "'");
+}
+} // namespace
+
+at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask,
+                                  at::Tensor* cacheK, at::Tensor* cacheV)
+{
+    const int64_t b = x.size(0), t = x.size(1);
+    at::Tensor q = q_proj->forward(x).view({b, t, m_heads, m_headDim}).transpose(1, 2);    // (B, H, T, D)
+    at::Tensor k = k_proj->forward(x).view({b, t, m_kvHeads, m_headDim}).transpose(1, 2);  // (B, K, T, D)
+    at::Tensor v = v_proj->forward(x).view({b, t, m_kvHeads, m_headDim}).transpose(1, 2);  // (B, K, T, D)
+    q = applyRope(q, rope);
+    k = applyRope(k, rope);
+    if (cacheK) {
+        if (cacheK->defined()) {
+            k = at::cat({*cacheK, k}, 2);  // (B, K, S, D)
+            v = at::cat({*cacheV, v}, 2);
+        }
+        *cacheK = k;
+        *cacheV = v;
+    }
+    const int64_t groups = m_heads / m_kvHeads;
+    at::Tensor kr = repeatKv(k, groups), vr = repeatKv(v, groups);              // (B, H, S, D)
+    at::Tensor scores = at::matmul(q, kr.transpose(-2, -1)) / std::sqrt(double(m_headDim));  // (B, H, T, S)
+    scores = scores + mask;
+    at::Tensor probs = at::softmax(scores, -1, accumulationType(q.scalar_type())).to(q.scalar_type());
+    at::Tensor out = at::matmul(probs, vr);                                     // (B, H, T, D)
+    out = out.transpose(1, 2).reshape({b, t, m_heads * m_headDim});
+    return o_proj->forward(out);                                                // (B, T, C)
+}
+
+void AttentionImpl::setProjection(const std::string& name, LinearLayer layer)
+{
+    LinearLayer* slot = findSlot(name, {{"q_proj", &q_proj}, {"k_proj", &k_proj}, {"v_proj", &v_proj}, {"o_proj", &o_proj}});
+    *slot = replace_module(name, layer);
+}
+
+LinearLayer AttentionImpl::projection(const std::string& name) const
+{
+    auto* self = const_cast<AttentionImpl*>(this);
+    return *findSlot(name, {{"q_proj", &self->q_proj}, {"k_proj", &self->k_proj}, {"v_proj", &self->v_proj},
+                            {"o_proj", &self->o_proj}});
+}
+
+// ---- MLP -------------------------------------------------------------------------
+
+MlpImpl::MlpImpl(const ModelConfig& c)
+{
+    gate_proj = register_module("gate_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
+    up_proj = register_module("up_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
+    down_proj = register_module("down_proj", std::make_shared<DenseLinearImpl>(c.intermediateSize, c.hiddenSize, c.mlpBias));
+}
+
+at::Tensor MlpImpl::forward(const at::Tensor& x)
+{
+    return down_proj->forward(at::silu(gate_proj->forward(x)) * up_proj->forward(x));
+}
+
+void MlpImpl::setProjection(const std::string& name, LinearLayer layer)
+{
+    LinearLayer* slot = findSlot(name, {{"gate_proj", &gate_proj}, {"up_proj", &up_proj}, {"down_proj", &down_proj}});
+    *slot = replace_module(name, layer);
+}
+
+LinearLayer MlpImpl::projection(const std::string& name) const
+{
+    auto* self = const_cast<MlpImpl*>(this);
+    return *findSlot(name, {{"gate_proj", &self->gate_proj}, {"up_proj", &self->up_proj}, {"down_proj", &self->down_proj}});
+}
+
+// ---- Decoder layer ---------------------------------------------------------------
+
+DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c)
+{
+    self_attn = register_module("self_attn", Attention(c));
+    mlp = register_module("mlp", Mlp(c));
+    input_layernorm = register_module("input_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps));
+    post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps));
+}
+
+at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask,
+                                     at::Tensor* cacheK, at::Tensor* cacheV)
+{
+    at::Tensor h = x + self_attn->forward(input_layernorm->forward(x), rope, mask, cacheK, cacheV);
+    return h + mlp->forward(post_attention_layernorm->forward(h));
+}
+
+// ---- Model -----------------------------------------------------------------------
+
+at::Tensor buildAttentionMask(const at::Tensor& keyMask, int64_t newTokens, std::optional<int64_t> slidingWindow,
+                              c10::ScalarType dtype)
+{
+    const int64_t s = keyMask.size(1), past = s - newTokens;
+    auto idx = at::TensorOptions().dtype(at::kLong).device(keyMask.device());
+    at::Tensor qIndex = at::arange(past, s, idx).view({newTokens, 1});  // (T, 1) absolute index
+    at::Tensor kIndex = at::arange(0, s, idx).view({1, s});            // (1, S)
+    at::Tensor allowed = kIndex <= qIndex;                               // (T, S)
+    if (slidingWindow)
+        allowed = allowed.logical_and(qIndex - kIndex < *slidingWindow);
+    allowed = allowed.unsqueeze(0).logical_and(keyMask.to(at::kBool).unsqueeze(1));  // (B, T, S)
+    const double minValue = (dtype == at::kHalf) ? -65504.0 : std::numeric_limits<float>::lowest();
+    at::Tensor zero = at::zeros({}, at::TensorOptions().dtype(dtype).device(keyMask.device()));
+    return at::where(allowed, zero, at::full({}, minValue, zero.options())).unsqueeze(1);  // (B, 1, T, S)
+}
+
+LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
+{
+    embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int64_t i = 0; i < c.numHiddenLayers; ++i)
+        layers->push_back(DecoderLayer(c));
+    norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps));
+    m_invFreq = register_buffer("rotary_inv_freq", ropeInverseFrequencies(c));
+}
+
+at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
+{
+    const int64_t b = ids.size(0), t = ids.size(1);
+    at::Tensor newMask = attentionMask.defined() ? attentionMask.to(at::kLong)
+                                                 : at::ones({b, t}, ids.options().dtype(at::kLong));
+    at::Tensor keyMask = (cache && cache->length() > 0) ? at::cat({cache->keyMask, newMask}, 1) : newMask;  // (B, S)
+    // Positions count real tokens only, so left padding does not shift them.
+    at::Tensor positions = (keyMask.cumsum(1) - 1).clamp_min(0).narrow(1, keyMask.size(1) - t, t);  // (B, T)
+
+    at::Tensor h = embed_tokens->forward(ids);  // (B, T, C)
+    const auto dtype = h.scalar_type();
+    RopeTables rope = ropeTables(positions, m_invFreq, dtype);
+    at::Tensor mask = buildAttentionMask(keyMask, t, m_config.slidingWindow, dtype);
+    if (cache) {
+        cache->keys.resize(layers->size());
+        cache->values.resize(layers->size());
+    }
+    for (size_t i = 0; i < layers->size(); ++i)
+        h = layer(i).forward(h, rope, mask, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
+    if (cache)
+        cache->keyMask = keyMask;
+    return norm->forward(h);
+}
+
+// ---- Causal LM -------------------------------------------------------------------
+
+CausalLMImpl::CausalLMImpl(const ModelConfig& c) : m_config(c)
+{
+    model = register_module("model", LlamaModel(c));
+    if (!c.tieWordEmbeddings)
+        lm_head = register_module("lm_head", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.vocabSize, false));
+}
+
+at::Tensor CausalLMImpl::hidden(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
+{
+    return model->forward(ids, attentionMask, cache);
+}
+
+at::Tensor CausalLMImpl::outputEmbeddingWeight()
+{
+    return lm_head ? lm_head->as<DenseLinearImpl>()->weight : model->embed_tokens->weight;
+}
+
+at::Tensor CausalLMImpl::logitsFromHidden(const at::Tensor& h)
+{
+    return lm_head ? lm_head->forward(h) : at::linear(h, model->embed_tokens->weight);
+}
+
+at::Tensor CausalLMImpl::forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
+{
+    return logitsFromHidden(hidden(ids, attentionMask, cache));
+}
+
+void CausalLMImpl::initializeWeights(uint64_t seed)
+{
+    torch::NoGradGuard noGrad;
+    auto gen = at::detail::createCPUGenerator(seed);
+    for (auto& p : named_parameters()) {
+        const std::string& name = p.key();
+        at::Tensor& w = p.value();
+        if (name.find("norm.weight") != std::string::npos || name.find("layernorm.weight") != std::string::npos)
+            w.fill_(1.0);
+        else if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0)
+            w.zero_();
+        else
+            w.copy_(at::normal(0.0, 0.02, w.sizes(), gen));
+    }
+}
+
+} // namespace ft::model

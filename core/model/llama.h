@@ -1,0 +1,135 @@
+// The Llama-family decoder (Llama, Mistral, Qwen2) as libtorch modules whose
+// parameter names equal Hugging Face's ("model.layers.0.self_attn.q_proj.weight"),
+// so weights, adapters and merged models move between this engine and other tools.
+// Not here: loading from disk (model_io.h), sampling (sampler.h), PEFT wrappers.
+//
+// Shape legend: B batch, T new tokens, S cached + new tokens, C hidden size,
+// H attention heads, K key/value heads, D head dim, F MLP width, V vocabulary.
+#pragma once
+
+#include "model/model_config.h"
+#include "model/rope.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+
+#include <memory>
+#include <vector>
+
+namespace ft::model {
+
+// The interface every projection honours, so a PEFT technique can wrap a layer
+// (LoRA around a dense or 4-bit weight) and put the wrapper in its place.
+class LinearLayerImpl : public torch::nn::Module {
+public:
+    virtual at::Tensor forward(const at::Tensor& x) = 0;  // (..., in) -> (..., out)
+};
+using LinearLayer = std::shared_ptr<LinearLayerImpl>;
+
+class DenseLinearImpl : public LinearLayerImpl {
+public:
+    DenseLinearImpl(int64_t in, int64_t out, bool bias);
+    at::Tensor forward(const at::Tensor& x) override;
+    at::Tensor weight;  // (out, in)
+    at::Tensor bias;    // (out,) or undefined
+};
+
+class RMSNormImpl : public torch::nn::Module {
+public:
+    RMSNormImpl(int64_t dim, double eps);
+    at::Tensor forward(const at::Tensor& x);  // normalized in fp32, returned in x's dtype
+    at::Tensor weight;                        // (C,)
+    double eps;
+};
+TORCH_MODULE(RMSNorm);
+
+// Keys and values of the tokens seen so far, one entry per layer.
+struct KVCache {
+    std::vector<at::Tensor> keys;    // per layer (B, K, S, D)
+    std::vector<at::Tensor> values;  // per layer (B, K, S, D)
+    at::Tensor keyMask;              // (B, S) 1 = real token, 0 = padding
+    int64_t length() const { return keyMask.defined() ? keyMask.size(1) : 0; }
+    void clear() { keys.clear(); values.clear(); keyMask = at::Tensor(); }
+};
+
+class AttentionImpl : public torch::nn::Module {
+public:
+    explicit AttentionImpl(const ModelConfig& c);
+    // x (B, T, C); mask additive (B, 1, T, S); cacheK/V: this layer's cache slots
+    at::Tensor forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask, at::Tensor* cacheK,
+                       at::Tensor* cacheV);
+    // Puts `layer` where the projection `name` (q_proj, k_proj, v_proj, o_proj) was.
+    void setProjection(const std::string& name, LinearLayer layer);
+    LinearLayer projection(const std::string& name) const;
+
+    LinearLayer q_proj, k_proj, v_proj, o_proj;
+
+private:
+    int64_t m_heads, m_kvHeads, m_headDim;
+};
+TORCH_MODULE(Attention);
+
+class MlpImpl : public torch::nn::Module {
+public:
+    explicit MlpImpl(const ModelConfig& c);
+    at::Tensor forward(const at::Tensor& x);  // (B, T, C) -> (B, T, C) via (B, T, F)
+    void setProjection(const std::string& name, LinearLayer layer);
+    LinearLayer projection(const std::string& name) const;
+    LinearLayer gate_proj, up_proj, down_proj;
+};
+TORCH_MODULE(Mlp);
+
+class DecoderLayerImpl : public torch::nn::Module {
+public:
+    explicit DecoderLayerImpl(const ModelConfig& c);
+    at::Tensor forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask, at::Tensor* cacheK,
+                       at::Tensor* cacheV);
+    Attention self_attn{nullptr};
+    Mlp mlp{nullptr};
+    RMSNorm input_layernorm{nullptr};
+    RMSNorm post_attention_layernorm{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+class LlamaModelImpl : public torch::nn::Module {
+public:
+    explicit LlamaModelImpl(const ModelConfig& c);
+    // ids (B, T) int64; attentionMask (B, T) or undefined (all real) -> hidden (B, T, C)
+    at::Tensor forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache);
+    torch::nn::Embedding embed_tokens{nullptr};
+    torch::nn::ModuleList layers{nullptr};
+    RMSNorm norm{nullptr};
+    DecoderLayerImpl& layer(int64_t i) { return *layers[i]->as<DecoderLayerImpl>(); }
+
+private:
+    ModelConfig m_config;
+    at::Tensor m_invFreq;  // (D/2,) a buffer, so it follows .to(device)
+};
+TORCH_MODULE(LlamaModel);
+
+class CausalLMImpl : public torch::nn::Module {
+public:
+    explicit CausalLMImpl(const ModelConfig& c);
+    at::Tensor forward(const at::Tensor& ids, const at::Tensor& attentionMask = {}, KVCache* cache = nullptr);  // (B, T, V)
+    at::Tensor hidden(const at::Tensor& ids, const at::Tensor& attentionMask = {}, KVCache* cache = nullptr);   // (B, T, C)
+    at::Tensor logitsFromHidden(const at::Tensor& hidden);                                                     // (B, T, V)
+    at::Tensor outputEmbeddingWeight();  // (V, C): lm_head, or the input embedding when tied
+    // Normal(0, 0.02) weights, unit norms, zero biases: Hugging Face's initializer.
+    void initializeWeights(uint64_t seed);
+    const ModelConfig& config() const { return m_config; }
+
+    LlamaModel model{nullptr};
+    LinearLayer lm_head;  // nullptr when tie_word_embeddings
+
+private:
+    ModelConfig m_config;
+};
+TORCH_MODULE(CausalLM);
+
+// Additive attention mask (B, 1, T, S): causal over absolute indices, padding keys
+// masked, and keys older than the sliding window masked when one is set.
+at::Tensor buildAttentionMask(const at::Tensor& keyMask, int64_t newTokens, std::optional<int64_t> slidingWindow,
+                              c10::ScalarType dtype);
+
+} // namespace ft::model

@@ -1,0 +1,231 @@
+#include "model/model_config.h"
+
+#include "io/json_file.h"
+#include "util/error.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ft::model {
+
+namespace {
+
+using nlohmann::json;
+
+class FieldReader {
+public:
+    FieldReader(const json& j, const std::string& source) : m_j(j), m_source(source) {}
+
+    int64_t positiveInt(const char* key) const
+    {
+        if (!m_j.contains(key))
+            fail(m_source + ": required field '" + key + "' is missing");
+        return checkPositive(key, m_j.at(key));
+    }
+    int64_t positiveIntOr(const char* key, int64_t fallback) const
+    {
+        if (!m_j.contains(key) || m_j.at(key).is_null())
+            return fallback;
+        return checkPositive(key, m_j.at(key));
+    }
+    double numberOr(const char* key, double fallback) const
+    {
+        if (!m_j.contains(key) || m_j.at(key).is_null())
+            return fallback;
+        if (!m_j.at(key).is_number())
+            fail(m_source + ": field '" + key + "' must be a number, found " + m_j.at(key).dump());
+        return m_j.at(key).get<double>();
+    }
+    bool boolOr(const char* key, bool fallback) const
+    {
+        if (!m_j.contains(key) || m_j.at(key).is_null())
+            return fallback;
+        if (!m_j.at(key).is_boolean())
+            fail(m_source + ": field '" + key + "' must be true or false, found " + m_j.at(key).dump());
+        return m_j.at(key).get<bool>();
+    }
+    std::string stringOr(const char* key, const std::string& fallback) const
+    {
+        if (!m_j.contains(key) || m_j.at(key).is_null())
+            return fallback;
+        if (!m_j.at(key).is_string())
+            fail(m_source + ": field '" + key + "' must be a string, found " + m_j.at(key).dump());
+        return m_j.at(key).get<std::string>();
+    }
+
+private:
+    int64_t checkPositive(const char* key, const json& v) const
+    {
+        if (!v.is_number_integer() || v.get<int64_t>() <= 0)
+            fail(m_source + ": field '" + key + "' must be a positive integer, found " + v.dump());
+        return v.get<int64_t>();
+    }
+    const json& m_j;
+    const std::string& m_source;
+};
+
+Arch detectArch(const json& j, const std::string& source)
+{
+    std::string seen;
+    if (j.contains("architectures") && j["architectures"].is_array()) {
+        for (const auto& a : j["architectures"]) {
+            if (!a.is_string())
+                continue;
+            if (Arch arch = archFromString(a.get<std::string>()); arch != Arch::Unknown)
+                return arch;
+            seen = a.get<std::string>();
+        }
+    }
+    if (j.contains("model_type") && j["model_type"].is_string()) {
+        if (Arch arch = archFromString(j["model_type"].get<std::string>()); arch != Arch::Unknown)
+            return arch;
+        if (seen.empty())
+            seen = j["model_type"].get<std::string>();
+    }
+    fail(source + ": unsupported architecture '" + (seen.empty() ? "(none given)" : seen) +
+         "'; supported: " + supportedArchList());
+}
+
+RopeScaling parseRopeScaling(const json& j, const std::string& source)
+{
+    RopeScaling r;
+    if (!j.contains("rope_scaling") || j["rope_scaling"].is_null())
+        return r;
+    const json& s = j["rope_scaling"];
+    if (!s.is_object())
+        fail(source + ": field 'rope_scaling' must be an object or null");
+    const std::string where = source + " rope_scaling";
+    FieldReader f(s, where);
+    r.type = f.stringOr("rope_type", f.stringOr("type", ""));
+    if (r.type == "default") {
+        r.type.clear();
+        return r;
+    }
+    if (r.type != "linear" && r.type != "llama3")
+        fail(where + ": rope type '" + r.type + "' is not supported; supported: linear, llama3 (or null)");
+    r.factor = f.numberOr("factor", 0.0);
+    if (r.factor <= 0)
+        fail(where + ": 'factor' must be a positive number");
+    if (r.type == "llama3") {
+        r.lowFreqFactor = f.numberOr("low_freq_factor", 1.0);
+        r.highFreqFactor = f.numberOr("high_freq_factor", 4.0);
+        r.originalMaxPositionEmbeddings = f.positiveIntOr("original_max_position_embeddings", 8192);
+        if (r.highFreqFactor <= r.lowFreqFactor)
+            fail(where + ": 'high_freq_factor' must exceed 'low_freq_factor'");
+    }
+    return r;
+}
+
+int64_t firstTokenId(const json& j, const char* key, int64_t fallback)
+{
+    if (!j.contains(key) || j[key].is_null())
+        return fallback;
+    if (j[key].is_number_integer())
+        return j[key].get<int64_t>();
+    if (j[key].is_array() && !j[key].empty() && j[key][0].is_number_integer())
+        return j[key][0].get<int64_t>();
+    return fallback;
+}
+
+} // namespace
+
+int64_t ModelConfig::parameterCount() const
+{
+    const int64_t q = hiddenSize * numAttentionHeads * headDim + (attentionBias ? numAttentionHeads * headDim : 0);
+    const int64_t kv = 2 * (hiddenSize * numKeyValueHeads * headDim + (attentionBias ? numKeyValueHeads * headDim : 0));
+    const int64_t o = numAttentionHeads * headDim * hiddenSize + (attentionOutBias ? hiddenSize : 0);
+    const int64_t mlp = 3 * hiddenSize * intermediateSize + (mlpBias ? 2 * intermediateSize + hiddenSize : 0);
+    const int64_t perLayer = q + kv + o + mlp + 2 * hiddenSize;
+    const int64_t embed = vocabSize * hiddenSize;
+    return embed * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * perLayer + hiddenSize;
+}
+
+ModelConfig parseModelConfig(const json& j, const std::string& source)
+{
+    if (!j.is_object())
+        fail(source + ": expected a JSON object");
+    FieldReader f(j, source);
+    ModelConfig c;
+    c.arch = detectArch(j, source);
+    c.vocabSize = f.positiveInt("vocab_size");
+    c.hiddenSize = f.positiveInt("hidden_size");
+    c.intermediateSize = f.positiveInt("intermediate_size");
+    c.numHiddenLayers = f.positiveInt("num_hidden_layers");
+    c.numAttentionHeads = f.positiveInt("num_attention_heads");
+    c.numKeyValueHeads = f.positiveIntOr("num_key_value_heads", c.numAttentionHeads);
+    if (c.numAttentionHeads % c.numKeyValueHeads != 0)
+        fail(source + ": num_attention_heads (" + std::to_string(c.numAttentionHeads) +
+             ") must be a multiple of num_key_value_heads (" + std::to_string(c.numKeyValueHeads) + ")");
+    if (!j.contains("head_dim") && c.hiddenSize % c.numAttentionHeads != 0)
+        fail(source + ": hidden_size (" + std::to_string(c.hiddenSize) + ") is not divisible by num_attention_heads (" +
+             std::to_string(c.numAttentionHeads) + ") and no head_dim is given");
+    c.headDim = f.positiveIntOr("head_dim", c.hiddenSize / c.numAttentionHeads);
+    if (c.headDim % 2 != 0)
+        fail(source + ": head_dim must be even for rotary embeddings, found " + std::to_string(c.headDim));
+    c.maxPositionEmbeddings = f.positiveIntOr("max_position_embeddings", 2048);
+    c.rmsNormEps = f.numberOr("rms_norm_eps", 1e-6);
+    c.ropeTheta = f.numberOr("rope_theta", 10000.0);
+    c.ropeScaling = parseRopeScaling(j, source);
+    c.tieWordEmbeddings = f.boolOr("tie_word_embeddings", false);
+    const ArchTraits traits = archTraits(c.arch);
+    const bool llamaAttentionBias = f.boolOr("attention_bias", false);
+    c.attentionBias = traits.qkvBias || llamaAttentionBias;
+    c.attentionOutBias = !traits.qkvBias && llamaAttentionBias;
+    c.mlpBias = f.boolOr("mlp_bias", false);
+    if (traits.slidingWindow && f.boolOr("use_sliding_window", true) && j.contains("sliding_window") &&
+        !j["sliding_window"].is_null())
+        c.slidingWindow = f.positiveInt("sliding_window");
+    c.hiddenAct = f.stringOr("hidden_act", "silu");
+    if (c.hiddenAct != "silu")
+        fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu");
+    c.torchDtype = f.stringOr("torch_dtype", "float32");
+    c.bosTokenId = firstTokenId(j, "bos_token_id", 1);
+    c.eosTokenId = firstTokenId(j, "eos_token_id", 2);
+    return c;
+}
+
+ModelConfig readModelConfig(const std::string& configJsonPath)
+{
+    return parseModelConfig(io::readJsonFile(configJsonPath), configJsonPath);
+}
+
+nlohmann::json modelConfigToJson(const ModelConfig& c)
+{
+    json j;
+    j["architectures"] = json::array({archClassName(c.arch)});
+    j["model_type"] = archName(c.arch);
+    j["vocab_size"] = c.vocabSize;
+    j["hidden_size"] = c.hiddenSize;
+    j["intermediate_size"] = c.intermediateSize;
+    j["num_hidden_layers"] = c.numHiddenLayers;
+    j["num_attention_heads"] = c.numAttentionHeads;
+    j["num_key_value_heads"] = c.numKeyValueHeads;
+    j["head_dim"] = c.headDim;
+    j["max_position_embeddings"] = c.maxPositionEmbeddings;
+    j["rms_norm_eps"] = c.rmsNormEps;
+    j["rope_theta"] = c.ropeTheta;
+    if (c.ropeScaling.type.empty()) {
+        j["rope_scaling"] = nullptr;
+    } else {
+        json s{{"rope_type", c.ropeScaling.type}, {"factor", c.ropeScaling.factor}};
+        if (c.ropeScaling.type == "llama3") {
+            s["low_freq_factor"] = c.ropeScaling.lowFreqFactor;
+            s["high_freq_factor"] = c.ropeScaling.highFreqFactor;
+            s["original_max_position_embeddings"] = c.ropeScaling.originalMaxPositionEmbeddings;
+        }
+        j["rope_scaling"] = s;
+    }
+    j["tie_word_embeddings"] = c.tieWordEmbeddings;
+    if (c.arch != Arch::Qwen2)
+        j["attention_bias"] = c.attentionBias;
+    j["mlp_bias"] = c.mlpBias;
+    if (c.slidingWindow)
+        j["sliding_window"] = *c.slidingWindow;
+    j["hidden_act"] = c.hiddenAct;
+    j["torch_dtype"] = c.torchDtype;
+    j["bos_token_id"] = c.bosTokenId;
+    j["eos_token_id"] = c.eosTokenId;
+    j["initializer_range"] = 0.02;
+    return j;
+}
+
+} // namespace ft::model

@@ -1,0 +1,57 @@
+// ModelConfig: the subset of a Hugging Face config.json that the Llama-family
+// engine needs, parsed and validated once. Field names follow config.json.
+// Not the model itself (model/llama.h) and not the run configuration.
+#pragma once
+
+#include "model/architecture.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ft::model {
+
+struct RopeScaling {
+    std::string type;                       // "" (none), "linear" or "llama3"
+    double factor = 1.0;
+    double lowFreqFactor = 1.0;             // llama3 only
+    double highFreqFactor = 4.0;            // llama3 only
+    int64_t originalMaxPositionEmbeddings = 8192;  // llama3 only
+};
+
+struct ModelConfig {
+    Arch arch = Arch::Llama;
+    int64_t vocabSize = 0;
+    int64_t hiddenSize = 0;
+    int64_t intermediateSize = 0;
+    int64_t numHiddenLayers = 0;
+    int64_t numAttentionHeads = 0;
+    int64_t numKeyValueHeads = 0;           // GQA when < numAttentionHeads
+    int64_t headDim = 0;                    // hidden/heads unless config.json says otherwise
+    int64_t maxPositionEmbeddings = 2048;
+    double rmsNormEps = 1e-6;
+    double ropeTheta = 10000.0;
+    RopeScaling ropeScaling;
+    bool tieWordEmbeddings = false;
+    bool attentionBias = false;             // q/k/v biases (Qwen2 always; Llama's attention_bias)
+    bool attentionOutBias = false;          // o_proj bias (Llama's attention_bias)
+    bool mlpBias = false;
+    std::optional<int64_t> slidingWindow;   // Mistral
+    std::string hiddenAct = "silu";
+    std::string torchDtype = "float32";     // the stored weights' dtype, informational
+    int64_t bosTokenId = 1;
+    int64_t eosTokenId = 2;
+
+    int64_t kvGroups() const { return numAttentionHeads / numKeyValueHeads; }
+    // Parameter count implied by the shapes (embeddings and head included once if tied).
+    int64_t parameterCount() const;
+};
+
+// Parses and validates; errors name `source` (the config.json path) and the field.
+ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source);
+ModelConfig readModelConfig(const std::string& configJsonPath);
+nlohmann::json modelConfigToJson(const ModelConfig& c);
+
+} // namespace ft::model

@@ -1,0 +1,183 @@
+#include "model/model_io.h"
+
+#include "io/json_file.h"
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace ft::model {
+
+namespace {
+
+std::string shapeString(at::IntArrayRef shape)
+{
+    std::ostringstream s;
+    s << '[';
+    for (size_t i = 0; i < shape.size(); ++i)
+        s << (i ? ", " : "") << shape[i];
+    s << ']';
+    return s.str();
+}
+
+c10::ScalarType torchTypeOf(io::DType d, const std::string& tensorName)
+{
+    switch (d) {
+    case io::DType::F32: return c10::kFloat;
+    case io::DType::F16: return c10::kHalf;
+    case io::DType::BF16: return c10::kBFloat16;
+    case io::DType::F64: return c10::kDouble;
+    case io::DType::I64: return c10::kLong;
+    case io::DType::I32: return c10::kInt;
+    case io::DType::I16: return c10::kShort;
+    case io::DType::I8: return c10::kChar;
+    case io::DType::U8: return c10::kByte;
+    case io::DType::BOOL: return c10::kBool;
+    }
+    fail("tensor '" + tensorName + "' has an unsupported dtype");
+}
+
+// Files that older exporters leave in checkpoints and that carry nothing to load.
+bool isIgnorableExtra(const std::string& name)
+{
+    return name.size() >= 8 && name.compare(name.size() - 8, 8, "inv_freq") == 0;
+}
+
+} // namespace
+
+at::Tensor tensorFromView(const io::TensorView& view, c10::ScalarType dtype)
+{
+    const c10::ScalarType stored = torchTypeOf(view.dtype, view.name);
+    std::vector<int64_t> shape(view.shape.begin(), view.shape.end());
+    if (view.nbytes == 0)
+        return at::empty(shape, at::TensorOptions().dtype(dtype));
+    // from_blob does not copy; .to()/.clone() makes an owned tensor before the mapping can go away.
+    at::Tensor borrowed = at::from_blob(const_cast<uint8_t*>(view.data), shape, at::TensorOptions().dtype(stored));
+    return stored == dtype ? borrowed.clone() : borrowed.to(dtype);
+}
+
+io::DType toSafetensorsDType(c10::ScalarType t)
+{
+    switch (t) {
+    case c10::kFloat: return io::DType::F32;
+    case c10::kHalf: return io::DType::F16;
+    case c10::kBFloat16: return io::DType::BF16;
+    case c10::kLong: return io::DType::I64;
+    case c10::kInt: return io::DType::I32;
+    case c10::kByte: return io::DType::U8;
+    default: fail(std::string("cannot store dtype ") + c10::toString(t) + " in safetensors");
+    }
+}
+
+std::vector<std::string> loadWeights(torch::nn::Module& model, const io::SafetensorsCheckpoint& checkpoint)
+{
+    torch::NoGradGuard noGrad;
+    std::set<std::string> used;
+    for (auto& p : model.named_parameters()) {
+        const std::string& name = p.key();
+        at::Tensor& param = p.value();
+        const io::TensorView* view = checkpoint.find(name);
+        if (!view)
+            fail("tensor '" + name + "' is missing from the checkpoint (" + checkpoint.files().front() +
+                 (checkpoint.files().size() > 1 ? " and other shards" : "") + "); expected shape " +
+                 shapeString(param.sizes()));
+        if (at::IntArrayRef(view->shape) != param.sizes())
+            fail("tensor '" + name + "' has shape " + shapeString(view->shape) + " in the checkpoint but the model config expects " +
+                 shapeString(param.sizes()) + " (" + checkpoint.files().front() + ")");
+        at::Tensor value = tensorFromView(*view, param.scalar_type());
+        if (!value.isfinite().all().item<bool>())
+            fail("tensor '" + name + "' contains NaN or infinite values");
+        param.copy_(value);
+        used.insert(name);
+    }
+    std::vector<std::string> unused;
+    for (const std::string& n : checkpoint.names())
+        if (!used.count(n) && !isIgnorableExtra(n))
+            unused.push_back(n);
+    return unused;
+}
+
+GenerationDefaults readGenerationDefaults(const std::string& dir, const ModelConfig& config)
+{
+    GenerationDefaults g;
+    g.bosTokenId = config.bosTokenId;
+    g.eosTokenIds = {config.eosTokenId};
+    const fs::path path = fs::path(dir) / "generation_config.json";
+    if (!fs::exists(path))
+        return g;
+    const nlohmann::json j = io::readJsonFile(path.string());
+    if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer())
+        g.bosTokenId = j["bos_token_id"].get<int64_t>();
+    if (j.contains("eos_token_id")) {
+        const auto& e = j["eos_token_id"];
+        if (e.is_number_integer())
+            g.eosTokenIds = {e.get<int64_t>()};
+        else if (e.is_array()) {
+            g.eosTokenIds.clear();
+            for (const auto& v : e) {
+                if (!v.is_number_integer())
+                    fail(path.string() + ": 'eos_token_id' must hold integers, found " + v.dump());
+                g.eosTokenIds.push_back(v.get<int64_t>());
+            }
+        }
+    }
+    return g;
+}
+
+LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
+{
+    if (!fs::is_directory(dir))
+        fail("model folder '" + dir + "' does not exist or is not a folder");
+    const fs::path configPath = fs::path(dir) / "config.json";
+    if (!fs::exists(configPath))
+        fail("'" + dir + "' is not a Hugging Face model folder: config.json is missing");
+    LoadedModel out;
+    out.dir = dir;
+    out.config = readModelConfig(configPath.string());
+    const io::SafetensorsCheckpoint checkpoint = io::SafetensorsCheckpoint::open(dir);
+    std::set<std::string> storedTypes;
+    for (const std::string& n : checkpoint.names())
+        storedTypes.insert(io::dtypeName(checkpoint.get(n).dtype));
+    for (const auto& t : storedTypes)
+        out.storedDtype += (out.storedDtype.empty() ? "" : "+") + t;
+
+    out.model = CausalLM(out.config);
+    out.ignoredTensors = loadWeights(*out.model, checkpoint);
+    out.model->to(options.device, options.computeDtype);
+    out.model->eval();
+    out.generation = readGenerationDefaults(dir, out.config);
+    return out;
+}
+
+void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDefaults& generation,
+                     c10::ScalarType storeDtype)
+{
+    fs::create_directories(dir);
+    std::vector<at::Tensor> keepAlive;
+    std::vector<io::TensorToWrite> tensors;
+    for (const auto& p : model->named_parameters()) {
+        at::Tensor t = p.value().detach().to(at::kCPU, storeDtype).contiguous();
+        keepAlive.push_back(t);
+        tensors.push_back({p.key(), toSafetensorsDType(storeDtype), t.sizes().vec(), t.data_ptr(), t.nbytes()});
+    }
+    io::writeSafetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+
+    ModelConfig config = model->config();
+    config.torchDtype = storeDtype == c10::kBFloat16 ? "bfloat16" : storeDtype == c10::kHalf ? "float16" : "float32";
+    io::writeJsonFileAtomic((fs::path(dir) / "config.json").string(), modelConfigToJson(config));
+    nlohmann::json gen{{"bos_token_id", generation.bosTokenId}};
+    if (generation.eosTokenIds.size() == 1)
+        gen["eos_token_id"] = generation.eosTokenIds.front();
+    else
+        gen["eos_token_id"] = generation.eosTokenIds;
+    io::writeJsonFileAtomic((fs::path(dir) / "generation_config.json").string(), gen);
+}
+
+} // namespace ft::model

@@ -1,0 +1,53 @@
+// Moving a causal LM between disk and memory: a Hugging Face model folder
+// (config.json, *.safetensors, generation_config.json) to a CausalLM and back.
+// Tensor names are taken from the module tree as they are, never retyped.
+#pragma once
+
+#include "io/safetensors.h"
+#include "model/llama.h"
+
+#include <c10/core/Device.h>
+
+#include <string>
+#include <vector>
+
+namespace ft::model {
+
+struct GenerationDefaults {
+    int64_t bosTokenId = -1;
+    std::vector<int64_t> eosTokenIds;  // generation stops at any of them
+};
+
+struct LoadOptions {
+    c10::ScalarType computeDtype = c10::kFloat;
+    c10::Device device = c10::Device(c10::kCPU);
+};
+
+struct LoadedModel {
+    std::string dir;
+    ModelConfig config;
+    CausalLM model{nullptr};
+    GenerationDefaults generation;
+    std::string storedDtype;                 // dtype of the weights on disk ("BF16", "F32", mixed)
+    std::vector<std::string> ignoredTensors;  // in the checkpoint, not used by the model
+};
+
+// Reads config.json, every weight (each checked by name and shape against the
+// config; errors name the tensor, the file and both shapes) and generation_config.json.
+LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options = {});
+
+// Copies every parameter of `model` from `checkpoint`; returns the unused names.
+std::vector<std::string> loadWeights(torch::nn::Module& model, const io::SafetensorsCheckpoint& checkpoint);
+
+// Writes config.json, model.safetensors (weights converted to `storeDtype`) and
+// generation_config.json into `dir` (created if needed); each file atomically.
+void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDefaults& generation,
+                     c10::ScalarType storeDtype = c10::kFloat);
+
+// View over a safetensors tensor -> an owned tensor of the given dtype.
+at::Tensor tensorFromView(const io::TensorView& view, c10::ScalarType dtype);
+io::DType toSafetensorsDType(c10::ScalarType t);
+
+GenerationDefaults readGenerationDefaults(const std::string& dir, const ModelConfig& config);
+
+} // namespace ft::model

@@ -1,0 +1,85 @@
+#include "util/runtime.h"
+
+#include "util/error.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <fstream>
+#include <sched.h>
+#include <thread>
+
+namespace ft {
+
+c10::Device resolveDevice(const std::string& request)
+{
+    if (request.empty() || request == "auto")
+        return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+    if (request == "cpu")
+        return c10::Device(c10::kCPU);
+    if (request.rfind("cuda", 0) == 0) {
+        if (!torch::cuda::is_available())
+            fail("device '" + request + "' requested, but this libtorch build has no CUDA or no GPU is visible; use --device cpu");
+        try {
+            return c10::Device(request);
+        } catch (const std::exception&) {
+            fail("invalid device '" + request + "': expected auto, cpu, cuda or cuda:N");
+        }
+    }
+    fail("invalid device '" + request + "': expected auto, cpu, cuda or cuda:N");
+}
+
+int configureThreads(int n)
+{
+    if (n <= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof(set), &set) == 0)
+            n = CPU_COUNT(&set);
+        if (n <= 0)
+            n = static_cast<int>(std::thread::hardware_concurrency());
+        if (n <= 0)
+            n = 1;
+    }
+    at::set_num_threads(n);
+    return at::get_num_threads();
+}
+
+c10::ScalarType parseDType(const std::string& name)
+{
+    if (name == "fp32" || name == "float32" || name == "float")
+        return c10::kFloat;
+    if (name == "bf16" || name == "bfloat16")
+        return c10::kBFloat16;
+    if (name == "fp16" || name == "float16" || name == "half")
+        return c10::kHalf;
+    fail("unknown dtype '" + name + "': expected fp32, bf16 or fp16");
+}
+
+std::string dtypeLabel(c10::ScalarType t)
+{
+    switch (t) {
+    case c10::kFloat: return "fp32";
+    case c10::kBFloat16: return "bf16";
+    case c10::kHalf: return "fp16";
+    default: return c10::toString(t);
+    }
+}
+
+ProcessMemory processMemory()
+{
+    ProcessMemory m;
+    std::ifstream in("/proc/self/status");
+    std::string key;
+    while (in >> key) {
+        int64_t kb = 0;
+        if (key == "VmRSS:" && in >> kb)
+            m.rssBytes = kb * 1024;
+        else if (key == "VmHWM:" && in >> kb)
+            m.peakRssBytes = kb * 1024;
+        in.ignore(1 << 12, '\n');
+    }
+    return m;
+}
+
+} // namespace ft

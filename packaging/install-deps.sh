@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Fine-Tuning Studio builds and runs with. Idempotent:
+# when everything is present it only checks (about a second) and touches nothing.
+# libopenblas0-openmp is not optional in practice: without it libtorch falls back to
+# the reference BLAS and training runs ~80x slower (see DESIGN.md).
+set -euo pipefail
+
+packages=(
+    cmake g++ ninja-build pkgconf
+    qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6
+    libtorch-dev libopenblas0-openmp
+    libsentencepiece-dev
+    libsqlite3-dev nlohmann-json3-dev
+    xvfb xauth
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"

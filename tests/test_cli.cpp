@@ -1,0 +1,145 @@
+// ftstudio-cli as a user meets it: help, usage errors (exit 2), failures (one
+// line, exit 1, no backtrace), and the main job end to end on a quickly built
+// base model: make-base, info, generate (deterministic, token ids shown).
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out, err;
+};
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    QString m_base;
+
+    Run cli(const QStringList& args, int timeoutMs = 120000)
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FTSTUDIO_DATA_DIR", m_dir.filePath("data"));
+        p.setProcessEnvironment(env);
+        p.start(qEnvironmentVariable("FTSTUDIO_CLI"), args);
+        if (!p.waitForFinished(timeoutMs))
+            p.kill();
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+
+    static void expectOneLineError(const Run& r, int code, const QString& mention)
+    {
+        QVERIFY2(r.code == code, qPrintable(QString("exit %1, stderr: %2").arg(r.code).arg(r.err)));
+        QVERIFY2(r.err.contains(mention), qPrintable(r.err));
+        QVERIFY2(!r.err.contains("Exception raised from") && !r.err.contains("frame #"), qPrintable(r.err));
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY2(!qEnvironmentVariable("FTSTUDIO_CLI").isEmpty(), "FTSTUDIO_CLI must name the binary (CTest sets it)");
+        m_base = m_dir.filePath("base");
+    }
+
+    void helpEverywhere_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("top") << QStringList{"--help"};
+        for (const char* c : {"info", "generate", "make-base", "bench"})
+            QTest::newRow(c) << QStringList{c, "--help"};
+    }
+    void helpEverywhere()
+    {
+        QFETCH(QStringList, args);
+        const Run r = cli(args);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("usage: ftstudio-cli"), qPrintable(r.out));
+    }
+
+    void usageErrorsExitTwo_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("mention");
+        QTest::newRow("no command") << QStringList{} << "usage";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
+        QTest::newRow("unknown option") << QStringList{"generate", "--bogus", "1"} << "unknown option '--bogus'";
+        QTest::newRow("missing prompt") << QStringList{"generate"} << "--prompt is required";
+        QTest::newRow("missing value") << QStringList{"generate", "--prompt"} << "needs a value";
+        QTest::newRow("bad number") << QStringList{"generate", "--prompt", "x", "--max-new-tokens", "ten"} << "expects an integer";
+        QTest::newRow("bad temperature") << QStringList{"generate", "--prompt", "x", "--temperature", "-1"} << "temperature must be >= 0";
+        QTest::newRow("bad device") << QStringList{"generate", "--prompt", "x", "--device", "tpu"} << "invalid device 'tpu'";
+        QTest::newRow("bad batch") << QStringList{"bench", "--batch", "0"} << "--batch must be positive";
+    }
+    void usageErrorsExitTwo()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, mention);
+        expectOneLineError(cli(args), 2, mention);
+    }
+
+    void failuresExitOne()
+    {
+        expectOneLineError(cli({"info", "--model", "/nonexistent/model"}), 1, "/nonexistent/model");
+        // no base model built yet in this data folder
+        expectOneLineError(cli({"generate", "--prompt", "x"}), 1, "run 'ftstudio-cli make-base' first");
+    }
+
+    void mainJobEndToEnd()
+    {
+        const Run made = cli({"make-base", "--out", m_base, "--steps", "30"}, 600000);
+        QVERIFY2(made.code == 0, qPrintable(made.err));
+        QVERIFY2(made.out.contains("held-out perplexity:"), qPrintable(made.out));
+        QVERIFY(QFile::exists(m_base + "/model.safetensors") && QFile::exists(m_base + "/tokenizer.model"));
+        const Run reused = cli({"make-base", "--out", m_base});
+        QCOMPARE(reused.code, 0);
+        QVERIFY2(reused.err.contains("reusing"), qPrintable(reused.err));
+
+        const Run info = cli({"info", "--model", m_base, "--json"});
+        QCOMPARE(info.code, 0);
+        const QJsonObject j = QJsonDocument::fromJson(info.out.toUtf8()).object();
+        QCOMPARE(j["architecture"].toString(), QString("LlamaForCausalLM"));
+        QCOMPARE(j["parameters"].toInteger(), j["checkpoint_parameters"].toInteger());
+        QCOMPARE(j["tokenizer_vocab"].toInteger(), j["vocab_size"].toInteger());
+
+        const QStringList gen{"generate", "--model", m_base, "--prompt", "The cat", "--max-new-tokens", "8", "--show-ids"};
+        const Run a = cli(gen), b = cli(gen);
+        QVERIFY2(a.code == 0, qPrintable(a.err));
+        QVERIFY(a.out.startsWith("The cat"));
+        QVERIFY(a.out.contains("prompt ids: 1 "));  // BOS first, as Llama's tokenizer does
+        QVERIFY(a.out.contains("output ids: "));
+        QCOMPARE(a.out, b.out);
+        QStringList sampled = gen;
+        sampled << "--temperature" << "0.9" << "--top-p" << "0.95" << "--seed" << "3";
+        QCOMPARE(cli(sampled).out, cli(sampled).out);
+    }
+
+    void corruptWeightsFailCleanly()
+    {
+        QVERIFY(QFile::exists(m_base + "/model.safetensors"));
+        const QString broken = m_dir.filePath("broken");
+        QDir().mkpath(broken);
+        for (const char* f : {"config.json", "tokenizer.model", "tokenizer_config.json", "generation_config.json"})
+            QVERIFY(QFile::copy(m_base + "/" + f, broken + "/" + f));
+        QFile in(m_base + "/model.safetensors");
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        QFile out(broken + "/model.safetensors");
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(in.read(in.size() / 2));
+        out.close();
+        expectOneLineError(cli({"generate", "--model", broken, "--prompt", "x"}), 1, "model.safetensors");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

@@ -1,0 +1,30 @@
+// Tiny model configurations for tests: small enough for finite differences and
+// sub-second forward passes, shaped to exercise GQA, biases and windows.
+#pragma once
+
+#include "model/model_config.h"
+
+namespace fttest {
+
+inline ft::model::ModelConfig tinyConfig(ft::model::Arch arch = ft::model::Arch::Llama)
+{
+    ft::model::ModelConfig c;
+    c.arch = arch;
+    c.vocabSize = 61;
+    c.hiddenSize = 32;
+    c.intermediateSize = 48;
+    c.numHiddenLayers = 2;
+    c.numAttentionHeads = 4;
+    c.numKeyValueHeads = 2;
+    c.headDim = 8;
+    c.maxPositionEmbeddings = 128;
+    c.rmsNormEps = 1e-6;
+    c.ropeTheta = 10000.0;
+    c.attentionBias = arch == ft::model::Arch::Qwen2;
+    c.tieWordEmbeddings = arch == ft::model::Arch::Qwen2;
+    if (arch == ft::model::Arch::Mistral)
+        c.slidingWindow = 4;
+    return c;
+}
+
+} // namespace fttest
