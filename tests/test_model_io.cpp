@@ -91,7 +91,7 @@ private slots:
         QTest::addColumn<QString>("expected");
         QTest::newRow("unknown architecture") << R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"})"
                                               << "unsupported architecture 'GPT2LMHeadModel'; supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM";
-        QTest::newRow("missing field") << R"({"hidden_size": null})" << "'hidden_size' must be a positive integer";
+        QTest::newRow("missing field") << R"({"hidden_size": null})" << "required field 'hidden_size' is missing";
         QTest::newRow("wrong type") << R"({"num_hidden_layers": "32"})" << "'num_hidden_layers' must be a positive integer, found \"32\"";
         QTest::newRow("gqa mismatch") << R"({"num_key_value_heads": 5})" << "must be a multiple of num_key_value_heads (5)";
         QTest::newRow("rope type") << R"({"rope_scaling": {"rope_type": "yarn", "factor": 4.0}})" << "rope type 'yarn' is not supported";

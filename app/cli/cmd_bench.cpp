@@ -9,7 +9,6 @@
 #include "util/runtime.h"
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 namespace ftcli {
@@ -33,7 +32,7 @@ int runBench(int argc, char** argv)
     }
     ft::base::BenchOptions o;
     o.config = p.has("model")
-                   ? ft::model::readModelConfig((std::filesystem::path(p.get("model")) / "config.json").string())
+                   ? ft::model::readModelConfig(ft::model::requireModelFolder(p.get("model")))
                    : ft::base::defaultBaseRecipe().config;
     o.batchSize = p.getInt("batch");
     o.seqLen = p.getInt("seq-len");

@@ -11,11 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 
-namespace fs = std::filesystem;
 
 namespace ftcli {
 
@@ -29,7 +27,7 @@ int runInfo(int argc, char** argv)
         return 0;
     }
     const std::string dir = modelDirFrom(p);
-    const auto config = ft::model::readModelConfig((fs::path(dir) / "config.json").string());
+    const auto config = ft::model::readModelConfig(ft::model::requireModelFolder(dir));
     const auto checkpoint = ft::io::SafetensorsCheckpoint::open(dir);
     int64_t stored = 0, bytes = 0;
     std::map<std::string, int64_t> byDtype;

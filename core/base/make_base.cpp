@@ -107,7 +107,9 @@ MakeBaseReport makeBaseModel(const std::string& dir, const std::string& corpusDi
     log("corpus: " + std::to_string(trainDocs.size()) + " training documents, " + std::to_string(heldoutDocs.size()) +
         " held-out documents (" + corpusDir + ")");
 
-    const fs::path target(dir);
+    fs::path target = fs::absolute(dir).lexically_normal();
+    if (target.filename().empty())  // "models/base/" names the folder "base"
+        target = target.parent_path();
     fs::create_directories(target.parent_path());
     const fs::path work = target.parent_path() / (target.filename().string() + ".building-" + std::to_string(getpid()));
     fs::remove_all(work);
@@ -142,6 +144,7 @@ MakeBaseReport makeBaseModel(const std::string& dir, const std::string& corpusDi
         config.vocabSize = tokenizer->vocabSize();
         config.bosTokenId = tokenizer->bosId();
         config.eosTokenId = tokenizer->eosId();
+        config.eosTokenIds = {config.eosTokenId};
         model::CausalLM lm(config);
         lm->initializeWeights(recipe.pretrain.seed);
         report.parameters = config.parameterCount();

@@ -123,6 +123,11 @@ GenerationResult generateText(CausalLM& model, const tok::Tokenizer& tokenizer, 
         }
         text = stream.textWith(id);
         size_t visible = completeUtf8Prefix(text);
+        // sentencepiece renders an unfinished byte-fallback character as U+FFFD;
+        // hold it back until the next token completes (or replaces) it.
+        static const std::string kReplacement = "\xEF\xBF\xBD";
+        if (text.size() >= kReplacement.size() && text.compare(text.size() - 3, 3, kReplacement) == 0)
+            visible = std::min(visible, text.size() - 3);
         for (const std::string& stop : options.stopStrings) {
             if (stop.empty())
                 continue;

@@ -6,6 +6,7 @@
 #include <torch/nn/init.h>
 
 #include <cmath>
+#include <limits>
 
 namespace ft::model {
 
@@ -92,8 +93,9 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
     const int64_t groups = m_heads / m_kvHeads;
     at::Tensor kr = repeatKv(k, groups), vr = repeatKv(v, groups);              // (B, H, S, D)
     at::Tensor scores = at::matmul(q, kr.transpose(-2, -1)) / std::sqrt(double(m_headDim));  // (B, H, T, S)
-    scores = scores + mask;
-    at::Tensor probs = at::softmax(scores, -1, accumulationType(q.scalar_type())).to(q.scalar_type());
+    // The mask is in fp32/fp64: a large negative value that bf16/fp16 could not hold.
+    scores = scores.to(mask.scalar_type()) + mask;
+    at::Tensor probs = at::softmax(scores, -1).to(q.scalar_type());
     at::Tensor out = at::matmul(probs, vr);                                     // (B, H, T, D)
     out = out.transpose(1, 2).reshape({b, t, m_heads * m_headDim});
     return o_proj->forward(out);                                                // (B, T, C)
@@ -168,7 +170,7 @@ at::Tensor buildAttentionMask(const at::Tensor& keyMask, int64_t newTokens, std:
     if (slidingWindow)
         allowed = allowed.logical_and(qIndex - kIndex < *slidingWindow);
     allowed = allowed.unsqueeze(0).logical_and(keyMask.to(at::kBool).unsqueeze(1));  // (B, T, S)
-    const double minValue = (dtype == at::kHalf) ? -65504.0 : std::numeric_limits<float>::lowest();
+    const double minValue = std::numeric_limits<float>::lowest();
     at::Tensor zero = at::zeros({}, at::TensorOptions().dtype(dtype).device(keyMask.device()));
     return at::where(allowed, zero, at::full({}, minValue, zero.options())).unsqueeze(1);  // (B, 1, T, S)
 }
@@ -180,13 +182,13 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
     for (int64_t i = 0; i < c.numHiddenLayers; ++i)
         layers->push_back(DecoderLayer(c));
     norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps));
-    m_invFreq = register_buffer("rotary_inv_freq", ropeInverseFrequencies(c));
+    m_invFreq = ropeInverseFrequencies(c);
 }
 
 at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
 {
     const int64_t b = ids.size(0), t = ids.size(1);
-    at::Tensor newMask = attentionMask.defined() ? attentionMask.to(at::kLong)
+    at::Tensor newMask = attentionMask.defined() ? attentionMask.to(ids.device(), at::kLong)
                                                  : at::ones({b, t}, ids.options().dtype(at::kLong));
     at::Tensor keyMask = (cache && cache->length() > 0) ? at::cat({cache->keyMask, newMask}, 1) : newMask;  // (B, S)
     // Positions count real tokens only, so left padding does not shift them.
@@ -194,14 +196,22 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const at::Tensor& atte
 
     at::Tensor h = embed_tokens->forward(ids);  // (B, T, C)
     const auto dtype = h.scalar_type();
+    if (m_invFreq.device() != ids.device())
+        m_invFreq = m_invFreq.to(ids.device());
     RopeTables rope = ropeTables(positions, m_invFreq, dtype);
-    at::Tensor mask = buildAttentionMask(keyMask, t, m_config.slidingWindow, dtype);
+    at::Tensor mask = buildAttentionMask(keyMask, t, m_config.slidingWindow, accumulationType(dtype));
     if (cache) {
         cache->keys.resize(layers->size());
         cache->values.resize(layers->size());
     }
-    for (size_t i = 0; i < layers->size(); ++i)
-        h = layer(i).forward(h, rope, mask, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
+    try {
+        for (size_t i = 0; i < layers->size(); ++i)
+            h = layer(i).forward(h, rope, mask, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
+    } catch (...) {
+        if (cache)
+            cache->clear();  // some layers grew and others did not: the cache is no longer consistent
+        throw;
+    }
     if (cache)
         cache->keyMask = keyMask;
     return norm->forward(h);
@@ -223,7 +233,12 @@ at::Tensor CausalLMImpl::hidden(const at::Tensor& ids, const at::Tensor& attenti
 
 at::Tensor CausalLMImpl::outputEmbeddingWeight()
 {
-    return lm_head ? lm_head->as<DenseLinearImpl>()->weight : model->embed_tokens->weight;
+    if (!lm_head)
+        return model->embed_tokens->weight;
+    auto* dense = lm_head->as<DenseLinearImpl>();
+    if (!dense)
+        fail("lm_head is wrapped by an adapter; its dense weight is not directly available");
+    return dense->weight;
 }
 
 at::Tensor CausalLMImpl::logitsFromHidden(const at::Tensor& h)

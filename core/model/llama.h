@@ -104,7 +104,9 @@ public:
 
 private:
     ModelConfig m_config;
-    at::Tensor m_invFreq;  // (D/2,) a buffer, so it follows .to(device)
+    // (D/2,) fp32 always, deliberately not a buffer: Module::to(dtype) would round it
+    // to bf16 and put RoPE angles off by radians at long positions.
+    at::Tensor m_invFreq;
 };
 TORCH_MODULE(LlamaModel);
 

@@ -115,15 +115,21 @@ RopeScaling parseRopeScaling(const json& j, const std::string& source)
     return r;
 }
 
-int64_t firstTokenId(const json& j, const char* key, int64_t fallback)
+// A token id field that may hold one id or a list of ids (eos_token_id in Llama 3).
+std::vector<int64_t> tokenIds(const json& j, const char* key, int64_t fallback, const std::string& source)
 {
     if (!j.contains(key) || j[key].is_null())
-        return fallback;
+        return {fallback};
     if (j[key].is_number_integer())
-        return j[key].get<int64_t>();
-    if (j[key].is_array() && !j[key].empty() && j[key][0].is_number_integer())
-        return j[key][0].get<int64_t>();
-    return fallback;
+        return {j[key].get<int64_t>()};
+    std::vector<int64_t> ids;
+    if (j[key].is_array())
+        for (const auto& v : j[key])
+            if (v.is_number_integer())
+                ids.push_back(v.get<int64_t>());
+    if (ids.empty() || ids.size() != j[key].size())
+        fail(source + ": field '" + key + "' must be an integer or a list of integers, found " + j[key].dump());
+    return ids;
 }
 
 } // namespace
@@ -171,15 +177,20 @@ ModelConfig parseModelConfig(const json& j, const std::string& source)
     c.attentionBias = traits.qkvBias || llamaAttentionBias;
     c.attentionOutBias = !traits.qkvBias && llamaAttentionBias;
     c.mlpBias = f.boolOr("mlp_bias", false);
-    if (traits.slidingWindow && f.boolOr("use_sliding_window", true) && j.contains("sliding_window") &&
-        !j["sliding_window"].is_null())
-        c.slidingWindow = f.positiveInt("sliding_window");
+    if (traits.slidingWindow && f.boolOr("use_sliding_window", true)) {
+        // Hugging Face's MistralConfig defaults to 4096 when the key is absent; null means none.
+        if (!j.contains("sliding_window"))
+            c.slidingWindow = 4096;
+        else if (!j["sliding_window"].is_null())
+            c.slidingWindow = f.positiveInt("sliding_window");
+    }
     c.hiddenAct = f.stringOr("hidden_act", "silu");
     if (c.hiddenAct != "silu")
         fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu");
     c.torchDtype = f.stringOr("torch_dtype", "float32");
-    c.bosTokenId = firstTokenId(j, "bos_token_id", 1);
-    c.eosTokenId = firstTokenId(j, "eos_token_id", 2);
+    c.bosTokenId = tokenIds(j, "bos_token_id", 1, source).front();
+    c.eosTokenIds = tokenIds(j, "eos_token_id", 2, source);
+    c.eosTokenId = c.eosTokenIds.front();
     return c;
 }
 
@@ -220,10 +231,15 @@ nlohmann::json modelConfigToJson(const ModelConfig& c)
     j["mlp_bias"] = c.mlpBias;
     if (c.slidingWindow)
         j["sliding_window"] = *c.slidingWindow;
+    else if (archTraits(c.arch).slidingWindow)
+        j["sliding_window"] = nullptr;
     j["hidden_act"] = c.hiddenAct;
     j["torch_dtype"] = c.torchDtype;
     j["bos_token_id"] = c.bosTokenId;
-    j["eos_token_id"] = c.eosTokenId;
+    if (c.eosTokenIds.size() > 1)
+        j["eos_token_id"] = c.eosTokenIds;
+    else
+        j["eos_token_id"] = c.eosTokenId;
     j["initializer_range"] = 0.02;
     return j;
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ft::model {
 
@@ -42,7 +43,8 @@ struct ModelConfig {
     std::string hiddenAct = "silu";
     std::string torchDtype = "float32";     // the stored weights' dtype, informational
     int64_t bosTokenId = 1;
-    int64_t eosTokenId = 2;
+    int64_t eosTokenId = 2;                 // the first of eosTokenIds
+    std::vector<int64_t> eosTokenIds;       // all of config.json's eos_token_id (a list in Llama 3)
 
     int64_t kvGroups() const { return numAttentionHeads / numKeyValueHeads; }
     // Parameter count implied by the shapes (embeddings and head included once if tied).

@@ -108,7 +108,7 @@ GenerationDefaults readGenerationDefaults(const std::string& dir, const ModelCon
 {
     GenerationDefaults g;
     g.bosTokenId = config.bosTokenId;
-    g.eosTokenIds = {config.eosTokenId};
+    g.eosTokenIds = config.eosTokenIds.empty() ? std::vector<int64_t>{config.eosTokenId} : config.eosTokenIds;
     const fs::path path = fs::path(dir) / "generation_config.json";
     if (!fs::exists(path))
         return g;
@@ -131,16 +131,22 @@ GenerationDefaults readGenerationDefaults(const std::string& dir, const ModelCon
     return g;
 }
 
-LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
+std::string requireModelFolder(const std::string& dir)
 {
     if (!fs::is_directory(dir))
         fail("model folder '" + dir + "' does not exist or is not a folder");
     const fs::path configPath = fs::path(dir) / "config.json";
     if (!fs::exists(configPath))
         fail("'" + dir + "' is not a Hugging Face model folder: config.json is missing");
+    return configPath.string();
+}
+
+LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
+{
+    const std::string configPath = requireModelFolder(dir);
     LoadedModel out;
     out.dir = dir;
-    out.config = readModelConfig(configPath.string());
+    out.config = readModelConfig(configPath);
     const io::SafetensorsCheckpoint checkpoint = io::SafetensorsCheckpoint::open(dir);
     std::set<std::string> storedTypes;
     for (const std::string& n : checkpoint.names())

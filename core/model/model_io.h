@@ -32,6 +32,9 @@ struct LoadedModel {
     std::vector<std::string> ignoredTensors;  // in the checkpoint, not used by the model
 };
 
+// The path of DIR/config.json; an ft::Error when DIR is not a folder or has none.
+std::string requireModelFolder(const std::string& dir);
+
 // Reads config.json, every weight (each checked by name and shape against the
 // config; errors name the tensor, the file and both shapes) and generation_config.json.
 LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options = {});

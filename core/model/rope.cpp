@@ -9,8 +9,9 @@ namespace ft::model {
 at::Tensor ropeInverseFrequencies(const ModelConfig& c)
 {
     const int64_t d = c.headDim;
-    at::Tensor exponents = at::arange(0, d, 2, at::kDouble) / static_cast<double>(d);
-    at::Tensor invFreq = at::pow(c.ropeTheta, exponents).reciprocal();  // (D/2,)
+    // fp32 and in Hugging Face's order of operations, so the angles agree to the bit.
+    at::Tensor exponents = at::arange(0, d, 2, at::kLong).to(at::kFloat) / static_cast<double>(d);
+    at::Tensor invFreq = 1.0 / at::pow(c.ropeTheta, exponents);  // (D/2,)
     const RopeScaling& s = c.ropeScaling;
     if (s.type == "linear") {
         invFreq = invFreq / s.factor;
@@ -27,7 +28,7 @@ at::Tensor ropeInverseFrequencies(const ModelConfig& c)
         at::Tensor medium = (wavelen >= highFreqWavelen).logical_and(wavelen <= lowFreqWavelen);
         invFreq = at::where(medium, smoothed, scaled);
     }
-    return invFreq.to(at::kFloat);
+    return invFreq;
 }
 
 RopeTables ropeTables(const at::Tensor& positions, const at::Tensor& invFreq, c10::ScalarType dtype)

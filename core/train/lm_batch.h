@@ -20,7 +20,9 @@ std::vector<int64_t> tokenStream(const std::vector<std::string>& documents, cons
 // Random windows of a token stream, drawn with a seeded generator.
 class WindowSampler {
 public:
+    // Keeps a reference to `stream`, which must outlive the sampler.
     WindowSampler(const std::vector<int64_t>& stream, int64_t windowLength, uint64_t seed);
+    WindowSampler(std::vector<int64_t>&&, int64_t, uint64_t) = delete;
     at::Tensor next(int64_t batchSize);  // (B, T) int64 on CPU
 
 private:

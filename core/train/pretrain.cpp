@@ -40,7 +40,11 @@ double evaluateLoss(model::CausalLM& model, const std::vector<int64_t>& stream, 
                     int64_t maxBatches)
 {
     torch::NoGradGuard noGrad;
-    const bool wasTraining = model->is_training();
+    struct ModeRestorer {
+        model::CausalLM& m;
+        bool wasTraining;
+        ~ModeRestorer() { m->train(wasTraining); }
+    } restore{model, model->is_training()};
     model->eval();
     const auto device = model->parameters().front().device();
     double total = 0;
@@ -51,7 +55,8 @@ double evaluateLoss(model::CausalLM& model, const std::vector<int64_t>& stream, 
         total += loss * batch.size(0);
         count += batch.size(0);
     }
-    model->train(wasTraining);
+    if (count == 0)
+        fail("no evaluation batches: the held-out text is empty or maxBatches is 0");
     return total / double(count);
 }
 
