@@ -6,6 +6,7 @@
 #include "base/bench.h"
 #include "base/make_base.h"
 #include "model/model_config.h"
+#include "model/model_io.h"
 #include "util/runtime.h"
 
 #include <cstdio>
