@@ -86,6 +86,7 @@ int runGenerate(int argc, char** argv)
         std::printf("prompt ids: %s\n", joinIds(result.promptIds).c_str());
         std::printf("output ids: %s\n", joinIds(result.outputIds).c_str());
     }
+    std::fflush(stdout);  // the summary on stderr must follow the text, also when both go to one pipe
     const double tps = result.decodeSeconds > 0 ? double(result.outputIds.size()) / result.decodeSeconds : 0;
     std::fprintf(stderr, "[%zu prompt + %zu new tokens, stopped: %s, %.1f tokens/s]\n", result.promptIds.size(),
                  result.outputIds.size(), result.stopReason.c_str(), tps);
