@@ -2,11 +2,38 @@
 // returns the process exit code; errors propagate as exceptions to main().
 #pragma once
 
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ft::data {
+class ProjectStore;
+enum class Split;
+}
+
 namespace ftcli {
+
+class ArgParser;
 
 int runInfo(int argc, char** argv);
 int runGenerate(int argc, char** argv);
 int runMakeBase(int argc, char** argv);
 int runBench(int argc, char** argv);
+int runProject(int argc, char** argv);  // project create|info
+int runData(int argc, char** argv);     // data import|export|list|sample|stats|dedupe|split|bench
+
+// data subcommands in cmd_data_tools.cpp; argv[3..] are their options.
+int runDataStats(int argc, char** argv);
+int runDataDedupe(int argc, char** argv);
+int runDataSplit(int argc, char** argv);
+int runDataBench(int argc, char** argv);
+
+// Helpers the project and data commands share (cmd_project.cpp).
+// Opens an existing project; ft::Error with a hint to create it when the file is missing.
+std::unique_ptr<ft::data::ProjectStore> openProject(const std::string& path);
+// The value of a required option; UsageError "--name is required" when absent.
+std::string requireOption(const ArgParser& p, const std::string& name);
+// --split-like option: unset when absent, UsageError on an unknown split name.
+std::optional<ft::data::Split> splitOption(const ArgParser& p, const std::string& name);
 
 } // namespace ftcli

@@ -22,6 +22,8 @@ const char* kUsage =
     "  info        describe a model folder: architecture, parameters, dtype, memory\n"
     "  generate    generate text from a model, streaming\n"
     "  bench       training-step and generation throughput, matmul ceiling and MFU\n"
+    "  project     create a project file or describe one (datasets, schema, runs)\n"
+    "  data        import, export, list, sample, stats, dedupe, split and bench datasets\n"
     "\n"
     "Run 'ftstudio-cli <command> --help' for a command's options.\n";
 
@@ -55,6 +57,10 @@ int main(int argc, char** argv)
             return ftcli::runMakeBase(argc, argv);
         if (command == "bench")
             return ftcli::runBench(argc, argv);
+        if (command == "project")
+            return ftcli::runProject(argc, argv);
+        if (command == "data")
+            return ftcli::runData(argc, argv);
         std::fprintf(stderr, "ftstudio-cli: unknown command '%s'\n\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const ftcli::UsageError& e) {
