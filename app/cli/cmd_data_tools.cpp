@@ -9,6 +9,7 @@
 #include "data/dataset_tools.h"
 #include "data/importer.h"
 #include "data/project_store.h"
+#include "model/model_io.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "util/error.h"
 
@@ -40,15 +41,16 @@ int runDataStats(int argc, char** argv)
     p.option("project", "PATH", "the project file");
     p.option("dataset", "NAME", "the dataset");
     p.option("model", "DIR", "a model folder whose tokenizer measures the rows");
-    p.option("max-length", "N", "report rows longer than this many tokens (with --model)", "2048");
+    p.option("max-length", "N", "report rows longer than this many tokens (with --model)",
+             "the model's max_position_embeddings");
     p.flag("json", "print one JSON object instead of text");
     if (!p.parse(argc, argv, 3)) {
         std::cout << p.usage();
         return 0;
     }
     const std::string dataset = requireOption(p, "dataset");
-    const int64_t maxLength = p.getInt("max-length");
-    if (maxLength <= 0)
+    const int64_t maxLengthOption = p.has("max-length") ? p.getInt("max-length") : 0;
+    if (p.has("max-length") && maxLengthOption <= 0)
         throw UsageError("--max-length must be positive");
     const auto store = openProject(requireOption(p, "project"));
     const auto info = store->requireDataset(dataset);
@@ -77,6 +79,10 @@ int runDataStats(int argc, char** argv)
     }
     if (p.has("model")) {
         const auto tokenizer = ft::tok::loadTokenizer(p.get("model"));
+        // Rows longer than the model's context are what truncation will cut.
+        const int64_t maxLength = maxLengthOption > 0
+            ? maxLengthOption
+            : ft::model::readModelConfig(ft::model::requireModelFolder(p.get("model"))).maxPositionEmbeddings;
         const TokenLengthStats t = tokenLengths(*store, info.id, *tokenizer, maxLength);
         j["tokens"] = {{"model", p.get("model")}, {"count", t.count},   {"min", t.min},
                        {"median", t.median},      {"p95", t.p95},       {"max", t.max},
@@ -108,7 +114,7 @@ int runDataStats(int argc, char** argv)
         const auto& over = t["over_max_ids"];
         for (size_t i = 0; i < over.size() && i < 20; ++i)
             ids += (i ? ", " : "") + std::to_string(over[i].get<int64_t>());
-        std::printf("over max  %zu rows longer than %lld tokens%s%s%s\n", over.size(), (long long)maxLength,
+        std::printf("over max  %zu rows longer than %lld tokens%s%s%s\n", over.size(), (long long)t["max_length"].get<int64_t>(),
                     ids.empty() ? "" : " (ids ", ids.c_str(), ids.empty() ? "" : over.size() > 20 ? ", ...)" : ")");
     }
     return 0;
