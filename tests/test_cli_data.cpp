@@ -15,6 +15,8 @@
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <QThread>
+#include "test_support.h"
+
 #include <QtTest>
 
 #include <sqlite3.h>
@@ -23,10 +25,7 @@
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
+using Run = fttest::CliRun;
 
 void writeFile(const QString& path, const QByteArray& text)
 {
@@ -89,15 +88,7 @@ private:
 
     Run cli(const QStringList& args, int timeoutMs = 120000)
     {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("FTSTUDIO_DATA_DIR", m_dir.filePath("data"));
-        p.setProcessEnvironment(env);
-        p.start(qEnvironmentVariable("FTSTUDIO_CLI"), args);
-        if (!p.waitForFinished(timeoutMs))
-            p.kill();
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+        return fttest::runCli(args, m_dir.filePath("data"), timeoutMs);
     }
 
     static void expectError(const Run& r, int code, const QString& mention)

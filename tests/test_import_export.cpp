@@ -12,6 +12,8 @@
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
+#include "test_support.h"
+
 #include <QTest>
 
 #include <functional>
@@ -21,17 +23,7 @@ using namespace ft::data;
 
 namespace {
 
-// What ft::Error said, "" when nothing was thrown, a marker for any other exception.
-QString errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const ft::Error& e) {
-        return QString::fromStdString(e.what());
-    } catch (const std::exception& e) {
-        return QStringLiteral("<not ft::Error> ") + QString::fromStdString(e.what());
-    }
-    return {};
-}
+using fttest::errorOf;
 
 std::vector<Row> allRows(const ProjectStore& store, const std::string& dataset) {
     RowQuery q;

@@ -6,6 +6,7 @@
 #include "model/model_config.h"
 #include "model/model_io.h"
 #include "tensor_compare.h"
+#include "test_support.h"
 #include "tiny_models.h"
 #include "util/error.h"
 
@@ -34,15 +35,7 @@ json llamaConfigJson()
         "bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009], "torch_dtype": "bfloat16"})");
 }
 
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const ft::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+std::string errorOf(const std::function<void()>& f) { return fttest::errorOf(f).toStdString(); }
 
 at::Tensor logitsOf(CausalLM& m)
 {

@@ -9,6 +9,8 @@
 
 #include <QFile>
 #include <QTemporaryDir>
+#include "test_support.h"
+
 #include <QTest>
 
 #include <sqlite3.h>
@@ -20,17 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-// What ft::Error said, "" when nothing was thrown, a marker for any other exception.
-QString errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const ft::Error& e) {
-        return QString::fromStdString(e.what());
-    } catch (const std::exception& e) {
-        return QStringLiteral("<not ft::Error> ") + QString::fromStdString(e.what());
-    }
-    return {};
-}
+using fttest::errorOf;
 
 QByteArray fileBytes(const std::string& path) {
     QFile f(QString::fromStdString(path));

@@ -10,6 +10,8 @@
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
+#include "test_support.h"
+
 #include <QTest>
 
 #include <cstring>
@@ -19,17 +21,7 @@ using ft::io::DType;
 
 namespace {
 
-// What ft::Error said, "" when nothing was thrown, a marker for any other exception.
-QString errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const ft::Error& e) {
-        return QString::fromStdString(e.what());
-    } catch (const std::exception& e) {
-        return QStringLiteral("<not ft::Error> ") + QString::fromStdString(e.what());
-    }
-    return {};
-}
+using fttest::errorOf;
 
 // 8-byte little-endian length (the header's own size unless overridden) + header + data.
 QByteArray rawSafetensors(const QByteArray& header, const QByteArray& data = {},

@@ -1,0 +1,49 @@
+// Helpers every test executable may use: what an action threw, and running the
+// ftstudio-cli binary (named by $FTSTUDIO_CLI, which CTest sets) in a data folder
+// of the test's own.
+#pragma once
+
+#include "util/error.h"
+
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+#include <exception>
+#include <functional>
+
+namespace fttest {
+
+// What ft::Error said, "" when nothing was thrown, a marker for any other exception.
+inline QString errorOf(const std::function<void()>& action)
+{
+    try {
+        action();
+    } catch (const ft::Error& e) {
+        return QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+        return QStringLiteral("<not ft::Error> ") + QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+struct CliRun {
+    int code = -1;  // -1 when the process crashed or was killed
+    QString out, err;
+};
+
+inline CliRun runCli(const QStringList& args, const QString& dataDir, int timeoutMs = 120000)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("FTSTUDIO_DATA_DIR", dataDir);
+    p.setProcessEnvironment(env);
+    p.start(qEnvironmentVariable("FTSTUDIO_CLI"), args);
+    if (!p.waitForFinished(timeoutMs))
+        p.kill();
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+} // namespace fttest
