@@ -136,6 +136,24 @@ private slots:
         QCOMPARE(file.find("lm_head.weight") == nullptr, c.tieWordEmbeddings);
     }
 
+    void loadsIntoTheComputeDtype()
+    {
+        const ModelConfig c = fttest::tinyConfig();
+        CausalLM m(c);
+        m->initializeWeights(6);
+        m->eval();
+        QTemporaryDir dir;
+        saveModelFolder(dir.path().toStdString(), m, {1, {2}});
+        LoadedModel bf16 = loadModelFolder(dir.path().toStdString(), {at::kBFloat16, c10::Device(c10::kCPU)});
+        for (auto& p : bf16.model->parameters())
+            QCOMPARE(p.scalar_type(), at::kBFloat16);
+        // bf16 keeps ~3 significant digits: the logits agree to that precision
+        FT_COMPARE_TENSORS(logitsOf(bf16.model).to(at::kFloat), logitsOf(m), 5e-2);
+        // and the weights are the checkpoint's, rounded, not a fresh initialization
+        at::Tensor w = bf16.model->named_parameters()["model.layers.1.mlp.down_proj.weight"];
+        FT_COMPARE_TENSORS(w.to(at::kFloat), m->named_parameters()["model.layers.1.mlp.down_proj.weight"], 1e-2);
+    }
+
     void loadsShardedCheckpoint()
     {
         const ModelConfig c = fttest::tinyConfig();

@@ -18,10 +18,19 @@ c10::ScalarType accumulationType(c10::ScalarType t) { return t == at::kDouble ? 
 
 // ---- DenseLinear -----------------------------------------------------------------
 
+namespace {
+thread_local int t_skipInitDepth = 0;
+}
+
+SkipWeightInit::SkipWeightInit() { ++t_skipInitDepth; }
+SkipWeightInit::~SkipWeightInit() { --t_skipInitDepth; }
+bool SkipWeightInit::active() { return t_skipInitDepth > 0; }
+
 DenseLinearImpl::DenseLinearImpl(int64_t in, int64_t out, bool withBias)
 {
     weight = register_parameter("weight", at::empty({out, in}));
-    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+    if (!SkipWeightInit::active())
+        torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
     if (withBias)
         bias = register_parameter("bias", at::zeros({out}));
 }

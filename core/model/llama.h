@@ -27,6 +27,18 @@ public:
 };
 using LinearLayer = std::shared_ptr<LinearLayerImpl>;
 
+// While one is alive on this thread, new DenseLinear layers skip their random
+// initialization: a checkpoint is about to overwrite them, and initializing a
+// 7B model on the CPU would cost minutes (at::empty pages are never touched).
+class SkipWeightInit {
+public:
+    SkipWeightInit();
+    ~SkipWeightInit();
+    SkipWeightInit(const SkipWeightInit&) = delete;
+    SkipWeightInit& operator=(const SkipWeightInit&) = delete;
+    static bool active();
+};
+
 class DenseLinearImpl : public LinearLayerImpl {
 public:
     DenseLinearImpl(int64_t in, int64_t out, bool bias);

@@ -154,9 +154,16 @@ LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
     for (const auto& t : storedTypes)
         out.storedDtype += (out.storedDtype.empty() ? "" : "+") + t;
 
-    out.model = CausalLM(out.config);
+    {
+        SkipWeightInit skip;  // every weight comes from the checkpoint
+        out.model = CausalLM(out.config);
+    }
+    // Cast the (untouched) parameters first, so each weight is converted once,
+    // straight from the mapped file into the compute dtype: host memory peaks at
+    // the model's size in that dtype, not in fp32.
+    out.model->to(options.computeDtype);
     out.ignoredTensors = loadWeights(*out.model, checkpoint);
-    out.model->to(options.device, options.computeDtype);
+    out.model->to(options.device);
     out.model->eval();
     out.generation = readGenerationDefaults(dir, out.config);
     return out;
