@@ -200,17 +200,25 @@ void RecordReader::parseJson(std::string_view text, int64_t firstLine, RawRecord
     }
 }
 
+bool RecordReader::takeLine(std::string_view& line, int64_t& lineNo) {
+    if (m_pos >= m_text.size())
+        return false;
+    size_t end = m_text.find('\n', m_pos);
+    if (end == std::string_view::npos)
+        end = m_text.size();
+    line = m_text.substr(m_pos, end - m_pos);
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    lineNo = m_line;
+    m_pos = std::min(end + 1, m_text.size());
+    ++m_line;
+    return true;
+}
+
 bool RecordReader::nextJsonLine(RawRecord& out) {
-    while (m_pos < m_text.size()) {
-        size_t end = m_text.find('\n', m_pos);
-        if (end == std::string_view::npos)
-            end = m_text.size();
-        std::string_view line = m_text.substr(m_pos, end - m_pos);
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
-        const int64_t lineNo = m_line;
-        m_pos = std::min(end + 1, m_text.size());
-        ++m_line;
+    std::string_view line;
+    int64_t lineNo = 0;
+    while (takeLine(line, lineNo)) {
         if (isBlank(line))
             continue;
         out.line = lineNo;
@@ -389,33 +397,23 @@ bool RecordReader::nextCsvRecord(RawRecord& out) {
 
 bool RecordReader::nextTextDocument(RawRecord& out) {
     std::string doc;
-    size_t docStart = std::string_view::npos;
-    while (m_pos < m_text.size()) {
-        size_t end = m_text.find('\n', m_pos);
-        if (end == std::string_view::npos)
-            end = m_text.size();
-        std::string_view line = m_text.substr(m_pos, end - m_pos);
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
-        const size_t lineStart = m_pos;
-        const int64_t lineNo = m_line;
+    bool started = false;
+    std::string_view line;
+    int64_t lineNo = 0;
+    while (takeLine(line, lineNo)) {
         if (isBlank(line)) {
-            m_pos = std::min(end + 1, m_text.size());
-            ++m_line;
-            if (docStart != std::string_view::npos)
+            if (started)
                 break;
             continue;
         }
-        if (docStart == std::string_view::npos) {
-            docStart = lineStart;
+        if (!started) {
+            started = true;
             out.line = lineNo;
         } else
             doc += '\n';
         doc.append(line);
-        m_pos = std::min(end + 1, m_text.size());
-        ++m_line;
     }
-    if (docStart == std::string_view::npos)
+    if (!started)
         return false;
     if (checkRaw(doc, out))
         out.value = nlohmann::json{{"text", std::move(doc)}};

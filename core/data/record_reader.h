@@ -52,6 +52,8 @@ public:
     bool next(RawRecord& out);
 
 private:
+    // The next physical line (CR of CRLF dropped) and its 1-based number; false at the end.
+    bool takeLine(std::string_view& line, int64_t& lineNo);
     bool nextJsonLine(RawRecord& out);
     bool nextArrayElement(RawRecord& out);
     bool nextCsvRecord(RawRecord& out);
