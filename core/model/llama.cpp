@@ -37,6 +37,12 @@ DenseLinearImpl::DenseLinearImpl(int64_t in, int64_t out, bool withBias)
 
 at::Tensor DenseLinearImpl::forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
 
+void DenseLinearImpl::ensureBias()
+{
+    if (!bias.defined())
+        bias = register_parameter("bias", at::zeros({weight.size(0)}, weight.options()), weight.requires_grad());
+}
+
 // ---- RMSNorm ---------------------------------------------------------------------
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_)
@@ -196,19 +202,66 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
 
 at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
 {
-    const int64_t b = ids.size(0), t = ids.size(1);
-    at::Tensor newMask = attentionMask.defined() ? attentionMask.to(ids.device(), at::kLong)
-                                                 : at::ones({b, t}, ids.options().dtype(at::kLong));
-    at::Tensor keyMask = (cache && cache->length() > 0) ? at::cat({cache->keyMask, newMask}, 1) : newMask;  // (B, S)
-    // Positions count real tokens only, so left padding does not shift them.
-    at::Tensor positions = (keyMask.cumsum(1) - 1).clamp_min(0).narrow(1, keyMask.size(1) - t, t);  // (B, T)
+    return forwardEmbeddings(embed_tokens->forward(ids), attentionMask, cache);
+}
 
-    at::Tensor h = embed_tokens->forward(ids);  // (B, T, C)
+namespace {
+// (B, T) segment ids -> positions that restart at 0 where the segment changes.
+at::Tensor segmentPositions(const at::Tensor& segmentIds)
+{
+    const int64_t t = segmentIds.size(1);
+    at::Tensor idx = at::arange(t, segmentIds.options()).unsqueeze(0).expand_as(segmentIds);  // (B, T)
+    at::Tensor boundary = at::ones_like(segmentIds, at::kBool);
+    if (t > 1)
+        boundary.narrow(1, 1, t - 1).copy_(segmentIds.narrow(1, 1, t - 1) != segmentIds.narrow(1, 0, t - 1));
+    at::Tensor start = std::get<0>(at::cummax(at::where(boundary, idx, at::zeros_like(idx)), 1));
+    return idx - start;
+}
+
+// Additive (B, 1, T, T) mask for packed rows: causal, same segment, not padding.
+at::Tensor buildSegmentMask(const at::Tensor& segmentIds, std::optional<int64_t> slidingWindow, c10::ScalarType dtype)
+{
+    const int64_t t = segmentIds.size(1);
+    auto idx = at::TensorOptions().dtype(at::kLong).device(segmentIds.device());
+    at::Tensor q = at::arange(t, idx).view({t, 1}), k = at::arange(t, idx).view({1, t});
+    at::Tensor allowed = (k <= q);
+    if (slidingWindow)
+        allowed = allowed.logical_and(q - k < *slidingWindow);
+    at::Tensor same = segmentIds.unsqueeze(2) == segmentIds.unsqueeze(1);                 // (B, T, T)
+    allowed = allowed.unsqueeze(0).logical_and(same).logical_and((segmentIds != 0).unsqueeze(1));
+    // A padding query would see no key at all; let it see itself so softmax stays finite.
+    allowed = allowed.logical_or(at::eye(t, idx.dtype(at::kBool)).unsqueeze(0));
+    const double minValue = std::numeric_limits<float>::lowest();
+    at::Tensor zero = at::zeros({}, at::TensorOptions().dtype(dtype).device(segmentIds.device()));
+    return at::where(allowed, zero, at::full({}, minValue, zero.options())).unsqueeze(1);
+}
+} // namespace
+
+at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at::Tensor& attentionMask, KVCache* cache,
+                                             const at::Tensor& segmentIds)
+{
+    const int64_t b = embeds.size(0), t = embeds.size(1);
+    const auto longOpts = at::TensorOptions().dtype(at::kLong).device(embeds.device());
+    at::Tensor h = embeds;  // (B, T, C)
     const auto dtype = h.scalar_type();
-    if (m_invFreq.device() != ids.device())
-        m_invFreq = m_invFreq.to(ids.device());
+    if (m_invFreq.device() != embeds.device())
+        m_invFreq = m_invFreq.to(embeds.device());
+
+    at::Tensor keyMask, positions, mask;
+    if (segmentIds.defined()) {
+        if (cache)
+            fail("packed sequences (segment ids) cannot be combined with a KV cache");
+        at::Tensor seg = segmentIds.to(longOpts);
+        positions = segmentPositions(seg);
+        mask = buildSegmentMask(seg, m_config.slidingWindow, accumulationType(dtype));
+    } else {
+        at::Tensor newMask = attentionMask.defined() ? attentionMask.to(longOpts) : at::ones({b, t}, longOpts);
+        keyMask = (cache && cache->length() > 0) ? at::cat({cache->keyMask, newMask}, 1) : newMask;  // (B, S)
+        // Positions count real tokens only, so left padding does not shift them.
+        positions = (keyMask.cumsum(1) - 1).clamp_min(0).narrow(1, keyMask.size(1) - t, t);  // (B, T)
+        mask = buildAttentionMask(keyMask, t, m_config.slidingWindow, accumulationType(dtype));
+    }
     RopeTables rope = ropeTables(positions, m_invFreq, dtype);
-    at::Tensor mask = buildAttentionMask(keyMask, t, m_config.slidingWindow, accumulationType(dtype));
     if (cache) {
         cache->keys.resize(layers->size());
         cache->values.resize(layers->size());
@@ -235,9 +288,61 @@ CausalLMImpl::CausalLMImpl(const ModelConfig& c) : m_config(c)
         lm_head = register_module("lm_head", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.vocabSize, false));
 }
 
-at::Tensor CausalLMImpl::hidden(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
+at::Tensor CausalLMImpl::hidden(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache,
+                                const at::Tensor& segmentIds)
 {
-    return model->forward(ids, attentionMask, cache);
+    VirtualTokens virt = activeVirtualTokens();
+    const bool sequenceStart = !cache || cache->length() == 0;
+    if (!virt || !sequenceStart)
+        return model->forwardEmbeddings(model->embed_tokens->forward(ids), attentionMask, cache, segmentIds);
+    if (segmentIds.defined())
+        fail("packed sequences cannot be combined with virtual tokens (prompt or prefix tuning); turn packing off");
+
+    const int64_t b = ids.size(0), t = ids.size(1), n = virt->count();
+    const auto longOpts = at::TensorOptions().dtype(at::kLong).device(ids.device());
+    at::Tensor realMask = attentionMask.defined() ? attentionMask.to(longOpts) : at::ones({b, t}, longOpts);
+    at::Tensor embeds = model->embed_tokens->forward(ids);  // (B, T, C)
+    at::Tensor prompt = virt->promptEmbeddings(b);          // (B, N, C) or undefined
+    if (prompt.defined()) {
+        at::Tensor all = at::cat({prompt.to(embeds.scalar_type()), embeds}, 1);  // (B, N + T, C)
+        at::Tensor mask = at::cat({at::ones({b, n}, longOpts), realMask}, 1);
+        return model->forwardEmbeddings(all, mask, cache).narrow(1, n, t);
+    }
+    KVCache local;
+    KVCache* target = cache ? cache : &local;
+    target->clear();
+    if (!virt->prefixKeyValues(b, target->keys, target->values))
+        fail("virtual tokens gave neither prompt embeddings nor prefix keys/values");
+    for (auto& k : target->keys)
+        k = k.to(embeds.scalar_type());
+    for (auto& v : target->values)
+        v = v.to(embeds.scalar_type());
+    target->keyMask = at::ones({b, n}, longOpts);
+    return model->forwardEmbeddings(embeds, realMask, target);
+}
+
+void CausalLMImpl::addVirtualTokens(const std::string& name, VirtualTokens tokens)
+{
+    for (const auto& [existing, _] : m_virtualTokens)
+        if (existing == name)
+            fail("virtual tokens named '" + name + "' are already attached");
+    register_module("virtual_tokens_" + name, tokens);
+    m_virtualTokens.emplace_back(name, std::move(tokens));
+}
+
+void CausalLMImpl::removeVirtualTokens(const std::string& name)
+{
+    std::erase_if(m_virtualTokens, [&](const auto& entry) { return entry.first == name; });
+    if (named_children().contains("virtual_tokens_" + name))
+        unregister_module("virtual_tokens_" + name);
+}
+
+VirtualTokens CausalLMImpl::activeVirtualTokens() const
+{
+    for (const auto& [_, tokens] : m_virtualTokens)
+        if (tokens->enabled)
+            return tokens;
+    return nullptr;
 }
 
 at::Tensor CausalLMImpl::outputEmbeddingWeight()

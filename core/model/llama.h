@@ -24,6 +24,8 @@ namespace ft::model {
 class LinearLayerImpl : public torch::nn::Module {
 public:
     virtual at::Tensor forward(const at::Tensor& x) = 0;  // (..., in) -> (..., out)
+    virtual int64_t inFeatures() const = 0;
+    virtual int64_t outFeatures() const = 0;
 };
 using LinearLayer = std::shared_ptr<LinearLayerImpl>;
 
@@ -43,6 +45,10 @@ class DenseLinearImpl : public LinearLayerImpl {
 public:
     DenseLinearImpl(int64_t in, int64_t out, bool bias);
     at::Tensor forward(const at::Tensor& x) override;
+    int64_t inFeatures() const override { return weight.size(1); }
+    int64_t outFeatures() const override { return weight.size(0); }
+    // Registers a zero bias when the layer has none (BitFit on bias-free models).
+    void ensureBias();
     at::Tensor weight;  // (out, in)
     at::Tensor bias;    // (out,) or undefined
 };
@@ -109,6 +115,11 @@ public:
     explicit LlamaModelImpl(const ModelConfig& c);
     // ids (B, T) int64; attentionMask (B, T) or undefined (all real) -> hidden (B, T, C)
     at::Tensor forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache);
+    // embeds (B, T, C) instead of ids. segmentIds (B, T) int64, optional, for packed
+    // sequences: tokens attend only within their own segment, positions restart at
+    // each segment, 0 marks padding; not combinable with a cache.
+    at::Tensor forwardEmbeddings(const at::Tensor& embeds, const at::Tensor& attentionMask, KVCache* cache,
+                                 const at::Tensor& segmentIds = {});
     torch::nn::Embedding embed_tokens{nullptr};
     torch::nn::ModuleList layers{nullptr};
     RMSNorm norm{nullptr};
@@ -122,22 +133,50 @@ private:
 };
 TORCH_MODULE(LlamaModel);
 
+// Tokens every sequence starts with that the caller does not pass as ids: soft
+// prompts (embeddings put before the input) and prefixes (keys and values put in
+// front of every layer's cache). Implemented in core/peft; the model only asks.
+class VirtualTokensImpl : public torch::nn::Module {
+public:
+    virtual int64_t count() const = 0;  // N
+    // (B, N, C) embeddings prepended to the input, or undefined when this is a prefix.
+    virtual at::Tensor promptEmbeddings(int64_t batch) { (void)batch; return {}; }
+    // Fills one (B, K, N, D) key and value per layer and returns true, or returns false.
+    virtual bool prefixKeyValues(int64_t batch, std::vector<at::Tensor>& keys, std::vector<at::Tensor>& values)
+    {
+        (void)batch; (void)keys; (void)values;
+        return false;
+    }
+    bool enabled = true;
+};
+using VirtualTokens = std::shared_ptr<VirtualTokensImpl>;
+
 class CausalLMImpl : public torch::nn::Module {
 public:
     explicit CausalLMImpl(const ModelConfig& c);
     at::Tensor forward(const at::Tensor& ids, const at::Tensor& attentionMask = {}, KVCache* cache = nullptr);  // (B, T, V)
-    at::Tensor hidden(const at::Tensor& ids, const at::Tensor& attentionMask = {}, KVCache* cache = nullptr);   // (B, T, C)
+    // (B, T, C). Virtual tokens of the active adapter are added when a sequence
+    // starts (no cache or an empty one) and never appear in the output.
+    at::Tensor hidden(const at::Tensor& ids, const at::Tensor& attentionMask = {}, KVCache* cache = nullptr,
+                      const at::Tensor& segmentIds = {});
     at::Tensor logitsFromHidden(const at::Tensor& hidden);                                                     // (B, T, V)
     at::Tensor outputEmbeddingWeight();  // (V, C): lm_head, or the input embedding when tied
     // Normal(0, 0.02) weights, unit norms, zero biases: Hugging Face's initializer.
     void initializeWeights(uint64_t seed);
     const ModelConfig& config() const { return m_config; }
+    ModelConfig& mutableConfig() { return m_config; }  // BitFit turns bias flags on
+
+    // Registered as a child module "virtual_tokens_<name>"; the first enabled one is used.
+    void addVirtualTokens(const std::string& name, VirtualTokens tokens);
+    void removeVirtualTokens(const std::string& name);
+    VirtualTokens activeVirtualTokens() const;
 
     LlamaModel model{nullptr};
     LinearLayer lm_head;  // nullptr when tie_word_embeddings
 
 private:
     ModelConfig m_config;
+    std::vector<std::pair<std::string, VirtualTokens>> m_virtualTokens;
 };
 TORCH_MODULE(CausalLM);
 
