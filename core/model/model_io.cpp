@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -170,17 +171,48 @@ LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
 }
 
 void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDefaults& generation,
-                     c10::ScalarType storeDtype)
+                     c10::ScalarType storeDtype, int64_t maxShardBytes)
 {
     fs::create_directories(dir);
-    std::vector<at::Tensor> keepAlive;
-    std::vector<io::TensorToWrite> tensors;
-    for (const auto& p : model->named_parameters()) {
-        at::Tensor t = p.value().detach().to(at::kCPU, storeDtype).contiguous();
-        keepAlive.push_back(t);
-        tensors.push_back({p.key(), toSafetensorsDType(storeDtype), t.sizes().vec(), t.data_ptr(), t.nbytes()});
+    // Shards are planned on sizes first and converted one shard at a time, so a
+    // 7B export never holds a second full copy of the weights.
+    auto params = model->named_parameters();
+    const int64_t elementBytes = int64_t(c10::elementSize(storeDtype));
+    std::vector<std::vector<size_t>> shards(1);
+    int64_t shardBytes = 0, totalBytes = 0;
+    for (size_t i = 0; i < params.size(); ++i) {
+        const int64_t bytes = params[i].value().numel() * elementBytes;
+        if (shardBytes > 0 && shardBytes + bytes > maxShardBytes) {
+            shards.emplace_back();
+            shardBytes = 0;
+        }
+        shards.back().push_back(i);
+        shardBytes += bytes;
+        totalBytes += bytes;
     }
-    io::writeSafetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+    const size_t n = shards.size();
+    auto shardName = [n](size_t i) {
+        if (n == 1)
+            return std::string("model.safetensors");
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "model-%05zu-of-%05zu.safetensors", i + 1, n);
+        return std::string(buf);
+    };
+    nlohmann::json weightMap = nlohmann::json::object();
+    for (size_t s = 0; s < n; ++s) {
+        std::vector<at::Tensor> keepAlive;
+        std::vector<io::TensorToWrite> tensors;
+        for (size_t i : shards[s]) {
+            at::Tensor t = params[i].value().detach().to(at::kCPU, storeDtype).contiguous();
+            keepAlive.push_back(t);
+            tensors.push_back({params[i].key(), toSafetensorsDType(storeDtype), t.sizes().vec(), t.data_ptr(), t.nbytes()});
+            weightMap[params[i].key()] = shardName(s);
+        }
+        io::writeSafetensors((fs::path(dir) / shardName(s)).string(), tensors, {{"format", "pt"}});
+    }
+    if (n > 1)
+        io::writeJsonFileAtomic((fs::path(dir) / "model.safetensors.index.json").string(),
+                                {{"metadata", {{"total_size", totalBytes}}}, {"weight_map", weightMap}});
 
     ModelConfig config = model->config();
     config.torchDtype = storeDtype == c10::kBFloat16 ? "bfloat16" : storeDtype == c10::kHalf ? "float16" : "float32";

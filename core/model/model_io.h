@@ -42,10 +42,12 @@ LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options =
 // Copies every parameter of `model` from `checkpoint`; returns the unused names.
 std::vector<std::string> loadWeights(torch::nn::Module& model, const io::SafetensorsCheckpoint& checkpoint);
 
-// Writes config.json, model.safetensors (weights converted to `storeDtype`) and
-// generation_config.json into `dir` (created if needed); each file atomically.
+// Writes config.json, the weights converted to `storeDtype` and generation_config.json
+// into `dir` (created if needed); each file atomically. Weights above maxShardBytes
+// are split like Hugging Face's save_pretrained: model-00001-of-00003.safetensors ...
+// plus model.safetensors.index.json; otherwise one model.safetensors.
 void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDefaults& generation,
-                     c10::ScalarType storeDtype = c10::kFloat);
+                     c10::ScalarType storeDtype = c10::kFloat, int64_t maxShardBytes = int64_t(5) << 30);
 
 // View over a safetensors tensor -> an owned tensor of the given dtype.
 at::Tensor tensorFromView(const io::TensorView& view, c10::ScalarType dtype);
