@@ -21,6 +21,8 @@ int runMakeBase(int argc, char** argv);
 int runBench(int argc, char** argv);
 int runProject(int argc, char** argv);  // project create|info
 int runData(int argc, char** argv);     // data import|export|list|sample|stats|dedupe|split|bench
+int runTrain(int argc, char** argv);
+int runAdapter(int argc, char** argv);  // adapter info|merge|export
 
 // data subcommands in cmd_data_tools.cpp; argv[3..] are their options.
 int runDataStats(int argc, char** argv);

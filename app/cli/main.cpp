@@ -24,6 +24,8 @@ const char* kUsage =
     "  bench       training-step and generation throughput, matmul ceiling and MFU\n"
     "  project     create a project file or describe one (datasets, schema, runs)\n"
     "  data        import, export, list, sample, stats, dedupe, split and bench datasets\n"
+    "  train       fine-tune a model from a run config (LoRA, QLoRA, prefix, ... ; SFT), with events\n"
+    "  adapter     inspect an adapter, merge it into its base, export the merged model\n"
     "\n"
     "Run 'ftstudio-cli <command> --help' for a command's options.\n";
 
@@ -61,6 +63,10 @@ int main(int argc, char** argv)
             return ftcli::runProject(argc, argv);
         if (command == "data")
             return ftcli::runData(argc, argv);
+        if (command == "train")
+            return ftcli::runTrain(argc, argv);
+        if (command == "adapter")
+            return ftcli::runAdapter(argc, argv);
         std::fprintf(stderr, "ftstudio-cli: unknown command '%s'\n\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const ftcli::UsageError& e) {

@@ -1,5 +1,7 @@
 #include "model/generator.h"
 
+#include "tokenizer/decoder.h"
+
 #include "util/error.h"
 
 #include <ATen/ATen.h>
@@ -122,12 +124,10 @@ GenerationResult generateText(CausalLM& model, const tok::Tokenizer& tokenizer, 
             return false;
         }
         text = stream.textWith(id);
-        size_t visible = completeUtf8Prefix(text);
-        // sentencepiece renders an unfinished byte-fallback character as U+FFFD;
-        // hold it back until the next token completes (or replaces) it.
-        static const std::string kReplacement = "\xEF\xBF\xBD";
-        if (text.size() >= kReplacement.size() && text.compare(text.size() - 3, 3, kReplacement) == 0)
-            visible = std::min(visible, text.size() - 3);
+        // An unfinished character decodes as a split UTF-8 sequence or as trailing
+        // U+FFFD (one, or one per byte with ByteFallback): hold those back until the
+        // next token completes (or replaces) them.
+        size_t visible = std::min(completeUtf8Prefix(text), tok::streamableLength(text));
         for (const std::string& stop : options.stopStrings) {
             if (stop.empty())
                 continue;

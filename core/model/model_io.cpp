@@ -225,4 +225,22 @@ void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDe
     io::writeJsonFileAtomic((fs::path(dir) / "generation_config.json").string(), gen);
 }
 
+std::vector<std::string> copyTokenizerFiles(const std::string& fromDir, const std::string& toDir)
+{
+    static const char* const kFiles[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                                         "special_tokens_map.json", "added_tokens.json"};
+    std::vector<std::string> copied;
+    fs::create_directories(toDir);
+    for (const char* name : kFiles) {
+        const fs::path from = fs::path(fromDir) / name;
+        if (!fs::exists(from))
+            continue;
+        const fs::path to = fs::path(toDir) / name, tmp = fs::path(toDir) / (std::string(name) + ".tmp");
+        fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+        fs::rename(tmp, to);
+        copied.push_back(name);
+    }
+    return copied;
+}
+
 } // namespace ft::model

@@ -49,6 +49,11 @@ std::vector<std::string> loadWeights(torch::nn::Module& model, const io::Safeten
 void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDefaults& generation,
                      c10::ScalarType storeDtype = c10::kFloat, int64_t maxShardBytes = int64_t(5) << 30);
 
+// Copies the tokenizer files a model folder may have (tokenizer.model,
+// tokenizer.json, tokenizer_config.json, special_tokens_map.json, added_tokens.json)
+// from `fromDir` to `toDir`; returns the names copied.
+std::vector<std::string> copyTokenizerFiles(const std::string& fromDir, const std::string& toDir);
+
 // View over a safetensors tensor -> an owned tensor of the given dtype.
 at::Tensor tensorFromView(const io::TensorView& view, c10::ScalarType dtype);
 io::DType toSafetensorsDType(c10::ScalarType t);

@@ -2,7 +2,8 @@
 // special ids, pieces, and the BOS/EOS defaults a model folder asks for. It does not
 // parse special tokens written inside text ("<s>" in a prompt stays plain text, as in
 // sentencepiece); chat templates insert special ids explicitly. Implementations:
-// SentencePieceTokenizer (tokenizer.model); tokenizer.json BPE comes later.
+// SentencePieceTokenizer (tokenizer.model) and JsonTokenizer (tokenizer.json, byte-level
+// BPE or sentencepiece-style BPE; it does match special tokens written in text, as HF does).
 #pragma once
 
 #include <optional>

@@ -2,6 +2,8 @@
 // Only the dispatch on file names and tokenizer_config.json live here.
 #include "tokenizer/tokenizer_loader.h"
 
+#include "tokenizer/tokenizer_json.h"
+
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "util/error.h"
 
@@ -48,6 +50,8 @@ TokenizerConfig readTokenizerConfig(const std::string& configPath)
         fail(configPath + " must hold a JSON object, found " + std::string(json.type_name()) + ".");
     config.addBosToken = readBool(json, "add_bos_token", config.addBosToken, configPath);
     config.addEosToken = readBool(json, "add_eos_token", config.addEosToken, configPath);
+    config.bosGiven = json.contains("add_bos_token") && !json["add_bos_token"].is_null();
+    config.eosGiven = json.contains("add_eos_token") && !json["add_eos_token"].is_null();
     return config;
 }
 
@@ -64,9 +68,13 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string& modelDir)
     if (fs::exists(spmPath, ec)) {
         tokenizer = SentencePieceTokenizer::load(spmPath.string());
     } else if (fs::exists(jsonPath, ec)) {
-        fail("Model folder " + modelDir + " has only " + jsonPath.string() +
-             "; tokenizer.json support comes later. Add the model's sentencepiece "
-             "tokenizer.model to the folder.");
+        // Hugging Face's fast tokenizer: BOS/EOS come from its post-processor template,
+        // overridden only by keys tokenizer_config.json really has.
+        tokenizer = loadTokenizerJson(jsonPath.string());
+        const TokenizerConfig config = readTokenizerConfig((dir / "tokenizer_config.json").string());
+        tokenizer->setSpecialTokenDefaults(config.bosGiven ? config.addBosToken : tokenizer->addsBosByDefault(),
+                                           config.eosGiven ? config.addEosToken : tokenizer->addsEosByDefault());
+        return tokenizer;
     } else {
         fail("No tokenizer in model folder " + modelDir + ": looked for tokenizer.model "
              "(sentencepiece) and tokenizer.json.");

@@ -15,6 +15,8 @@ namespace ft::tok {
 struct TokenizerConfig {
     bool addBosToken = true;
     bool addEosToken = false;
+    bool bosGiven = false;  // the file has the key (a tokenizer.json then keeps its own template otherwise)
+    bool eosGiven = false;
 };
 
 // Reads a tokenizer_config.json; a missing file gives the defaults. ft::Error naming
@@ -23,7 +25,7 @@ TokenizerConfig readTokenizerConfig(const std::string& configPath);
 
 // Loads <modelDir>/tokenizer.model (sentencepiece) and applies
 // <modelDir>/tokenizer_config.json. ft::Error naming the folder/file when the folder
-// is missing, holds only tokenizer.json (not supported yet), holds no tokenizer, or a
+// is missing, holds no tokenizer, or a
 // file is corrupt.
 std::unique_ptr<Tokenizer> loadTokenizer(const std::string& modelDir);
 

@@ -5,6 +5,12 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#define FT_HAVE_CUDA_ALLOCATOR 1
+#endif
+
 #include <fstream>
 #include <sched.h>
 #include <thread>
@@ -80,6 +86,27 @@ ProcessMemory processMemory()
         in.ignore(1 << 12, '\n');
     }
     return m;
+}
+
+} // namespace ft
+
+namespace ft {
+
+std::optional<CudaMemory> cudaMemory()
+{
+#ifdef FT_HAVE_CUDA_ALLOCATOR
+    if (!torch::cuda::is_available())
+        return std::nullopt;
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(c10::cuda::current_device());
+    constexpr size_t kAggregate = 0;  // StatType::AGGREGATE
+    CudaMemory m;
+    m.allocatedBytes = stats.allocated_bytes[kAggregate].current;
+    m.reservedBytes = stats.reserved_bytes[kAggregate].current;
+    m.peakAllocatedBytes = stats.allocated_bytes[kAggregate].peak;
+    return m;
+#else
+    return std::nullopt;
+#endif
 }
 
 } // namespace ft

@@ -7,6 +7,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ft {
@@ -30,5 +31,14 @@ struct ProcessMemory {
     int64_t peakRssBytes = 0;
 };
 ProcessMemory processMemory();
+
+// The CUDA caching allocator's figures for the current device; nullopt when the
+// linked libtorch has no CUDA or no GPU is in use.
+struct CudaMemory {
+    int64_t allocatedBytes = 0;
+    int64_t reservedBytes = 0;
+    int64_t peakAllocatedBytes = 0;
+};
+std::optional<CudaMemory> cudaMemory();
 
 } // namespace ft

@@ -1,0 +1,94 @@
+// ftstudio-cli train: runs one training run described by a run config (JSON), the
+// same engine the GUI starts as a child process. Events go out as JSON lines
+// (--events FILE or - for stdout); a person at a terminal gets one readable line
+// per step on stderr. Control: stdin commands pause / resume / stop / save, and
+// signals (SIGTERM/SIGINT stop and save a checkpoint, SIGUSR1 pause, SIGUSR2 resume).
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "train/run_config.h"
+#include "train/trainer.h"
+#include "util/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <unistd.h>
+#include <iostream>
+
+namespace ftcli {
+
+namespace {
+
+// One line per event for a person watching the terminal.
+void printEvent(const nlohmann::json& e)
+{
+    const std::string type = e.value("event", "");
+    auto num = [&](const char* key) { return e.contains(key) && e[key].is_number() ? e[key].get<double>() : 0.0; };
+    if (type == "started") {
+        std::fprintf(stderr, "started: %s trainable of %s parameters on %s (%s), %lld steps; estimated memory %s\n",
+                     formatCount(e["parameters"].value("trainable", 0.0)).c_str(),
+                     formatCount(e["parameters"].value("total", 0.0)).c_str(), e.value("device", "").c_str(),
+                     e.value("dtype", "").c_str(), (long long)e.value("total_steps", 0),
+                     formatBytes(e["memory_estimate"].value("total", 0.0)).c_str());
+    } else if (type == "step") {
+        std::fprintf(stderr, "step %5lld  epoch %.2f  loss %.4f  lr %.3g  grad %.3g  %.0f tok/s  rss %s  eta %.0fs\n",
+                     (long long)num("step"), num("epoch"), num("loss"), num("lr"), num("grad_norm"),
+                     num("tokens_per_second"), formatBytes(e["memory"].value("rss_bytes", 0.0)).c_str(), num("eta_s"));
+    } else if (type == "eval") {
+        std::fprintf(stderr, "eval at step %lld: loss %.4f  perplexity %.3f\n", (long long)num("step"), num("loss"),
+                     num("perplexity"));
+    } else if (type == "sample") {
+        std::fprintf(stderr, "sample at step %lld: %s -> %s\n", (long long)num("step"), e.value("prompt", "").c_str(),
+                     e.value("text", "").c_str());
+    } else if (type == "checkpoint") {
+        std::fprintf(stderr, "checkpoint: %s\n", e.value("path", "").c_str());
+    } else if (type == "paused" || type == "resumed") {
+        std::fprintf(stderr, "%s at step %lld\n", type.c_str(), (long long)num("step"));
+    } else if (type == "finished") {
+        std::fprintf(stderr, "%s at step %lld: %s (peak RSS %s)\n", e.value("status", "finished").c_str(),
+                     (long long)num("step"), e.value("output", "").c_str(),
+                     formatBytes(num("peak_rss_bytes")).c_str());
+    } else if (type == "log") {
+        std::fprintf(stderr, "%s: %s\n", e.value("level", "info").c_str(), e.value("message", "").c_str());
+    }
+}
+
+} // namespace
+
+int runTrain(int argc, char** argv)
+{
+    ArgParser p("train", "Fine-tune a model as described by a run config (see docs/run-config.md).");
+    p.option("config", "FILE", "the run config (JSON)");
+    p.option("events", "FILE|-", "write events as JSON lines to FILE, or to stdout with -");
+    p.flag("resume", "continue from the last complete checkpoint in the config's output_dir");
+    p.flag("schema", "print the run config's schema (every setting, default, range and help) as JSON and exit");
+    p.flag("check", "validate the config (and that its files exist) and exit");
+    p.flag("no-stdin", "do not read control commands from stdin");
+    p.flag("quiet", "no progress lines on stderr");
+    if (!p.parse(argc, argv, 2)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    if (p.has("schema")) {
+        std::cout << ft::train::runConfigSchema().dump(2) << '\n';
+        return 0;
+    }
+    ft::train::RunConfig config = ft::train::loadRunConfig(requireOption(p, "config"));
+    if (p.has("resume"))
+        config.resume = true;
+    if (p.has("check")) {
+        std::cout << ft::train::toJson(config).dump(2) << '\n';
+        return 0;
+    }
+    ft::train::EventWriter events(p.has("events") ? p.get("events") : "");
+    if (!p.has("quiet"))
+        events.setListener(printEvent);
+    ft::train::RunControl control;
+    control.setNoticeCallback([&](const std::string& m) { events.log("warning", m); });
+    control.start(p.has("no-stdin") ? -1 : STDIN_FILENO);
+    const auto outcome = ft::train::runTraining(config, events, control);
+    return outcome.status == "finished" || outcome.status == "stopped" ? 0 : 1;
+}
+
+} // namespace ftcli

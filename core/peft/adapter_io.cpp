@@ -1,0 +1,170 @@
+#include "peft/adapter_io.h"
+
+#include "io/json_file.h"
+#include "io/safetensors.h"
+#include "model/model_io.h"
+#include "peft/registry.h"
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace ft::peft {
+
+namespace {
+
+constexpr const char* kConfigFile = "adapter_config.json";
+constexpr const char* kWeightsFile = "adapter_model.safetensors";
+
+std::vector<std::string> stringList(const nlohmann::json& j, const std::string& key, const std::string& file)
+{
+    if (!j.contains(key) || j[key].is_null())
+        return {};
+    if (j[key].is_string())
+        return {j[key].get<std::string>()};  // PEFT: one string = a regex over module paths
+    if (!j[key].is_array())
+        fail(file + ": field '" + key + "' must be a list of module names or a string");
+    std::vector<std::string> out;
+    for (const auto& v : j[key]) {
+        if (!v.is_string())
+            fail(file + ": field '" + key + "' must hold strings");
+        out.push_back(v.get<std::string>());
+    }
+    return out;
+}
+
+template <typename T>
+T field(const nlohmann::json& j, const std::string& key, T fallback, const std::string& file)
+{
+    if (!j.contains(key) || j[key].is_null())
+        return fallback;
+    try {
+        return j[key].get<T>();
+    } catch (const nlohmann::json::exception&) {
+        fail(file + ": field '" + key + "' has the wrong type (" + j[key].dump() + ")");
+    }
+}
+
+// Settings from PEFT's own fields (a folder written by PEFT or by another tool).
+PeftSettings settingsFromPeftFields(const nlohmann::json& j, const std::string& file)
+{
+    PeftSettings s;
+    const std::string type = field<std::string>(j, "peft_type", "", file);
+    s.baseModelNameOrPath = field<std::string>(j, "base_model_name_or_path", "", file);
+    s.targetModules = stringList(j, "target_modules", file);
+    if (type == "LORA") {
+        s.r = field<int64_t>(j, "r", 8, file);
+        s.loraAlpha = field<double>(j, "lora_alpha", 8.0, file);
+        s.loraDropout = field<double>(j, "lora_dropout", 0.0, file);
+        s.useRslora = field<bool>(j, "use_rslora", false, file);
+        s.useDora = field<bool>(j, "use_dora", false, file);
+        s.technique = s.useDora ? "dora" : "lora";
+        if (j.contains("quantization") && j["quantization"].is_object()) {
+            s.technique = "qlora";
+            s.quantBlockSize = field<int64_t>(j["quantization"], "block_size", 64, file);
+            s.doubleQuant = field<bool>(j["quantization"], "double_quant", true, file);
+        }
+    } else if (type == "IA3") {
+        s.technique = "ia3";
+        s.feedforwardModules = stringList(j, "feedforward_modules", file);
+    } else if (type == "PREFIX_TUNING") {
+        s.technique = "prefix";
+        s.numVirtualTokens = field<int64_t>(j, "num_virtual_tokens", 20, file);
+        s.prefixProjection = field<bool>(j, "prefix_projection", false, file);
+        s.encoderHiddenSize = field<int64_t>(j, "encoder_hidden_size", s.encoderHiddenSize, file);
+    } else if (type == "PROMPT_TUNING") {
+        s.technique = "prompt";
+        s.numVirtualTokens = field<int64_t>(j, "num_virtual_tokens", 20, file);
+    } else if (type == "P_TUNING") {
+        s.technique = "ptuning";
+        s.numVirtualTokens = field<int64_t>(j, "num_virtual_tokens", 20, file);
+        const std::string enc = field<std::string>(j, "encoder_reparameterization_type", "MLP", file);
+        s.encoderType = enc == "LSTM" ? "lstm" : "mlp";
+        s.encoderHiddenSize = field<int64_t>(j, "encoder_hidden_size", s.encoderHiddenSize, file);
+        s.encoderNumLayers = field<int64_t>(j, "encoder_num_layers", s.encoderNumLayers, file);
+        s.encoderDropout = field<double>(j, "encoder_dropout", s.encoderDropout, file);
+    } else if (type.empty()) {
+        fail(file + ": field 'peft_type' is missing");
+    } else {
+        fail(file + ": peft_type '" + type +
+             "' is not supported (supported: LORA, IA3, PREFIX_TUNING, PROMPT_TUNING, P_TUNING, BOTTLENECK_ADAPTER, BITFIT)");
+    }
+    return s;
+}
+
+} // namespace
+
+nlohmann::json readAdapterConfig(const std::string& dir)
+{
+    const fs::path file = fs::path(dir) / kConfigFile;
+    if (!fs::is_directory(dir))
+        fail("adapter folder '" + dir + "' does not exist");
+    if (!fs::exists(file))
+        fail("'" + dir + "' is not an adapter folder: it has no " + kConfigFile);
+    return io::readJsonFile(file.string());
+}
+
+PeftSettings readAdapterSettings(const std::string& dir)
+{
+    const nlohmann::json j = readAdapterConfig(dir);
+    const std::string file = (fs::path(dir) / kConfigFile).string();
+    if (j.contains("ftstudio") && j["ftstudio"].is_object()) {
+        std::vector<std::string> errors;
+        PeftSettings s = settingsFromJson(j["ftstudio"], "ftstudio", errors);
+        if (!errors.empty()) {
+            std::string message = file + ": invalid settings:";
+            for (const auto& e : errors)
+                message += "\n  " + e;
+            fail(message);
+        }
+        s.baseModelNameOrPath = field<std::string>(j, "base_model_name_or_path", "", file);
+        return s;
+    }
+    return settingsFromPeftFields(j, file);
+}
+
+void saveAdapter(const std::string& dir, Adapter& adapter, const std::string& baseModel, c10::ScalarType dtype)
+{
+    if (adapter.savesFullModel())
+        fail("technique '" + adapter.settings().technique + "' trains the model's own weights; save a model folder instead");
+    fs::create_directories(dir);
+    nlohmann::json config = adapter.configJson();
+    config["peft_type"] = adapter.peftType();
+    config["task_type"] = "CAUSAL_LM";
+    config["base_model_name_or_path"] = baseModel;
+    config["inference_mode"] = true;
+    config["revision"] = nullptr;
+    config["ftstudio"] = settingsToJson(adapter.settings());
+
+    std::vector<at::Tensor> keepAlive;
+    std::vector<io::TensorToWrite> tensors;
+    for (auto& [key, t] : adapter.stateDict()) {
+        at::Tensor c = t.detach().to(at::kCPU, dtype).contiguous();
+        keepAlive.push_back(c);
+        tensors.push_back({key, model::toSafetensorsDType(dtype), c.sizes().vec(), c.data_ptr(), c.nbytes()});
+    }
+    io::writeSafetensors((fs::path(dir) / kWeightsFile).string(), tensors, {{"format", "pt"}});
+    io::writeJsonFileAtomic((fs::path(dir) / kConfigFile).string(), config);
+}
+
+std::unique_ptr<Adapter> loadAdapter(const std::string& dir, model::CausalLM& model, const std::string& name,
+                                     const ApplyContext& context)
+{
+    PeftSettings settings = readAdapterSettings(dir);
+    settings.promptInit = "random";  // the file's tensors replace any initialization
+    const fs::path weights = fs::path(dir) / kWeightsFile;
+    if (!fs::exists(weights))
+        fail("adapter folder '" + dir + "' has no " + kWeightsFile);
+    io::SafetensorsFile file = io::SafetensorsFile::open(weights.string());
+    std::map<std::string, at::Tensor> tensors;
+    for (const auto& view : file.tensors())
+        tensors[view.name] = model::tensorFromView(view, c10::kFloat);
+    std::unique_ptr<Adapter> adapter = applyTechnique(model, settings, name, context);
+    adapter->loadStateDict(tensors, weights.string());
+    return adapter;
+}
+
+} // namespace ft::peft

@@ -1,0 +1,59 @@
+// Bottleneck adapters (Houlsby et al. 2019; Pfeiffer et al. 2020): a small MLP added
+// to a sublayer's output before the residual sum, y + up(act(down(y))), with `up`
+// zero-initialised so the model is unchanged until training moves it. Houlsby places
+// one after attention (around o_proj) and one after the MLP (around down_proj);
+// Pfeiffer only after the MLP. PEFT has no such type: the format is ours, documented
+// here. adapter_config.json: peft_type "BOTTLENECK_ADAPTER", adapter_size,
+// adapter_placement, adapter_activation, target_modules. adapter_model.safetensors:
+// per wrapped projection P, base_model.model.P.adapter_down.{weight (S, C), bias (S,)}
+// and base_model.model.P.adapter_up.{weight (C, S), bias (C,)}.
+// Not here: merging (impossible: the activation is not linear).
+//
+// Shape legend: C hidden size, S adapter (bottleneck) size.
+#pragma once
+
+#include "peft/adapter.h"
+
+namespace ft::peft {
+
+class BottleneckLinearImpl : public model::LinearLayerImpl {
+public:
+    // down: Kaiming-uniform from `seed` (torch.nn.Linear's default); up: zeros.
+    BottleneckLinearImpl(model::LinearLayer base, int64_t adapterSize, std::string activation, const at::TensorOptions& opts);
+    at::Tensor forward(const at::Tensor& x) override;  // (..., in) -> (..., C)
+    int64_t inFeatures() const override { return base_layer->inFeatures(); }
+    int64_t outFeatures() const override { return base_layer->outFeatures(); }
+
+    model::LinearLayer base_layer;
+    std::shared_ptr<model::DenseLinearImpl> adapter_down;  // C -> S
+    std::shared_ptr<model::DenseLinearImpl> adapter_up;    // S -> C
+    bool enabled = true;
+
+private:
+    std::string m_activation;  // relu | gelu | silu
+};
+
+class BottleneckAdapter : public Adapter {
+public:
+    struct Site {
+        std::string path;  // the projection's path when wrapped: model.layers.0.mlp.down_proj
+        std::shared_ptr<BottleneckLinearImpl> wrapper;
+    };
+    BottleneckAdapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Site> sites);
+    std::string peftType() const override { return "BOTTLENECK_ADAPTER"; }
+    NamedTensors trainableParameters() override;
+    NamedTensors stateDict() override;
+    void loadStateDict(const std::map<std::string, at::Tensor>& tensors, const std::string& source) override;
+    nlohmann::json configJson() const override;
+    void setEnabled(bool on) override;
+    const std::vector<Site>& sites() const { return m_sites; }
+
+private:
+    model::CausalLM m_model;
+    std::vector<Site> m_sites;
+};
+
+std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const PeftSettings& settings,
+                                                const std::string& name, const ApplyContext& context);
+
+} // namespace ft::peft

@@ -1,0 +1,346 @@
+// LoRA, rsLoRA, DoRA and QLoRA wrappers and their adapter; see lora.h.
+#include "peft/lora.h"
+
+#include "peft/adapter_support.h"
+#include "peft/tensor_load_plan.h"
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace ft::peft {
+
+namespace {
+
+c10::ScalarType workType(c10::ScalarType t) { return t == at::kDouble ? at::kDouble : at::kFloat; }
+bool isHalf(c10::ScalarType t) { return t == at::kHalf || t == at::kBFloat16; }
+
+std::shared_ptr<model::DenseLinearImpl> uninitializedDense(int64_t in, int64_t out, bool bias)
+{
+    model::SkipWeightInit skip;  // every tensor is overwritten right after
+    return std::make_shared<model::DenseLinearImpl>(in, out, bias);
+}
+
+void requireFinite(const at::Tensor& t, const std::string& where)
+{
+    if (!t.isfinite().all().item<bool>())
+        fail(where + ": merging would write inf or NaN values into the weight; the adapter's weights are not "
+                     "usable (nothing was changed)");
+}
+
+} // namespace
+
+// ---- LoraLinear ------------------------------------------------------------------
+
+LoraLinearImpl::LoraLinearImpl(model::LinearLayer base, const LoraOptions& o) : m_options(o)
+{
+    if (o.r < 1)
+        fail("LoRA rank r must be at least 1, got " + std::to_string(o.r));
+    if (o.dropout < 0.0 || o.dropout >= 1.0)
+        fail("LoRA dropout must be in [0, 1), got " + std::to_string(o.dropout));
+    m_scaling = o.useRslora ? o.alpha / std::sqrt(double(o.r)) : o.alpha / double(o.r);
+    base_layer = register_module("base_layer", std::move(base));
+    const int64_t in = base_layer->inFeatures(), out = base_layer->outFeatures();
+    const c10::Device device = projectionDevice(base_layer);
+    lora_A = register_module("lora_A", uninitializedDense(in, o.r, false));
+    lora_B = register_module("lora_B", uninitializedDense(o.r, out, false));
+    lora_A->to(device, o.dtype);
+    lora_B->to(device, o.dtype);
+    // PEFT: kaiming_uniform_(a = sqrt(5)): gain sqrt(2 / 6), bound gain * sqrt(3 / in) = 1 / sqrt(in).
+    SeededInit(o.seed).uniform(lora_A->weight, 1.0 / std::sqrt(double(in)));
+    at::NoGradGuard noGrad;
+    lora_B->weight.zero_();
+    if (o.useDora)
+        lora_magnitude_vector = register_parameter("lora_magnitude_vector",
+                                                   rowNorm(projectionWeight(base_layer, o.dtype, "DoRA")));
+    train(base_layer->is_training());  // a wrapper put into an eval() model must not start dropping out
+}
+
+at::Tensor LoraLinearImpl::rowNorm(const at::Tensor& w) const
+{
+    at::Tensor wf = w.to(workType(w.scalar_type()));
+    return at::linalg_vector_norm(wf, 2, at::IntArrayRef{1}, /*keepdim=*/false, c10::nullopt).to(m_options.dtype);
+}
+
+at::Tensor LoraLinearImpl::forward(const at::Tensor& x)
+{
+    at::Tensor result = base_layer->forward(x);  // (..., out)
+    if (!m_enabled || m_merged)
+        return result;
+    const auto dtype = m_options.dtype;
+    at::Tensor h = x.scalar_type() == dtype ? x : x.to(dtype);
+    const bool drop = m_options.dropout > 0.0 && is_training();
+    at::Tensor hd = drop ? at::dropout(h, m_options.dropout, /*train=*/true) : h;  // (..., in)
+    at::Tensor update = lora_B->forward(lora_A->forward(hd));                    // (..., out)
+    if (!m_options.useDora)
+        return result + (update * m_scaling).to(result.scalar_type());
+
+    at::Tensor w = projectionWeight(base_layer, dtype, "DoRA");  // (out, in), a constant
+    at::Tensor norm;                                             // (out,), detached as in PEFT
+    {
+        at::NoGradGuard noGrad;
+        norm = rowNorm(w + m_scaling * at::matmul(lora_B->weight, lora_A->weight));
+    }
+    at::Tensor g = lora_magnitude_vector / norm;  // (out,)
+    at::Tensor baseNoBias;                        // (..., out): W x'
+    if (drop) {
+        auto* nf4 = base_layer->as<Nf4LinearImpl>();
+        baseNoBias = nf4 ? nf4->forwardNoBias(hd) : at::linear(hd, w);
+    } else {
+        at::Tensor bias = projectionBias(base_layer);
+        baseNoBias = (bias.defined() ? result - bias : result).to(dtype);
+    }
+    return result + ((g - 1) * baseNoBias + g * update * m_scaling).to(result.scalar_type());
+}
+
+void LoraLinearImpl::setEnabled(bool on)
+{
+    if (!on)
+        unmerge();
+    m_enabled = on;
+}
+
+at::Tensor LoraLinearImpl::deltaWeight(c10::ScalarType dtype) const
+{
+    at::NoGradGuard noGrad;
+    const auto work = workType(dtype);
+    return (at::matmul(lora_B->weight.to(work), lora_A->weight.to(work)) * m_scaling).to(dtype);
+}
+
+at::Tensor LoraLinearImpl::mergedWeight(c10::ScalarType dtype, const std::string& where) const
+{
+    at::NoGradGuard noGrad;
+    const auto work = workType(dtype);
+    at::Tensor merged = projectionWeight(base_layer, work, where) + deltaWeight(work);  // (out, in)
+    if (m_options.useDora) {
+        at::Tensor norm = at::linalg_vector_norm(merged, 2, at::IntArrayRef{1}, false, c10::nullopt);  // (out,)
+        merged = merged * (lora_magnitude_vector.to(work) / norm).unsqueeze(1);
+    }
+    return merged.to(dtype);
+}
+
+void LoraLinearImpl::merge(const std::string& where)
+{
+    if (m_merged)
+        return;
+    at::NoGradGuard noGrad;
+    if (auto* dense = base_layer->as<model::DenseLinearImpl>()) {
+        const auto dt = dense->weight.scalar_type();
+        at::Tensor merged = mergedWeight(dt, where);
+        requireFinite(merged, where);
+        if (m_options.useDora || isHalf(dt))
+            m_preMergeWeight = dense->weight.detach().clone();
+        dense->weight.copy_(merged);
+    } else if (auto* nf4 = base_layer->as<Nf4LinearImpl>()) {
+        at::Tensor merged = mergedWeight(workType(m_options.dtype), where);
+        requireFinite(merged, where);
+        m_preMergeNf4 = nf4->quantized().clone();
+        nf4->requantize(merged);
+    } else {
+        projectionWeight(base_layer, at::kFloat, where);  // fails with the explanation
+    }
+    m_merged = true;
+}
+
+void LoraLinearImpl::unmerge()
+{
+    if (!m_merged)
+        return;
+    at::NoGradGuard noGrad;
+    if (auto* dense = base_layer->as<model::DenseLinearImpl>()) {
+        if (m_preMergeWeight.defined())
+            dense->weight.copy_(m_preMergeWeight);
+        else
+            dense->weight.sub_(deltaWeight(dense->weight.scalar_type()));
+        m_preMergeWeight = at::Tensor();
+    } else if (auto* nf4 = base_layer->as<Nf4LinearImpl>()) {
+        nf4->restore(*m_preMergeNf4);
+        m_preMergeNf4.reset();
+    }
+    m_merged = false;
+}
+
+std::shared_ptr<model::DenseLinearImpl> LoraLinearImpl::unloaded(c10::ScalarType dtype, const std::string& where) const
+{
+    if (m_merged)
+        fail(where + ": unmerge before unloading");
+    auto* dense = base_layer->as<model::DenseLinearImpl>();
+    const auto target = dense ? dense->weight.scalar_type() : dtype;
+    at::Tensor w = mergedWeight(target, where);
+    requireFinite(w, where);
+    at::Tensor bias = projectionBias(base_layer);
+    auto layer = uninitializedDense(inFeatures(), outFeatures(), bias.defined());
+    layer->train(is_training());
+    at::NoGradGuard noGrad;
+    layer->weight.set_data(w);
+    layer->weight.set_requires_grad(dense ? dense->weight.requires_grad() : false);
+    if (bias.defined()) {
+        layer->bias.set_data(bias.detach().to(target).clone());
+        layer->bias.set_requires_grad(bias.requires_grad());
+    }
+    return layer;
+}
+
+// ---- LoraAdapter -----------------------------------------------------------------
+
+LoraAdapter::LoraAdapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Entry> entries,
+                         std::vector<std::string> targets)
+    : Adapter(std::move(name), std::move(settings)), m_model(std::move(model)), m_entries(std::move(entries)),
+      m_targets(std::move(targets))
+{
+}
+
+NamedTensors LoraAdapter::trainableParameters()
+{
+    const auto paths = modulePaths(*m_model);  // live: another adapter may have wrapped ours since
+    NamedTensors out;
+    for (const auto& e : m_entries) {
+        auto it = paths.find(e.layer.get());
+        const std::string path = it != paths.end() ? it->second : e.slot.path;
+        out.emplace_back(path + ".lora_A.weight", e.layer->lora_A->weight);
+        out.emplace_back(path + ".lora_B.weight", e.layer->lora_B->weight);
+        if (e.layer->lora_magnitude_vector.defined())
+            out.emplace_back(path + ".lora_magnitude_vector", e.layer->lora_magnitude_vector);
+    }
+    return out;
+}
+
+NamedTensors LoraAdapter::stateDict()
+{
+    NamedTensors out;
+    for (const auto& e : m_entries) {
+        out.emplace_back(peftKey(e.slot.path, "lora_A.weight"), e.layer->lora_A->weight.detach());
+        out.emplace_back(peftKey(e.slot.path, "lora_B.weight"), e.layer->lora_B->weight.detach());
+        // PEFT saves DoRA's magnitude without a ".weight" suffix (save_and_load.py strips it).
+        if (e.layer->lora_magnitude_vector.defined())
+            out.emplace_back(peftKey(e.slot.path, "lora_magnitude_vector"), e.layer->lora_magnitude_vector.detach());
+    }
+    return out;
+}
+
+void LoraAdapter::loadStateDict(const std::map<std::string, at::Tensor>& tensors, const std::string& source)
+{
+    if (m_unloaded)
+        fail("adapter '" + name() + "' was merged into the model and unloaded; load " + source + " into a new adapter");
+    if (m_merged)
+        fail("adapter '" + name() + "' is merged; unmerge it before loading " + source);
+    TensorLoadPlan plan(tensors, source);
+    for (auto& [key, dest] : stateDict())
+        plan.expect(key, dest);
+    plan.apply();
+}
+
+nlohmann::json LoraAdapter::configJson() const
+{
+    const PeftSettings& s = settings();
+    nlohmann::json j = {{"r", s.r},
+                        {"lora_alpha", s.loraAlpha},
+                        {"lora_dropout", s.loraDropout},
+                        {"target_modules", m_targets},
+                        {"use_rslora", s.useRslora},
+                        {"use_dora", s.useDora},
+                        {"bias", "none"},
+                        {"fan_in_fan_out", false},
+                        {"init_lora_weights", true}};
+    const bool oneString = m_targets.size() == 1 && (m_targets[0] == "all-linear" ||
+                                                     m_targets[0].find_first_of(".*[(|\\^$+?") != std::string::npos);
+    if (oneString)
+        j["target_modules"] = m_targets[0];  // PEFT writes "all-linear" and a regular expression as one string
+    if (s.technique == "qlora")
+        j["quantization"] = {{"method", "nf4"}, {"block_size", s.quantBlockSize}, {"double_quant", s.doubleQuant}};
+    return j;
+}
+
+void LoraAdapter::setEnabled(bool on)
+{
+    if (!on && m_merged)
+        unmerge();  // as PEFT: disabling a merged adapter takes its update out of the weights
+    for (auto& e : m_entries)
+        e.layer->setEnabled(on);
+    m_enabled = on;
+}
+
+void LoraAdapter::merge()
+{
+    if (m_merged)
+        return;
+    std::vector<LoraLinearImpl*> done;
+    try {
+        for (auto& e : m_entries) {
+            e.layer->merge(e.slot.path);
+            done.push_back(e.layer.get());
+        }
+    } catch (...) {
+        for (auto* layer : done)
+            layer->unmerge();  // all or nothing
+        throw;
+    }
+    m_merged = true;
+}
+
+void LoraAdapter::unmerge()
+{
+    for (auto& e : m_entries)
+        e.layer->unmerge();
+    m_merged = false;
+}
+
+void LoraAdapter::mergeAndUnload(c10::ScalarType dtype)
+{
+    if (m_unloaded)
+        return;
+    unmerge();
+    // First a pass that only checks, so a bad layer stops the unload before any slot changed.
+    for (auto& e : m_entries)
+        requireFinite(e.layer->mergedWeight(at::kFloat, e.slot.path), e.slot.path);
+    for (auto& e : m_entries)
+        e.slot.set(e.layer->unloaded(dtype, e.slot.path));
+    if (settings().technique == "qlora")
+        dequantizeDecoderProjections(m_model, dtype);  // the projections QLoRA quantized without adapting
+    m_entries.clear();
+    m_unloaded = true;
+}
+
+// ---- applyLora -------------------------------------------------------------------
+
+std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
+                                   const ApplyContext& context)
+{
+    (void)context;
+    PeftSettings s = settings;
+    if (s.technique == "dora")
+        s.useDora = true;
+    else if (s.technique == "rslora")
+        s.useRslora = true;
+    else if (s.technique != "lora" && s.technique != "qlora")
+        fail("applyLora: technique '" + s.technique + "' is not one of lora, dora, rslora, qlora");
+    if (s.r < 1)
+        fail("technique.r: the LoRA rank must be at least 1, got " + std::to_string(s.r));
+    if (s.loraDropout < 0.0 || s.loraDropout >= 1.0)
+        fail("technique.lora_dropout: must be in [0, 1), got " + std::to_string(s.loraDropout));
+    const std::vector<std::string> targets = s.targetModules.empty() ? defaultTargets(s.technique) : s.targetModules;
+    std::vector<ProjectionSlot> slots = selectSlots(model, targets);  // validates before anything changes
+    if (s.technique == "qlora")
+        quantizeDecoderProjections(model, s.quantBlockSize, s.doubleQuant);
+
+    const auto dtype = adapterTensorOptions(model).dtype().toScalarType();
+    std::vector<LoraAdapter::Entry> entries;
+    for (size_t i = 0; i < slots.size(); ++i) {
+        LoraOptions o;
+        o.r = s.r;
+        o.alpha = s.loraAlpha;
+        o.dropout = s.loraDropout;
+        o.useRslora = s.useRslora;
+        o.useDora = s.useDora;
+        o.seed = s.seed + i;
+        o.dtype = dtype;
+        auto layer = std::make_shared<LoraLinearImpl>(slots[i].get(), o);
+        slots[i].set(layer);
+        entries.push_back({slots[i], layer});
+    }
+    s.targetModules = targets;
+    return std::make_unique<LoraAdapter>(name, std::move(s), model, std::move(entries), targets);
+}
+
+} // namespace ft::peft

@@ -1,0 +1,303 @@
+// Tokenizing rendered rows with prompt masking, and the resumable (optionally
+// packing) batcher; see sft_data.h for the rules. Not here: rendering, the loss.
+#include "train/sft_data.h"
+
+#include "train/lm_loss.h"
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace ft::train {
+
+namespace {
+
+// splitmix64: a tiny PRNG whose stream is the same everywhere (std::shuffle and the
+// standard distributions differ between standard libraries).
+class SplitMix {
+public:
+    explicit SplitMix(uint64_t seed) : m_state(seed) {}
+    uint64_t next()
+    {
+        uint64_t z = (m_state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+    uint64_t below(uint64_t n) { return uint64_t((static_cast<unsigned __int128>(next()) * n) >> 64); }
+
+private:
+    uint64_t m_state;
+};
+
+// First-fit bin packing in O(n log n): leaves are bins (all start with `capacity`),
+// inner nodes hold the largest remaining capacity below them, so the leftmost bin
+// that still fits a length is found by one descent. Unused bins to the right act as
+// "open a new bin".
+class FirstFit {
+public:
+    FirstFit(int64_t maxBins, int64_t capacity)
+    {
+        while (m_leaves < maxBins)
+            m_leaves *= 2;
+        m_tree.assign(2 * m_leaves, capacity);
+    }
+    // The bin that takes `length`; the caller guarantees length <= capacity.
+    int64_t place(int64_t length)
+    {
+        int64_t node = 1;
+        while (node < m_leaves)
+            node = m_tree[2 * node] >= length ? 2 * node : 2 * node + 1;
+        m_tree[node] -= length;
+        for (int64_t n = node / 2; n >= 1; n /= 2)
+            m_tree[n] = std::max(m_tree[2 * n], m_tree[2 * n + 1]);
+        return node - m_leaves;
+    }
+
+private:
+    int64_t m_leaves = 1;
+    std::vector<int64_t> m_tree;
+};
+
+int64_t countTrainable(const std::vector<int64_t>& labels)
+{
+    return std::count_if(labels.begin(), labels.end(), [](int64_t l) { return l != kIgnoreIndex; });
+}
+
+// One batch from rows of example indices; T = fixedLength, or the longest row when 0.
+SftBatch makeBatch(const SftDataset& data, const std::vector<std::vector<int64_t>>& rows, int64_t fixedLength,
+                   bool packed)
+{
+    int64_t t = fixedLength;
+    if (t == 0)
+        for (const auto& row : rows) {
+            int64_t length = 0;
+            for (int64_t e : row)
+                length += static_cast<int64_t>(data.examples[e].ids.size());
+            t = std::max(t, length);
+        }
+    const int64_t b = static_cast<int64_t>(rows.size());
+    SftBatch batch;
+    batch.ids = at::full({b, t}, data.padId, at::kLong);             // (B, T)
+    batch.labels = at::full({b, t}, kIgnoreIndex, at::kLong);        // (B, T)
+    batch.attentionMask = at::zeros({b, t}, at::kLong);              // (B, T)
+    at::Tensor segments = at::zeros({b, t}, at::kLong);              // (B, T)
+    int64_t* ids = batch.ids.data_ptr<int64_t>();
+    int64_t* labels = batch.labels.data_ptr<int64_t>();
+    int64_t* mask = batch.attentionMask.data_ptr<int64_t>();
+    int64_t* seg = segments.data_ptr<int64_t>();
+    for (int64_t r = 0; r < b; ++r) {
+        int64_t pos = r * t, segment = 0;
+        for (int64_t e : rows[r]) {
+            const SftExample& ex = data.examples[e];
+            ++segment;
+            for (size_t i = 0; i < ex.ids.size(); ++i, ++pos) {
+                ids[pos] = ex.ids[i];
+                labels[pos] = ex.labels[i];
+                mask[pos] = 1;
+                seg[pos] = segment;
+            }
+            batch.tokens += countTrainable(ex.labels);
+            ++batch.examples;
+        }
+    }
+    if (packed)
+        batch.segmentIds = segments;
+    return batch;
+}
+
+} // namespace
+
+const char* lossOnName(LossOn l) { return l == LossOn::All ? "all" : "responses"; }
+
+std::optional<LossOn> lossOnFromName(std::string_view name)
+{
+    if (name == "responses" || name == "assistant")
+        return LossOn::Responses;
+    if (name == "all")
+        return LossOn::All;
+    return std::nullopt;
+}
+
+TokenizedText tokenizeSegments(const std::vector<Segment>& segments, const tok::Tokenizer& tokenizer, LossOn lossOn)
+{
+    TokenizedText out;
+    if (tokenizer.addsBosByDefault() && tokenizer.bosId() >= 0) {
+        out.ids.push_back(tokenizer.bosId());
+        out.labels.push_back(kIgnoreIndex);
+    }
+    size_t runStart = out.ids.size();
+    std::string runText;
+    std::vector<int> runIds;
+    for (const Segment& s : segments) {
+        const bool trainable = s.trainable || lossOn == LossOn::All;
+        runText += s.text;
+        std::vector<int> now = tokenizer.encode(runText, /*addBos=*/false, /*addEos=*/false);
+        size_t common = 0;
+        while (common < runIds.size() && common < now.size() && runIds[common] == now[common])
+            ++common;
+        out.ids.resize(runStart + common);
+        out.labels.resize(runStart + common);
+        for (size_t i = common; i < now.size(); ++i) {
+            out.ids.push_back(now[i]);
+            out.labels.push_back(trainable ? now[i] : kIgnoreIndex);
+        }
+        runIds = std::move(now);
+        if (s.eos) {
+            if (tokenizer.eosId() >= 0) {
+                out.ids.push_back(tokenizer.eosId());
+                out.labels.push_back(trainable ? tokenizer.eosId() : kIgnoreIndex);
+            }
+            runStart = out.ids.size();
+            runText.clear();
+            runIds.clear();
+        }
+    }
+    if (!out.labels.empty())
+        out.labels[0] = kIgnoreIndex;
+    return out;
+}
+
+SftDataset buildSftDataset(const std::vector<data::Row>& rows, data::DatasetKind kind, const PromptFormat& format,
+                           const tok::Tokenizer& tokenizer, const SftDataOptions& options)
+{
+    if (options.maxSeqLen < 2)
+        fail("max_seq_len must be at least 2 tokens (found " + std::to_string(options.maxSeqLen) + ")");
+    SftDataset data;
+    data.rows = static_cast<int64_t>(rows.size());
+    data.maxSeqLen = options.maxSeqLen;
+    data.padId = std::max(tokenizer.padId(), 0);
+    for (const data::Row& row : rows) {
+        std::vector<Segment> segments;
+        try {
+            segments = format.render(kind, row.fields);
+        } catch (const Error& e) {
+            fail("row " + std::to_string(row.id) + ": " + e.what());
+        }
+        TokenizedText t = tokenizeSegments(segments, tokenizer, options.lossOn);
+        const bool cut = static_cast<int64_t>(t.ids.size()) > options.maxSeqLen;
+        if (cut) {
+            t.ids.resize(options.maxSeqLen);
+            t.labels.resize(options.maxSeqLen);
+        }
+        const int64_t trainable = countTrainable(t.labels);
+        if (trainable == 0) {
+            ++data.dropped;
+            continue;
+        }
+        data.truncated += cut ? 1 : 0;
+        data.tokens += static_cast<int64_t>(t.ids.size());
+        data.trainableTokens += trainable;
+        data.examples.push_back({std::move(t.ids), std::move(t.labels), row.id});
+    }
+    return data;
+}
+
+// ---- batching --------------------------------------------------------------
+
+SftBatcher::SftBatcher(const SftDataset& data, const SftBatcherOptions& options) : m_data(data), m_options(options)
+{
+    if (data.examples.empty())
+        fail("no training examples: every row was dropped or the dataset is empty (" + std::to_string(data.rows) +
+             " rows, " + std::to_string(data.dropped) + " dropped for having no trainable token)");
+    if (options.batchSize < 1)
+        fail("batch size must be at least 1 (found " + std::to_string(options.batchSize) + ")");
+    if (m_options.packing) {
+        if (m_options.packedLength == 0)
+            m_options.packedLength = data.maxSeqLen;
+        for (const SftExample& e : data.examples)
+            if (static_cast<int64_t>(e.ids.size()) > m_options.packedLength)
+                fail("row " + std::to_string(e.rowId) + " has " + std::to_string(e.ids.size()) +
+                     " tokens, more than the packed length " + std::to_string(m_options.packedLength));
+    }
+}
+
+SftBatcher::Plan SftBatcher::planEpoch(int64_t epoch) const
+{
+    const int64_t n = static_cast<int64_t>(m_data.examples.size());
+    std::vector<int64_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    if (m_options.shuffle) {
+        SplitMix rng(m_options.seed + static_cast<uint64_t>(epoch));
+        for (int64_t i = n - 1; i > 0; --i)
+            std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
+    }
+    Plan rows;
+    if (!m_options.packing) {
+        for (int64_t e : order)
+            rows.push_back({e});
+        return rows;
+    }
+    FirstFit bins(n, m_options.packedLength);
+    for (int64_t e : order) {
+        const int64_t bin = bins.place(static_cast<int64_t>(m_data.examples[e].ids.size()));
+        if (bin >= static_cast<int64_t>(rows.size()))
+            rows.resize(bin + 1);
+        rows[bin].push_back(e);
+    }
+    return rows;
+}
+
+const SftBatcher::Plan& SftBatcher::plan(int64_t epoch)
+{
+    if (m_plannedEpoch != epoch) {
+        m_plan = planEpoch(epoch);
+        m_plannedEpoch = epoch;
+    }
+    return m_plan;
+}
+
+int64_t SftBatcher::batchesInEpoch(int64_t epoch) const
+{
+    const int64_t rows =
+        m_plannedEpoch == epoch ? static_cast<int64_t>(m_plan.size()) : static_cast<int64_t>(planEpoch(epoch).size());
+    return (rows + m_options.batchSize - 1) / m_options.batchSize;
+}
+
+void SftBatcher::restore(const SftPosition& position)
+{
+    if (position.epoch < 0 || position.index < 0)
+        fail("invalid data position: epoch " + std::to_string(position.epoch) + ", batch " +
+             std::to_string(position.index));
+    const int64_t batches = (static_cast<int64_t>(plan(position.epoch).size()) + m_options.batchSize - 1) /
+                            m_options.batchSize;
+    if (position.index >= batches)
+        fail("data position batch " + std::to_string(position.index) + " of epoch " + std::to_string(position.epoch) +
+             " is beyond the epoch's " + std::to_string(batches) +
+             " batches; the checkpoint was saved with a different dataset or batch settings");
+    m_pos = position;
+}
+
+SftBatch SftBatcher::nextBatch()
+{
+    const Plan& rows = plan(m_pos.epoch);
+    const int64_t total = static_cast<int64_t>(rows.size());
+    const int64_t first = m_pos.index * m_options.batchSize;
+    const int64_t count = std::min(m_options.batchSize, total - first);
+    Plan slice(rows.begin() + first, rows.begin() + first + count);
+    SftBatch batch = makeBatch(m_data, slice, m_options.packing ? m_options.packedLength : 0, m_options.packing);
+    batch.epoch = m_pos.epoch;
+    batch.epochEnded = first + count >= total;
+    m_pos = batch.epochEnded ? SftPosition{m_pos.epoch + 1, 0} : SftPosition{m_pos.epoch, m_pos.index + 1};
+    return batch;
+}
+
+std::vector<SftBatch> evaluationBatches(const SftDataset& data, int64_t batchSize)
+{
+    if (batchSize < 1)
+        fail("evaluation batch size must be at least 1 (found " + std::to_string(batchSize) + ")");
+    const int64_t n = static_cast<int64_t>(data.examples.size());
+    std::vector<SftBatch> batches;
+    for (int64_t s = 0; s < n; s += batchSize) {
+        std::vector<std::vector<int64_t>> rows;
+        for (int64_t e = s; e < std::min(n, s + batchSize); ++e)
+            rows.push_back({e});
+        batches.push_back(makeBatch(data, rows, /*fixedLength=*/0, /*packed=*/false));
+        batches.back().epochEnded = s + batchSize >= n;
+    }
+    return batches;
+}
+
+} // namespace ft::train

@@ -1,0 +1,43 @@
+// A small base model folder for engine tests: the embedded recipe shrunk to a
+// 512-piece tokenizer and a 2-layer model pretrained for a few dozen steps on the
+// shipped corpus (about ten seconds), built once per test binary into a temporary
+// folder. Real enough that SFT has something to build on, small enough for CI.
+#pragma once
+
+#include "base/make_base.h"
+#include "util/paths.h"
+
+#include <QTemporaryDir>
+
+#include <memory>
+#include <string>
+
+namespace fttest {
+
+inline std::string smallBaseModel()
+{
+    static std::unique_ptr<QTemporaryDir> dir;
+    if (!dir) {
+        dir = std::make_unique<QTemporaryDir>();
+        ft::base::BaseRecipe r = ft::base::defaultBaseRecipe();
+        r.tokenizerVocab = 512;
+        r.config.vocabSize = 512;
+        r.config.hiddenSize = 64;
+        r.config.intermediateSize = 160;
+        r.config.numHiddenLayers = 2;
+        r.config.numAttentionHeads = 4;
+        r.config.numKeyValueHeads = 2;
+        r.config.headDim = 16;
+        r.config.maxPositionEmbeddings = 256;
+        r.pretrain.steps = 60;
+        r.pretrain.batchSize = 8;
+        r.pretrain.seqLen = 64;
+        r.pretrain.warmupSteps = 5;
+        r.pretrain.evalMaxBatches = 2;
+        const std::string out = dir->filePath("base").toStdString();
+        ft::base::makeBaseModel(out, ft::datasetsDir() + "/base_corpus", r, /*force=*/false, {}, {});
+    }
+    return dir->filePath("base").toStdString();
+}
+
+} // namespace fttest
