@@ -35,7 +35,8 @@ inline std::string smallBaseModel()
         r.pretrain.warmupSteps = 5;
         r.pretrain.evalMaxBatches = 2;
         const std::string out = dir->filePath("base").toStdString();
-        ft::base::makeBaseModel(out, ft::datasetsDir() + "/base_corpus", r, /*force=*/false, {}, {});
+        ft::base::makeBaseModel(out, ft::datasetsDir() + "/base_corpus", r, /*force=*/false,
+                                [](const std::string&) {}, [](const auto&) {});
     }
     return dir->filePath("base").toStdString();
 }

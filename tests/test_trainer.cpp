@@ -101,21 +101,28 @@ private slots:
     void sftWithEachTechniqueLowersHeldOutLoss_data()
     {
         QTest::addColumn<QString>("technique");
+        QTest::addColumn<double>("lr");
         QTest::addColumn<double>("minDrop");  // held-out loss must fall by at least this (nats per token)
-        for (const char* t : {"lora", "dora", "rslora", "qlora", "ia3", "adapter", "prefix", "prompt", "ptuning", "bitfit",
-                              "freeze", "full"})
-            QTest::newRow(t) << QString(t) << 0.05;
+        // Scaling vectors and virtual tokens move the output less per step: they get
+        // the larger learning rates they are normally trained with.
+        for (const char* t : {"lora", "dora", "rslora", "qlora", "adapter", "bitfit", "freeze", "full"})
+            QTest::newRow(t) << QString(t) << 3e-3 << 0.1;
+        for (const char* t : {"ia3", "prefix", "prompt", "ptuning"})
+            QTest::newRow(t) << QString(t) << 3e-2 << 0.05;
     }
 
     void sftWithEachTechniqueLowersHeldOutLoss()
     {
         QFETCH(QString, technique);
+        QFETCH(double, lr);
         QFETCH(double, minDrop);
         json t{{"name", technique.toStdString()}};
         if (technique == "prefix" || technique == "prompt" || technique == "ptuning")
             t["num_virtual_tokens"] = 8;
         std::vector<json> events;
-        auto outcome = run(config("tech-" + technique.toStdString(), t, 30), &events);
+        json j = config("tech-" + technique.toStdString(), t, 30);
+        j["training"]["optimizer"]["lr"] = lr;
+        auto outcome = run(j, &events);
         QCOMPARE(QString::fromStdString(outcome.status), QString("finished"));
         for (const auto& e : events)
             QVERIFY2(ft::train::validateEvent(e).empty(), (ft::train::validateEvent(e) + ": " + e.dump()).c_str());
@@ -141,10 +148,14 @@ private slots:
         }
         for (const char* t : {"started", "step", "eval", "sample", "checkpoint", "finished"})
             QVERIFY2(types.count(t), t);
-        QCOMPARE(QString::fromStdString(events.front()["event"]), QString("started"));
+        std::vector<json> phases;  // log lines may come first (warnings about the data)
+        for (const auto& e : events)
+            if (e["event"] != "log")
+                phases.push_back(e);
+        QCOMPARE(QString::fromStdString(phases.front()["event"]), QString("started"));
         QCOMPARE(QString::fromStdString(events.back()["event"]), QString("finished"));
-        QCOMPARE(events.front()["parameters"]["trainable"].get<int64_t>() > 0, true);
-        QVERIFY(events.front()["memory_estimate"]["total"].get<int64_t>() > 0);
+        QVERIFY(phases.front()["parameters"]["trainable"].get<int64_t>() > 0);
+        QVERIFY(phases.front()["memory_estimate"]["total"].get<int64_t>() > 0);
     }
 
     void resumeReproducesTheUninterruptedCurve()
