@@ -1,0 +1,199 @@
+// ftstudio-cli train and adapter, end to end as a user (or the GUI) drives them:
+// help and schema, a config with mistakes, a run streaming JSON-lines events on
+// stdout, pause/resume through stdin, SIGTERM saving a checkpoint, SIGKILL at an
+// arbitrary moment followed by --resume, and adapter info/merge on the result.
+#include "small_base.h"
+#include "test_support.h"
+#include "train/events.h"
+#include "util/paths.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+
+using nlohmann::json;
+
+class TestCliTrain : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::string m_base;
+
+    QString writeConfig(const QString& name, int64_t steps, int64_t checkpointEvery, const json& extra = json::object())
+    {
+        json j{{"model", m_base},
+               {"output_dir", m_dir.filePath(name).toStdString()},
+               {"technique", {{"name", "lora"}, {"r", 4}}},
+               {"data", {{"train", ft::datasetsDir() + "/sft/instructions.jsonl"}}},
+               {"training", {{"max_seq_len", 96}, {"batch_size", 4}, {"max_steps", steps}, {"threads", 1},
+                             {"optimizer", {{"lr", 3e-3}}}}},
+               {"eval", {{"every_steps", 0}, {"max_batches", 2}}},
+               {"checkpoint", {{"every_steps", checkpointEvery}}}};
+        j.merge_patch(extra);
+        const QString path = m_dir.filePath(name + ".json");
+        QFile f(path);
+        f.open(QIODevice::WriteOnly);
+        f.write(QByteArray::fromStdString(j.dump(2)));
+        return path;
+    }
+
+    // Starts `train` with events on stdout; the caller drives it.
+    void start(QProcess& p, const QStringList& args)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FTSTUDIO_DATA_DIR", m_dir.filePath("data"));
+        p.setProcessEnvironment(env);
+        p.start(qEnvironmentVariable("FTSTUDIO_CLI"), QStringList{"train", "--events", "-"} + args);
+        QVERIFY(p.waitForStarted());
+    }
+
+    // Reads events until one satisfies `until` (or the process ends); all are returned.
+    std::vector<json> readUntil(QProcess& p, const std::function<bool(const json&)>& until, int timeoutMs = 120000)
+    {
+        std::vector<json> events;
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < timeoutMs) {
+            while (p.canReadLine()) {
+                const QByteArray line = p.readLine();
+                events.push_back(json::parse(line.toStdString()));
+                if (until(events.back()))
+                    return events;
+            }
+            if (p.state() == QProcess::NotRunning && !p.canReadLine())
+                break;
+            p.waitForReadyRead(200);
+        }
+        return events;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_base = fttest::smallBaseModel();
+    }
+
+    void helpAndSchema()
+    {
+        auto help = fttest::runCli({"train", "--help"}, m_dir.path());
+        QCOMPARE(help.code, 0);
+        QVERIFY(help.out.contains("--config") && help.out.contains("--events") && help.out.contains("--resume"));
+        auto schema = fttest::runCli({"train", "--schema"}, m_dir.path());
+        QCOMPARE(schema.code, 0);
+        const json j = json::parse(schema.out.toStdString());
+        QVERIFY(j.dump().find("lora_alpha") != std::string::npos);
+        auto adapterHelp = fttest::runCli({"adapter", "--help"}, m_dir.path());
+        QCOMPARE(adapterHelp.code, 0);
+        QVERIFY(adapterHelp.out.contains("merge"));
+    }
+
+    void badConfigListsEveryProblem()
+    {
+        const QString path = writeConfig("bad", 0, 0, {{"technique", {{"r", 0}}}, {"training", {{"batch_sise", 2}}}});
+        auto r = fttest::runCli({"train", "--config", path}, m_dir.path());
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("technique.r") && r.err.contains("training.batch_sise") && r.err.contains("max_steps"),
+                 qPrintable(r.err));
+    }
+
+    void eventsPauseResumeAndFinish()
+    {
+        QProcess p;
+        start(p, {"--config", writeConfig("events", 8, 0)});
+        auto events = readUntil(p, [](const json& e) { return e["event"] == "step"; });
+        p.write("pause\n");
+        auto more = readUntil(p, [](const json& e) { return e["event"] == "paused"; });
+        events.insert(events.end(), more.begin(), more.end());
+        QVERIFY2(!more.empty() && more.back()["event"] == "paused", "pause through stdin");
+        p.write("resume\n");
+        more = readUntil(p, [](const json& e) { return e["event"] == "finished"; });
+        events.insert(events.end(), more.begin(), more.end());
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        bool resumed = false;
+        for (const auto& e : events) {
+            QVERIFY2(ft::train::validateEvent(e).empty(), e.dump().c_str());
+            resumed = resumed || e["event"] == "resumed";
+        }
+        QVERIFY(resumed);
+        QCOMPARE(QString::fromStdString(events.back()["event"]), QString("finished"));
+        QCOMPARE(events.back()["step"].get<int>(), 8);
+    }
+
+    void sigtermSavesACheckpoint()
+    {
+        QProcess p;
+        start(p, {"--config", writeConfig("term", 400, 0), "--no-stdin"});
+        readUntil(p, [](const json& e) { return e["event"] == "step" && e["step"] == 2; });
+        ::kill(pid_t(p.processId()), SIGTERM);
+        auto rest = readUntil(p, [](const json& e) { return e["event"] == "finished"; });
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY(!rest.empty());
+        QCOMPARE(QString::fromStdString(rest.back().value("status", "")), QString("stopped"));
+        QVERIFY(QDir(m_dir.filePath("term")).entryList({"checkpoint-*"}, QDir::Dirs).size() == 1);
+    }
+
+    void sigkillThenResumeFinishes()
+    {
+        const QString config = writeConfig("kill", 24, 3);
+        QProcess p;
+        start(p, {"--config", config, "--no-stdin"});
+        // Killed right after a checkpoint event, while the next steps (and possibly the
+        // next checkpoint write) are under way.
+        readUntil(p, [](const json& e) { return e["event"] == "checkpoint" && e["step"] == 6; });
+        p.kill();
+        p.waitForFinished();
+        QProcess again;
+        start(again, {"--config", config, "--resume", "--no-stdin"});
+        auto events = readUntil(again, [](const json& e) { return e["event"] == "finished"; });
+        QVERIFY(again.waitForFinished(60000));
+        QCOMPARE(again.exitCode(), 0);
+        bool resumedLog = false;
+        int firstStep = -1;
+        for (const auto& e : events) {
+            if (e["event"] == "log" && e["message"].get<std::string>().find("resumed from") != std::string::npos)
+                resumedLog = true;
+            if (e["event"] == "step" && firstStep < 0)
+                firstStep = e["step"].get<int>();
+        }
+        QVERIFY(resumedLog);
+        QVERIFY2(firstStep > 6, "continues after the checkpoint, not from the start");
+        QCOMPARE(events.back()["step"].get<int>(), 24);
+    }
+
+    void adapterInfoAndMerge()
+    {
+        const QString config = writeConfig("merge", 4, 0);
+        auto trained = fttest::runCli({"train", "--config", config, "--quiet", "--no-stdin"}, m_dir.path(), 300000);
+        QCOMPARE(trained.code, 0);
+        const QString adapter = m_dir.filePath("merge/adapter");
+        auto info = fttest::runCli({"adapter", "info", "--adapter", adapter, "--json"}, m_dir.path());
+        QCOMPARE(info.code, 0);
+        const json j = json::parse(info.out.toStdString());
+        QCOMPARE(QString::fromStdString(j["peft_type"]), QString("LORA"));
+        // r = 4 on q, k, v, o of 2 layers: 2 * (4 * (64 + 64) * 2 + 4 * (64 + 32) * 2) = hand count
+        QCOMPARE(j["parameters"].get<int64_t>(), int64_t(2 * (4 * (64 + 64) * 2 + 4 * (64 + 32) * 2)));
+        const QString out = m_dir.filePath("merged");
+        auto merged = fttest::runCli({"adapter", "merge", "--adapter", adapter, "--out", out}, m_dir.path(), 300000);
+        QVERIFY2(merged.code == 0, qPrintable(merged.err));
+        QVERIFY(QFile::exists(out + "/model.safetensors") && QFile::exists(out + "/tokenizer.model"));
+        auto gen = fttest::runCli({"generate", "--model", out, "--prompt", "What is 2 + 3?", "--max-new-tokens", "4"},
+                                  m_dir.path());
+        QVERIFY2(gen.code == 0, qPrintable(gen.err));
+        auto again = fttest::runCli({"adapter", "merge", "--adapter", adapter, "--out", out}, m_dir.path());
+        QCOMPARE(again.code, 1);
+        QVERIFY(again.err.contains("not empty"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestCliTrain)
+#include "test_cli_train.moc"
