@@ -31,6 +31,28 @@ case "${1:-}" in
         echo "---- generating from the embedded base model (greedy) ----"
         "$cli" generate --prompt 'Question: What is the capital of France?\nAnswer:' --max-new-tokens 24
         "$cli" generate --prompt 'The cat' --max-new-tokens 40 --temperature 0.8 --top-p 0.9 --seed 7
+        echo "---- fine-tuning it with LoRA on datasets/sft (instruction tuning, under a minute) ----"
+        data_dir="${FTSTUDIO_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/ftstudio}"
+        run_dir="$data_dir/runs/quickstart-lora-$(date +%Y%m%d-%H%M%S)"
+        config="$(mktemp --suffix=.json)"
+        cat > "$config" <<EOF
+{"model": "$data_dir/models/ftstudio-tiny-base", "output_dir": "$run_dir",
+ "technique": {"name": "lora", "r": 8, "lora_alpha": 16, "target_modules": ["all-linear"]},
+ "objective": {"name": "sft", "template": "alpaca"},
+ "data": {"train": "$root/datasets/sft/instructions.jsonl"},
+ "training": {"max_seq_len": 128, "batch_size": 16, "epochs": 2, "optimizer": {"lr": 1e-3}},
+ "eval": {"every_steps": 25}, "checkpoint": {"every_steps": 25},
+ "samples": {"every_steps": 50, "prompts": ["What is 2 + 3?", "Name the capital of France."]}}
+EOF
+        "$cli" train --config "$config" --no-stdin
+        rm -f "$config"
+        echo "---- the base model, then base + the new adapter, on the same prompt ----"
+        prompt='### Instruction:\nWhat is the capital of Italy?\n### Response:\n'
+        "$cli" generate --prompt "$prompt" --max-new-tokens 16
+        echo
+        "$cli" generate --prompt "$prompt" --max-new-tokens 16 --adapter "$run_dir/adapter"
+        echo
+        "$cli" adapter info --adapter "$run_dir/adapter" | head -5
         ;;
     test)
         build_project

@@ -63,14 +63,14 @@ int adapterInfo(int argc, char** argv)
     auto loaded = ft::model::loadModelFolder(base);
     auto tokenizer = ft::tok::loadTokenizer(base);
     ft::peft::ApplyContext context{tokenizer.get()};
+    int64_t baseParams = 0;
+    for (const auto& t : loaded.model->parameters())
+        baseParams += t.numel();
     auto adapter = ft::peft::loadAdapter(dir, loaded.model, "default", context);
 
     int64_t adapterParams = 0;
     for (auto& [_, t] : adapter->stateDict())
         adapterParams += t.numel();
-    int64_t baseParams = 0;
-    for (const auto& t : loaded.model->parameters())
-        baseParams += t.numel();
     std::map<std::string, double> byModule;  // module path -> norm over its tensors
     for (auto& [key, t] : adapter->stateDict()) {
         std::string module = key;

@@ -4,6 +4,7 @@
 #include "cli/common_options.h"
 
 #include "model/generator.h"
+#include "peft/adapter_io.h"
 #include "model/model_io.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "util/error.h"
@@ -37,6 +38,7 @@ int runGenerate(int argc, char** argv)
     p.repeatable("stop", "STR", "stop when the output contains STR");
     p.flag("no-eos-stop", "keep going past the end-of-sequence token");
     p.flag("show-ids", "print the prompt's and the output's token ids");
+    p.option("adapter", "DIR", "apply this adapter folder (PEFT layout) on top of the model");
     addRuntimeOptions(p);
     if (!p.parse(argc, argv, 2)) {
         std::cout << p.usage();
@@ -69,6 +71,13 @@ int runGenerate(int argc, char** argv)
 
     auto tokenizer = ft::tok::loadTokenizer(dir);
     ft::model::LoadedModel loaded = ft::model::loadModelFolder(dir, {rt.dtype, rt.device});
+    std::unique_ptr<ft::peft::Adapter> adapter;
+    if (p.has("adapter")) {
+        ft::peft::ApplyContext context{tokenizer.get()};
+        adapter = ft::peft::loadAdapter(p.get("adapter"), loaded.model, "default", context);
+        loaded.model->to(rt.device);
+        loaded.model->eval();
+    }
     std::vector<int64_t> promptIds;
     for (int id : tokenizer->encodeForModel(prompt))
         promptIds.push_back(id);
