@@ -1,0 +1,191 @@
+// The registry and adapter files across every technique: applyTechnique by name,
+// save in the PEFT layout and load into a fresh model with identical logits (also
+// from PEFT's own fields alone, as a folder written by PEFT would be read), several
+// adapters on one base switched per request without copying the base weights, and
+// the AdaptersDisabled guard that gives the reference model.
+#include "io/json_file.h"
+#include "peft/adapter_io.h"
+#include "peft/registry.h"
+#include "tensor_compare.h"
+#include "test_support.h"
+#include "tiny_models.h"
+
+#include <ATen/ATen.h>
+#include <torch/types.h>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <filesystem>
+
+namespace {
+
+ft::model::CausalLM freshModel()
+{
+    ft::model::CausalLM m(fttest::tinyConfig());
+    m->initializeWeights(3);
+    m->eval();
+    return m;
+}
+
+// Moves every trainable tensor away from its neutral initialization.
+void perturb(ft::peft::Adapter& a, uint64_t seed)
+{
+    torch::NoGradGuard noGrad;
+    auto gen = at::detail::createCPUGenerator(seed);
+    for (auto& [_, t] : a.trainableParameters())
+        t.add_(at::normal(0.0, 0.05, t.sizes(), gen).to(t.scalar_type()));
+}
+
+ft::peft::PeftSettings settingsFor(const std::string& technique)
+{
+    ft::peft::PeftSettings s;
+    s.technique = technique;
+    s.numVirtualTokens = 4;
+    s.r = 4;
+    s.adapterSize = 8;
+    s.encoderHiddenSize = 16;
+    if (technique == "lora" || technique == "dora" || technique == "rslora" || technique == "qlora")
+        s.targetModules = {"q_proj", "v_proj", "down_proj"};
+    if (technique == "ia3")
+        s.targetModules = {"k_proj", "v_proj", "down_proj"};
+    return s;
+}
+
+const at::Tensor kIds = at::tensor({3, 17, 5, 42, 8, 11, 2, 30}, at::kLong).view({2, 4});
+
+} // namespace
+
+class TestPeftRegistry : public QObject {
+    Q_OBJECT
+
+private slots:
+    void saveLoadRoundTrip_data()
+    {
+        QTest::addColumn<QString>("technique");
+        for (const char* t : {"lora", "dora", "rslora", "qlora", "ia3", "adapter", "prefix", "prompt", "ptuning", "bitfit"})
+            QTest::newRow(t) << QString(t);
+    }
+
+    void saveLoadRoundTrip()
+    {
+        QFETCH(QString, technique);
+        torch::NoGradGuard noGrad;
+        auto model = freshModel();
+        auto adapter = ft::peft::applyTechnique(model, settingsFor(technique.toStdString()));
+        perturb(*adapter, 5);
+        model->eval();
+        const at::Tensor expected = model->forward(kIds);
+        QTemporaryDir dir;
+        ft::peft::saveAdapter(dir.path().toStdString(), *adapter, "tiny");
+
+        auto other = freshModel();
+        auto loaded = ft::peft::loadAdapter(dir.path().toStdString(), other);
+        QCOMPARE(QString::fromStdString(loaded->settings().technique), technique);
+        other->eval();
+        FT_COMPARE_TENSORS(other->forward(kIds), expected, 1e-6);
+    }
+
+    void peftFieldsAloneSuffice_data()
+    {
+        QTest::addColumn<QString>("technique");
+        for (const char* t : {"lora", "dora", "ia3", "prefix", "prompt"})
+            QTest::newRow(t) << QString(t);
+    }
+
+    // A folder written by PEFT has no "ftstudio" block: the PEFT fields must be enough.
+    void peftFieldsAloneSuffice()
+    {
+        QFETCH(QString, technique);
+        torch::NoGradGuard noGrad;
+        auto model = freshModel();
+        auto adapter = ft::peft::applyTechnique(model, settingsFor(technique.toStdString()));
+        perturb(*adapter, 9);
+        model->eval();
+        const at::Tensor expected = model->forward(kIds);
+        QTemporaryDir dir;
+        const std::string path = dir.path().toStdString();
+        ft::peft::saveAdapter(path, *adapter, "tiny");
+        auto config = ft::io::readJsonFile(path + "/adapter_config.json");
+        config.erase("ftstudio");
+        ft::io::writeJsonFileAtomic(path + "/adapter_config.json", config);
+
+        auto other = freshModel();
+        auto loaded = ft::peft::loadAdapter(path, other);
+        other->eval();
+        FT_COMPARE_TENSORS(other->forward(kIds), expected, 1e-6);
+    }
+
+    void adapterForAnotherModelIsRefused()
+    {
+        auto model = freshModel();
+        auto adapter = ft::peft::applyTechnique(model, settingsFor("lora"));
+        QTemporaryDir dir;
+        ft::peft::saveAdapter(dir.path().toStdString(), *adapter, "tiny");
+        auto config = fttest::tinyConfig();
+        config.hiddenSize = 48;
+        config.headDim = 12;
+        ft::model::CausalLM wider(config);
+        const QString err = fttest::errorOf([&] { ft::peft::loadAdapter(dir.path().toStdString(), wider); });
+        QVERIFY2(err.contains("adapter_model.safetensors") && err.contains("lora_A"), qPrintable(err));
+    }
+
+    void severalAdaptersSwitchPerRequest()
+    {
+        torch::NoGradGuard noGrad;
+        auto model = freshModel();
+        const at::Tensor base = model->forward(kIds);
+        auto* q = model->model->layer(0).self_attn->projection("v_proj")->as<ft::model::DenseLinearImpl>();
+        QVERIFY(q);
+        const void* baseStorage = q->weight.data_ptr();
+
+        auto a = ft::peft::applyTechnique(model, settingsFor("lora"), "a");
+        perturb(*a, 1);
+        auto b = ft::peft::applyTechnique(model, settingsFor("ia3"), "b");
+        perturb(*b, 2);
+        auto c = ft::peft::applyTechnique(model, settingsFor("prompt"), "c");
+        perturb(*c, 3);
+        model->eval();
+
+        auto only = [&](ft::peft::Adapter* on) {
+            for (auto* x : {a.get(), b.get(), c.get()})
+                x->setEnabled(x == on);
+            return model->forward(kIds);
+        };
+        const at::Tensor la = only(a.get()), lb = only(b.get()), lc = only(c.get());
+        const at::Tensor none = only(nullptr);
+        FT_COMPARE_TENSORS(none, base, 0.0);
+        QVERIFY((la - base).abs().max().item<double>() > 1e-4);
+        QVERIFY((lb - base).abs().max().item<double>() > 1e-4);
+        QVERIFY((lc - base).abs().max().item<double>() > 1e-4);
+        QVERIFY((la - lb).abs().max().item<double>() > 1e-4);
+        FT_COMPARE_TENSORS(only(a.get()), la, 0.0);  // switching back gives the same answer
+
+        // The base weights are shared, never copied: v_proj, wrapped by LoRA and then IA3, still holds them.
+        const at::Tensor stillBase = model->model->layer(0).self_attn->projection("v_proj")->named_parameters()
+                                         ["base_layer.base_layer.weight"];
+        QCOMPARE(stillBase.data_ptr(), baseStorage);
+
+        // The reference model: everything off inside the guard, back on after it.
+        for (auto* x : {a.get(), b.get(), c.get()})
+            x->setEnabled(true);
+        const at::Tensor all = model->forward(kIds);
+        {
+            ft::peft::AdaptersDisabled reference({a.get(), b.get(), c.get()});
+            FT_COMPARE_TENSORS(model->forward(kIds), base, 0.0);
+        }
+        FT_COMPARE_TENSORS(model->forward(kIds), all, 0.0);
+    }
+
+    void unknownTechniqueListsTheKnownOnes()
+    {
+        auto model = freshModel();
+        ft::peft::PeftSettings s;
+        s.technique = "loar";
+        const QString err = fttest::errorOf([&] { ft::peft::applyTechnique(model, s); });
+        QVERIFY2(err.contains("loar") && err.contains("lora") && err.contains("ptuning"), qPrintable(err));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestPeftRegistry)
+#include "test_peft_registry.moc"
