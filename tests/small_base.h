@@ -14,11 +14,17 @@
 
 namespace fttest {
 
+// FTSTUDIO_TEST_BASE_DIR names a folder to build it in (once) and keep, to try
+// configs by hand with ftstudio-cli on the same model the tests use.
 inline std::string smallBaseModel()
 {
     static std::unique_ptr<QTemporaryDir> dir;
-    if (!dir) {
-        dir = std::make_unique<QTemporaryDir>();
+    static std::string kept;
+    if (kept.empty() && !qEnvironmentVariableIsEmpty("FTSTUDIO_TEST_BASE_DIR"))
+        kept = qEnvironmentVariable("FTSTUDIO_TEST_BASE_DIR").toStdString();
+    if (!kept.empty() || !dir) {
+        if (kept.empty())
+            dir = std::make_unique<QTemporaryDir>();
         ft::base::BaseRecipe r = ft::base::defaultBaseRecipe();
         r.tokenizerVocab = 512;
         r.config.vocabSize = 512;
@@ -34,11 +40,11 @@ inline std::string smallBaseModel()
         r.pretrain.seqLen = 64;
         r.pretrain.warmupSteps = 5;
         r.pretrain.evalMaxBatches = 2;
-        const std::string out = dir->filePath("base").toStdString();
+        const std::string out = kept.empty() ? dir->filePath("base").toStdString() : kept + "/base";
         ft::base::makeBaseModel(out, ft::datasetsDir() + "/base_corpus", r, /*force=*/false,
                                 [](const std::string&) {}, [](const auto&) {});
     }
-    return dir->filePath("base").toStdString();
+    return kept.empty() ? dir->filePath("base").toStdString() : kept + "/base";
 }
 
 } // namespace fttest

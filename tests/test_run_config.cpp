@@ -311,8 +311,19 @@ void TestRunConfig::crossSettingRules()
     QVERIFY(parseRunConfig(d, "x").technique.useDora);
 
     json o = minimalConfig();
-    o["objective"] = {{"name", "dpo"}, {"beta", 0.1}};
-    QCOMPARE(problemLines(parseError(o)), QStringList{"objective.name: must be one of sft; got \"dpo\""});
+    o["objective"] = {{"name", "dpx"}, {"beta", 0.1}};
+    QCOMPARE(problemLines(parseError(o)),
+             QStringList{"objective.name: must be one of sft, reward, dpo, ipo, simpo, orpo, kto, grpo, ppo, rlvr; got "
+                         "\"dpx\" (did you mean \"dpo\"?)"});
+    o["objective"] = {{"name", "dpo"}, {"beta", 0.1}, {"gamma", 0.5}};  // gamma is SimPO's
+    QCOMPARE(problemLines(parseError(o)).size(), 1);
+    QVERIFY2(problemLines(parseError(o)).front().startsWith("objective.gamma"), qPrintable(problemLines(parseError(o)).front()));
+    o["objective"] = {{"name", "dpo"}, {"label_smoothing", 0.7}};
+    QVERIFY2(problemLines(parseError(o)).front().startsWith("objective.label_smoothing"),
+             qPrintable(problemLines(parseError(o)).front()));
+    o["objective"] = {{"name", "dpo"}, {"beta", 0.2}};
+    QCOMPARE(parseRunConfig(o, "x").objective.settings["beta"].get<double>(), 0.2);
+    QCOMPARE(parseRunConfig(o, "x").objective.settings["template"].get<std::string>(), std::string("alpaca"));
 }
 
 void TestRunConfig::techniqueKeysMustApply()
@@ -425,7 +436,11 @@ void TestRunConfig::schemaJsonDescribesEverySection()
     QCOMPARE(r["applies_to"], json({"lora", "dora", "rslora", "qlora"}));
     QVERIFY(!r["label"].get<std::string>().empty() && !r["help"].get<std::string>().empty());
     const json objective = find(schema["settings"], "objective");
-    QCOMPARE(find(objective["settings"], "name")["choices"], json({"sft"}));
+    QCOMPARE(find(objective["settings"], "name")["choices"],
+             json({"sft", "reward", "dpo", "ipo", "simpo", "orpo", "kto", "grpo", "ppo", "rlvr"}));
+    QCOMPARE(objective["variants"]["dpo"]["data_kinds"], json({"preference"}));
+    QCOMPARE(objective["variants"]["rlvr"]["data_kinds"], json({"verifiable"}));
+    QCOMPARE(find(objective["variants"]["grpo"]["settings"], "num_generations")["default"], json(8));
     QCOMPARE(objective["variants"]["sft"]["data_kinds"], json({"instruction", "chat", "text"}));
     QCOMPARE(find(objective["variants"]["sft"]["settings"], "loss_on")["default"], json("assistant"));
 }

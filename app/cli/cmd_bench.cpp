@@ -3,13 +3,19 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "align/rollout.h"
 #include "base/bench.h"
+#include "base/bench_techniques.h"
 #include "base/make_base.h"
 #include "model/model_config.h"
+#include "model/llama.h"
 #include "model/model_io.h"
 #include "util/runtime.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <iostream>
 
 namespace ftcli {
@@ -26,6 +32,9 @@ int runBench(int argc, char** argv)
     p.option("gen-tokens", "N", "tokens to generate (batch 1, greedy, KV cache)", "64");
     p.option("prompt-tokens", "N", "prompt length for generation", "32");
     p.option("matmul-size", "N", "n of the n x n matmul ceiling", "1024");
+    p.option("techniques", "LIST", "training configurations to time, comma-separated (none: skip)", "full,lora,qlora");
+    p.option("rollout-prompts", "N", "prompts of the batched rollout benchmark (GRPO/PPO sampling; 0: skip)", "8");
+    p.option("rollout-samples", "N", "completions per prompt in the rollout benchmark", "4");
     addRuntimeOptions(p);
     if (!p.parse(argc, argv, 2)) {
         std::cout << p.usage();
@@ -68,6 +77,47 @@ int runBench(int argc, char** argv)
     std::printf("decode           %8.1f tokens/s  (%lld new tokens, batch 1, KV cache)\n", r.decodeTokensPerSecond,
                 (long long)o.generateTokens);
     std::printf("peak RSS         %8s\n", formatBytes(double(r.peakRssBytes)).c_str());
+
+    std::vector<std::string> techniques;
+    std::string list = p.get("techniques");
+    for (size_t at = 0; list != "none" && at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        if (comma > at)
+            techniques.push_back(list.substr(at, comma - at));
+        at = comma + 1;
+    }
+    if (!techniques.empty()) {
+        std::printf("\ntraining configurations (batch %lld x seq %lld, AdamW on the trainable tensors; LoRA family r 16 on "
+                    "all linear layers)\n",
+                    (long long)o.batchSize, (long long)o.seqLen);
+        std::printf("%-10s %12s %12s %10s %12s %9s %7s %10s\n", "technique", "trainable", "frozen", "step s",
+                    "tokens/s", "GFLOP/s", "MFU", "peak RSS");
+        std::fflush(stdout);
+        for (const auto& b : ft::base::benchTechniques(o, techniques, r.matmulGflops)) {
+            std::printf("%-10s %12s %12s %10.3f %12.0f %9.1f %6.1f%% %10s%s\n", b.technique.c_str(),
+                        formatCount(double(b.trainableParameters)).c_str(), formatBytes(double(b.frozenWeightBytes)).c_str(),
+                        b.stepSeconds, b.tokensPerSecond, b.gflops, 100.0 * b.mfu, formatBytes(double(b.peakRssBytes)).c_str(),
+                        b.peakIsOwn ? "" : " (process)");
+            std::fflush(stdout);
+        }
+        std::printf("FLOPs per token: full 6N + attention; with a frozen base 4N + 6 x trainable + attention "
+                    "(no weight gradients for frozen weights)\n");
+    }
+
+    const int64_t rolloutPrompts = p.getInt("rollout-prompts");
+    if (rolloutPrompts > 0) {
+        ft::model::CausalLM lm(o.config);
+        lm->initializeWeights(o.seed);
+        lm->to(o.device, o.dtype);
+        const int64_t samples = std::max<int64_t>(1, p.getInt("rollout-samples"));
+        const auto rb = ft::align::benchRollouts(lm, rolloutPrompts, samples, o.promptTokens, o.generateTokens, o.seed);
+        std::printf("\nrollouts (GRPO/PPO sampling: %lld prompts x %lld samples, %lld new tokens each, KV cache)\n",
+                    (long long)rolloutPrompts, (long long)samples, (long long)o.generateTokens);
+        std::printf("batched          %8.0f tokens/s  (%lld rows in one batch, %.3f s)\n", rb.batchedTokensPerSecond,
+                    (long long)rb.rows, rb.batchedSeconds);
+        std::printf("one at a time    %8.0f tokens/s  (%.3f s)   speed-up %.1fx\n", rb.sequentialTokensPerSecond,
+                    rb.sequentialSeconds, rb.speedup);
+    }
     return 0;
 }
 

@@ -23,6 +23,8 @@ int runProject(int argc, char** argv);  // project create|info
 int runData(int argc, char** argv);     // data import|export|list|sample|stats|dedupe|split|bench
 int runTrain(int argc, char** argv);
 int runAdapter(int argc, char** argv);  // adapter info|merge|export
+int runJudge(int argc, char** argv);    // RLAIF labelling of preference pairs
+int runReward(int argc, char** argv);   // score responses with a reward model
 
 // data subcommands in cmd_data_tools.cpp; argv[3..] are their options.
 int runDataStats(int argc, char** argv);

@@ -24,8 +24,11 @@ const char* kUsage =
     "  bench       training-step and generation throughput, matmul ceiling and MFU\n"
     "  project     create a project file or describe one (datasets, schema, runs)\n"
     "  data        import, export, list, sample, stats, dedupe, split and bench datasets\n"
-    "  train       fine-tune a model from a run config (LoRA, QLoRA, prefix, ... ; SFT), with events\n"
+    "  train       fine-tune a model from a run config: LoRA, QLoRA, prefix, ...; SFT, reward model,\n"
+    "              DPO/IPO/SimPO/ORPO/KTO, PPO, GRPO, RLVR; with events\n"
     "  adapter     inspect an adapter, merge it into its base, export the merged model\n"
+    "  judge       RLAIF: label preference pairs with a judge model\n"
+    "  reward      score responses with a trained reward model\n"
     "\n"
     "Run 'ftstudio-cli <command> --help' for a command's options.\n";
 
@@ -67,6 +70,10 @@ int main(int argc, char** argv)
             return ftcli::runTrain(argc, argv);
         if (command == "adapter")
             return ftcli::runAdapter(argc, argv);
+        if (command == "judge")
+            return ftcli::runJudge(argc, argv);
+        if (command == "reward")
+            return ftcli::runReward(argc, argv);
         std::fprintf(stderr, "ftstudio-cli: unknown command '%s'\n\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const ftcli::UsageError& e) {

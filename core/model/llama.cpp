@@ -1,5 +1,7 @@
 #include "model/llama.h"
 
+#include "model/activation_checkpoint.h"
+
 #include "util/error.h"
 
 #include <ATen/ATen.h>
@@ -267,8 +269,16 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
         cache->values.resize(layers->size());
     }
     try {
-        for (size_t i = 0; i < layers->size(); ++i)
+        const bool recompute = gradientCheckpointing && !cache && is_training() && at::GradMode::is_enabled();
+        for (size_t i = 0; i < layers->size(); ++i) {
+            if (recompute) {
+                DecoderLayerImpl* l = &layer(i);
+                h = checkpointed([l, rope, mask](const at::Tensor& x) { return l->forward(x, rope, mask, nullptr, nullptr); },
+                                 h);
+                continue;
+            }
             h = layer(i).forward(h, rope, mask, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
+        }
     } catch (...) {
         if (cache)
             cache->clear();  // some layers grew and others did not: the cache is no longer consistent

@@ -124,6 +124,9 @@ public:
     torch::nn::ModuleList layers{nullptr};
     RMSNorm norm{nullptr};
     DecoderLayerImpl& layer(int64_t i) { return *layers[i]->as<DecoderLayerImpl>(); }
+    // Recompute each layer's activations in backward instead of keeping them
+    // (activation_checkpoint.h); only while training with gradient and no cache.
+    bool gradientCheckpointing = false;
 
 private:
     ModelConfig m_config;

@@ -95,7 +95,7 @@ const std::vector<EventSpec>& eventTable()
         {"eval",
          {{"step", Kind::Integer},
           {"loss", Kind::Number},
-          {"perplexity", Kind::Number},
+          optional({"perplexity", Kind::Number}),
           {"metrics", Kind::NumberMap}}},
         {"sample", {{"step", Kind::Integer}, {"prompt", Kind::String}, {"text", Kind::String}}},
         {"checkpoint", {{"step", Kind::Integer}, {"path", Kind::String}}},

@@ -10,6 +10,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ft::train {
 
@@ -32,6 +34,7 @@ struct BatchLoss {
 struct EvalResult {
     double loss = 0;       // mean per weight unit
     nlohmann::json metrics = nlohmann::json::object();
+    bool hasPerplexity = true;  // exp(loss) means something (language-model losses only)
 };
 
 class Objective {
@@ -48,6 +51,12 @@ public:
     virtual void restoreDataPosition(const nlohmann::json& position) = 0;
     // Row counts, truncations ... for the `started` event and the log.
     virtual nlohmann::json dataSummary() const = 0;
+    // Tensors the objective itself trains besides the technique's (a reward model's
+    // score head), named for checkpoints; they are optimized and saved with the rest.
+    virtual std::vector<std::pair<std::string, at::Tensor>> extraTrainable() { return {}; }
+    // Writes what the objective adds to the final output (the score head) into the
+    // folder the adapter or model was written to.
+    virtual void writeOutputs(const std::string& outputFolder) { (void)outputFolder; }
 };
 
 } // namespace ft::train

@@ -6,6 +6,7 @@
 #include "data/file_formats.h"
 
 #include <map>
+#include <optional>
 
 namespace ft::train {
 
@@ -30,6 +31,86 @@ std::vector<std::string> layoutNames()
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
+SettingSpec templateSpec()
+{
+    return {.key = "template", .type = Type::Choice, .defaultValue = "alpaca", .choices = {"alpaca", "chatml", "plain"},
+            .label = "Prompt template", .help = "How prompts and responses become text (as in SFT)."};
+}
+
+SettingSpec betaSpec(double value)
+{
+    return {.key = "beta", .type = Type::Number, .defaultValue = value, .min = 0.0, .label = "Beta",
+            .help = "Strength of the implicit reward / KL regularization."};
+}
+
+std::vector<SettingSpec> grpoSpecs(bool rewardModel)
+{
+    std::vector<SettingSpec> specs = {
+        templateSpec(),
+        {.key = "num_generations", .type = Type::Int, .defaultValue = 8, .min = 2.0, .max = 256.0,
+         .label = "Completions per prompt", .help = "G: the group whose rewards are normalized together."},
+        {.key = "max_new_tokens", .type = Type::Int, .defaultValue = 32, .min = 1.0, .label = "Max new tokens",
+         .help = "Longest sampled completion."},
+        {.key = "temperature", .type = Type::Number, .defaultValue = 1.0, .min = 0.05, .max = 5.0,
+         .label = "Temperature", .help = "Sampling temperature of the rollouts."},
+        {.key = "top_p", .type = Type::Number, .defaultValue = 1.0, .min = 0.01, .max = 1.0, .label = "Top-p",
+         .help = "Nucleus sampling of the rollouts; 1 = off."},
+        {.key = "beta", .type = Type::Number, .defaultValue = 0.04, .min = 0.0, .label = "KL coefficient",
+         .help = "Weight of the k3 KL penalty to the reference model (the base with the adapter disabled); 0 = none."},
+        {.key = "epsilon", .type = Type::Number, .defaultValue = 0.2, .min = 0.0, .max = 1.0, .label = "Clip epsilon",
+         .help = "The ratio is clipped to [1 - epsilon, 1 + epsilon_high]."},
+        {.key = "epsilon_high", .type = Type::Number, .defaultValue = 0.0, .min = 0.0, .max = 1.0,
+         .label = "Upper clip epsilon", .help = "0 = the same as epsilon (DAPO raises it, e.g. 0.28)."},
+        {.key = "iterations", .type = Type::Int, .defaultValue = 1, .min = 1.0, .max = 16.0,
+         .label = "Iterations per batch", .help = "Optimizer steps on each batch of rollouts (mu)."},
+        {.key = "scale_rewards", .type = Type::Bool, .defaultValue = true, .label = "Scale rewards",
+         .help = "Divide advantages by the group's standard deviation (false: Dr. GRPO)."},
+        {.key = "loss_normalization", .type = Type::Choice, .defaultValue = "sequence", .choices = {"sequence", "token"},
+         .label = "Loss normalization", .help = "sequence: mean per completion (GRPO); token: over all tokens (DAPO)."},
+        {.key = "verifier", .type = Type::String, .defaultValue = "", .label = "Verifier override",
+         .help = "A verifier name used for every row instead of the row's own; empty = the row's."},
+    };
+    if (rewardModel)
+        specs.push_back({.key = "reward_model", .type = Type::String, .defaultValue = "", .label = "Reward model",
+                         .help = "A reward model folder (objective \"reward\") to score completions instead of verifiers."});
+    return specs;
+}
+
+std::vector<SettingSpec> ppoSpecs()
+{
+    auto number = [](const char* key, double value, double min, std::optional<double> max, const char* label,
+                     const char* help) {
+        SettingSpec s{.key = key, .type = Type::Number, .defaultValue = value, .min = min, .label = label, .help = help};
+        s.max = max;
+        return s;
+    };
+    return {
+        templateSpec(),
+        {.key = "reward_model", .type = Type::String, .defaultValue = "", .label = "Reward model",
+         .help = "A reward model folder (objective \"reward\"); empty = the rows' verifiers score completions."},
+        {.key = "max_new_tokens", .type = Type::Int, .defaultValue = 32, .min = 1.0, .label = "Max new tokens",
+         .help = "Longest sampled completion."},
+        number("temperature", 1.0, 0.05, 5.0, "Temperature", "Sampling temperature of the rollouts."),
+        number("top_p", 1.0, 0.01, 1.0, "Top-p", "Nucleus sampling of the rollouts; 1 = off."),
+        {.key = "ppo_epochs", .type = Type::Int, .defaultValue = 4, .min = 1.0, .max = 32.0, .label = "PPO epochs",
+         .help = "Optimizer steps on each batch of rollouts."},
+        number("cliprange", 0.2, 0.0, 1.0, "Policy clip", "The probability ratio is clipped to 1 +- cliprange."),
+        number("cliprange_value", 0.2, 0.0, std::nullopt, "Value clip", "Values move at most this far per batch."),
+        number("vf_coef", 0.1, 0.0, std::nullopt, "Value loss weight", "Weight of the value loss."),
+        number("gamma", 1.0, 0.0, 1.0, "Discount", "GAE discount gamma."),
+        number("lam", 0.95, 0.0, 1.0, "GAE lambda", "GAE lambda."),
+        number("kl_coef", 0.05, 0.0, std::nullopt, "KL coefficient",
+               "Per-token KL penalty to the reference (the base with the adapter disabled)."),
+        {.key = "adaptive_kl", .type = Type::Bool, .defaultValue = false, .label = "Adaptive KL",
+         .help = "Adjust the KL coefficient toward target_kl (Ziegler et al. 2019)."},
+        number("target_kl", 6.0, 0.0, std::nullopt, "Target KL", "KL per completion the adaptive controller aims at."),
+        {.key = "kl_horizon", .type = Type::Int, .defaultValue = 10000, .min = 1.0, .label = "KL horizon",
+         .help = "Samples over which the adaptive controller moves the coefficient."},
+        {.key = "whiten_advantages", .type = Type::Bool, .defaultValue = true, .label = "Whiten advantages",
+         .help = "Normalize advantages over the batch's tokens."},
+    };
+}
+
 std::vector<ObjectiveSchema> buildObjectives()
 {
     using data::DatasetKind;
@@ -47,6 +128,72 @@ std::vector<ObjectiveSchema> buildObjectives()
               .choices = {"alpaca", "chatml", "plain", "model"}, .label = "Prompt template",
               .help = "How rows become text; model: the chat template of the model folder."},
          }},
+        {.name = "reward",
+         .label = "Reward model",
+         .help = "Scalar score head on the last token; Bradley-Terry loss on chosen/rejected pairs.",
+         .dataKinds = {DatasetKind::Preference},
+         .settings = {templateSpec(),
+                      {.key = "margin_scale", .type = Type::Number, .defaultValue = 1.0, .min = 0.0,
+                       .label = "Margin scale",
+                       .help = "Multiplies a row's optional 'margin' field (Llama 2's margin loss); 0 ignores it."}}},
+        {.name = "dpo",
+         .label = "DPO",
+         .help = "Direct preference optimization (sigmoid loss) against the base model with the adapter disabled; "
+                 "label_smoothing > 0 gives conservative DPO (cDPO).",
+         .dataKinds = {DatasetKind::Preference},
+         .settings = {templateSpec(), betaSpec(0.1),
+                      {.key = "label_smoothing", .type = Type::Number, .defaultValue = 0.0, .min = 0.0, .max = 0.49,
+                       .label = "Label smoothing",
+                       .help = "The assumed share of flipped labels (cDPO); 0 is plain DPO."}}},
+        {.name = "ipo",
+         .label = "IPO",
+         .help = "Identity preference optimization: squared loss on length-averaged log-ratios.",
+         .dataKinds = {DatasetKind::Preference},
+         .settings = {templateSpec(), betaSpec(0.1)}},
+        {.name = "simpo",
+         .label = "SimPO",
+         .help = "Reference-free, length-normalized preference loss with a target margin gamma.",
+         .dataKinds = {DatasetKind::Preference},
+         .settings = {templateSpec(), betaSpec(2.0),
+                      {.key = "gamma", .type = Type::Number, .defaultValue = 0.5, .min = 0.0, .label = "Gamma",
+                       .help = "Target reward margin between chosen and rejected (in reward units)."},
+                      {.key = "label_smoothing", .type = Type::Number, .defaultValue = 0.0, .min = 0.0, .max = 0.49,
+                       .label = "Label smoothing", .help = "As in cDPO; 0 = none."}}},
+        {.name = "orpo",
+         .label = "ORPO",
+         .help = "Odds-ratio preference optimization: SFT loss on the chosen response plus lambda times the "
+                 "odds-ratio loss; no reference model.",
+         .dataKinds = {DatasetKind::Preference},
+         .settings = {templateSpec(), betaSpec(0.1),
+                      {.key = "lambda", .type = Type::Number, .defaultValue = 0.1, .min = 0.0, .label = "Lambda",
+                       .help = "Weight of the odds-ratio term against the SFT term."}}},
+        {.name = "kto",
+         .label = "KTO",
+         .help = "Kahneman-Tversky optimization on unpaired completions marked desirable or undesirable.",
+         .dataKinds = {DatasetKind::Unpaired},
+         .settings = {templateSpec(), betaSpec(0.1),
+                      {.key = "desirable_weight", .type = Type::Number, .defaultValue = 1.0, .min = 0.0,
+                       .label = "Desirable weight", .help = "lambda_D; raise it when desirable examples are rarer."},
+                      {.key = "undesirable_weight", .type = Type::Number, .defaultValue = 1.0, .min = 0.0,
+                       .label = "Undesirable weight", .help = "lambda_U."}}},
+        {.name = "grpo",
+         .label = "GRPO",
+         .help = "Group relative policy optimization: sampled completions per prompt scored by the rows' verifiers "
+                 "or a reward model, group-normalized advantages, clipped ratio, KL to the reference.",
+         .dataKinds = {DatasetKind::Verifiable, DatasetKind::Instruction, DatasetKind::Preference},
+         .settings = grpoSpecs(true)},
+        {.name = "ppo",
+         .label = "RLHF (PPO)",
+         .help = "Proximal policy optimization against a reward model (or the rows' verifiers): per-token KL "
+                 "penalty to the reference, value head, GAE, clipped policy and value losses.",
+         .dataKinds = {DatasetKind::Instruction, DatasetKind::Preference, DatasetKind::Verifiable},
+         .settings = ppoSpecs()},
+        {.name = "rlvr",
+         .label = "RLVR",
+         .help = "Reinforcement learning with verifiable rewards: GRPO whose rewards come from each row's verifier "
+                 "(exact match, numeric, regex, JSON schema, format, length, composite).",
+         .dataKinds = {DatasetKind::Verifiable},
+         .settings = grpoSpecs(false)},
     };
 }
 
@@ -161,7 +308,8 @@ const std::vector<SettingSpec>& trainingSpecs()
         {.key = "max_grad_norm", .type = Type::Number, .defaultValue = 1.0, .min = 0, .label = "Gradient clipping",
          .help = "Clip the global gradient norm to this (0: off)."},
         {.key = "gradient_checkpointing", .type = Type::Bool, .defaultValue = false, .label = "Gradient checkpointing",
-         .help = "Not implemented yet: true is refused when the run starts."},
+         .help = "Recompute each layer's activations in the backward pass instead of keeping them: less memory, "
+                 "about one more forward pass of time."},
         {.key = "precision", .type = Type::Choice, .defaultValue = "auto", .choices = {"auto", "fp32", "bf16", "fp16"},
          .label = "Precision", .help = "auto: fp32 for now; bf16/fp16 mixed precision is refused until it has been built and checked on a GPU."},
         {.key = "device", .type = Type::String, .defaultValue = "auto", .label = "Device",

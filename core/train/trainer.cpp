@@ -7,12 +7,11 @@
 #include "peft/registry.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "train/checkpoint.h"
-#include "train/dataset_source.h"
 #include "train/memory_estimate.h"
 #include "train/optimizer.h"
 #include "train/rng_state.h"
 #include "train/schedule.h"
-#include "train/sft_objective.h"
+#include "train/objective_factory.h"
 #include "util/error.h"
 #include "util/runtime.h"
 
@@ -105,9 +104,6 @@ c10::ScalarType frozenWeightDtype(const RunConfig& c, const c10::Device& device)
 Session prepare(const RunConfig& c, EventWriter& events)
 {
     Session s;
-    if (c.training.gradientCheckpointing)
-        fail("training.gradient_checkpointing is not implemented yet; set it to false (lower batch_size or max_seq_len "
-             "to save activation memory)");
     configureThreads(int(c.training.threads));
     s.device = resolveDevice(c.training.device);
     s.weightDtype = frozenWeightDtype(c, s.device);
@@ -124,6 +120,7 @@ Session prepare(const RunConfig& c, EventWriter& events)
         technique.baseModelNameOrPath = c.model;
     s.adapter = peft::applyTechnique(s.loaded.model, technique, "default", context);
     s.loaded.model->to(s.device);
+    s.loaded.model->model->gradientCheckpointing = c.training.gradientCheckpointing;
     const int64_t frozenAfter = frozenWeightBytes(*s.loaded.model);
     if (c.technique.technique == "qlora")
         events.log("info", "base weights: " + formatBytes(frozenBefore) + " as loaded, " + formatBytes(frozenAfter) +
@@ -136,38 +133,23 @@ Session prepare(const RunConfig& c, EventWriter& events)
     s.trainableParameters = numel(s.trainable);
     s.totalParameters = s.adapter->savesFullModel() ? baseParameters : baseParameters + s.trainableParameters;
 
-    // Data.
-    SourceRows trainRows = loadRows(c.data.train, c.data.format,
-                                    c.data.maxRows > 0 ? std::optional<int64_t>(c.data.maxRows) : std::nullopt);
-    requireSftKind(trainRows);
-    TrainEvalRows split;
-    if (!c.data.eval.empty()) {
-        SourceRows evalRows = loadRows(c.data.eval, c.data.format);
-        requireSftKind(evalRows);
-        split.train = trainRows.rows;
-        split.eval = evalRows.rows;
-    } else {
-        split = splitTrainEval(trainRows.rows, c.data.evalFraction, uint64_t(c.training.seed));
+    // Data and objective.
+    s.format = objectivePromptFormat(c);
+    ObjectiveContext objectiveContext;
+    objectiveContext.config = &c;
+    objectiveContext.model = s.loaded.model;
+    objectiveContext.tokenizer = s.tokenizer.get();
+    objectiveContext.adapter = s.adapter.get();
+    objectiveContext.generation = &s.loaded.generation;
+    objectiveContext.format = s.format.get();
+    objectiveContext.device = s.device;
+    objectiveContext.events = &events;
+    s.objective = makeObjective(objectiveContext);
+    for (auto& [name, t] : s.objective->extraTrainable()) {
+        s.trainable.emplace_back(name, t);
+        s.trainableParameters += t.numel();
+        s.totalParameters += t.numel();
     }
-    s.format = makePromptFormat(c.objective.sft.chatTemplate);
-    SftDataOptions dataOptions;
-    dataOptions.maxSeqLen = c.training.maxSeqLen;
-    dataOptions.lossOn = c.objective.sft.lossOn == "all" ? LossOn::All : LossOn::Responses;
-    SftObjectiveSetup setup;
-    setup.train = buildSftDataset(split.train, trainRows.kind, *s.format, *s.tokenizer, dataOptions);
-    if (setup.train.examples.empty())
-        fail("data.train: no usable example in '" + c.data.train + "' (" + std::to_string(setup.train.dropped) +
-             " rows had no response token left within max_seq_len " + std::to_string(c.training.maxSeqLen) + ")");
-    setup.eval = buildSftDataset(split.eval, trainRows.kind, *s.format, *s.tokenizer, dataOptions);
-    setup.batcher.batchSize = c.training.batchSize;
-    setup.batcher.packing = c.objective.sft.packing;
-    setup.batcher.seed = uint64_t(c.training.seed);
-    setup.evalBatchSize = c.training.batchSize;
-    setup.device = s.device;
-    if (setup.train.truncated > 0)
-        events.log("warning", std::to_string(setup.train.truncated) + " training rows were longer than max_seq_len " +
-                                  std::to_string(c.training.maxSeqLen) + " and were truncated");
-    s.objective = std::make_unique<SftObjective>(s.loaded.model, std::move(setup));
     return s;
 }
 
@@ -281,9 +263,16 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             if (!objective.hasEvalData())
                 return;
             EvalResult r = objective.evaluate(c.eval.maxBatches);
-            const double perplexity = std::exp(std::min(r.loss, 50.0));
-            events.write("eval", {{"step", step}, {"loss", r.loss}, {"perplexity", perplexity}, {"metrics", r.metrics}});
-            history.push_back({{"step", step}, {"eval_loss", r.loss}, {"eval_perplexity", perplexity}});
+            nlohmann::json event{{"step", step}, {"loss", r.loss}, {"metrics", r.metrics}};
+            nlohmann::json entry{{"step", step}, {"eval_loss", r.loss}};
+            if (r.hasPerplexity) {
+                event["perplexity"] = entry["eval_perplexity"] = std::exp(std::min(r.loss, 50.0));
+            }
+            for (auto& [k, v] : r.metrics.items())
+                if (v.is_number() && k != "perplexity")
+                    entry["eval_" + k] = v;
+            events.write("eval", event);
+            history.push_back(entry);
         };
         auto sampleNow = [&]() {
             torch::NoGradGuard noGrad;
@@ -382,6 +371,7 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         evaluateNow();
         const std::string checkpoint = saveNow();
         const std::string output = writeOutput(c, s);
+        objective.writeOutputs(output);
         io::writeJsonFileAtomic((fs::path(c.outputDir) / "trainer_state.json").string(),
                                 {{"global_step", step}, {"log_history", history}, {"last_checkpoint", checkpoint},
                                  {"memory_estimate", estimateJson},
@@ -389,8 +379,9 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         nlohmann::json final = nlohmann::json::object();
         for (auto it = history.rbegin(); it != history.rend(); ++it)
             if (it->contains("eval_loss")) {
-                final["eval_loss"] = (*it)["eval_loss"];
-                final["eval_perplexity"] = (*it)["eval_perplexity"];
+                for (auto& [k, v] : it->items())
+                    if (k != "step")
+                        final[k] = v;
                 break;
             }
         for (auto it = history.rbegin(); it != history.rend(); ++it)

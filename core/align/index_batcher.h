@@ -1,0 +1,40 @@
+// Batches of example indices over epochs, shuffled per epoch from (seed, epoch), with
+// a position that a checkpoint saves and restores (the same stream continues). Used
+// by the alignment objectives, whose examples are pairs, unpaired completions or
+// prompts rather than SFT's packed token rows.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace ft::align {
+
+struct BatchIndices {
+    std::vector<int64_t> indices;
+    int64_t epoch = 0;
+    bool epochEnded = false;
+};
+
+class IndexBatcher {
+public:
+    // ft::Error when size < 1 or batchSize < 1.
+    IndexBatcher(int64_t size, int64_t batchSize, uint64_t seed, bool shuffle = true);
+    BatchIndices next();
+    int64_t batchesPerEpoch() const { return (m_size + m_batchSize - 1) / m_batchSize; }
+    nlohmann::json position() const { return {{"epoch", m_epoch}, {"index", m_index}}; }
+    // ft::Error naming the position when it does not fit this dataset.
+    void restore(const nlohmann::json& position);
+
+private:
+    void plan();
+    int64_t m_size, m_batchSize;
+    uint64_t m_seed;
+    bool m_shuffle;
+    int64_t m_epoch = 0, m_index = 0;
+    int64_t m_plannedEpoch = -1;
+    std::vector<int64_t> m_order;
+};
+
+} // namespace ft::align

@@ -1,0 +1,141 @@
+#include "align/kto_objective.h"
+
+#include "align/preference_loss.h"
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+#include <torch/types.h>
+
+namespace ft::align {
+
+namespace {
+
+struct KtoBatch : train::ObjectiveBatch {
+    std::vector<int64_t> indices;
+};
+
+std::vector<const Response*> flatten(const std::vector<UnpairedExample>& data)
+{
+    std::vector<const Response*> out;
+    for (const UnpairedExample& e : data) {
+        out.push_back(&e.completion);
+        out.push_back(&e.mismatched);
+    }
+    return out;
+}
+
+nlohmann::json ktoMetrics(const at::Tensor& rewards, const at::Tensor& desirable, double kl)
+{
+    auto meanWhere = [&](const at::Tensor& m) {
+        const double n = m.sum().item<double>();
+        return n > 0 ? (rewards.to(at::kDouble) * m.to(at::kDouble)).sum().item<double>() / n : 0.0;
+    };
+    const double chosen = meanWhere(desirable), rejected = meanWhere(desirable.logical_not());
+    return {{"rewards/chosen", chosen}, {"rewards/rejected", rejected}, {"rewards/margins", chosen - rejected},
+            {"kl", kl}};
+}
+
+} // namespace
+
+KtoObjective::KtoObjective(AlignContext context)
+    : m_x(std::move(context)),
+      m_train(buildUnpaired(m_x.trainRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_trainCounts)),
+      m_eval(buildUnpaired(m_x.evalRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_evalCounts)),
+      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed)
+{
+    if (m_x.batchSize < 2)
+        fail("training.batch_size: KTO needs at least 2 completions per micro-batch to estimate its KL term, got " +
+             std::to_string(m_x.batchSize));
+    m_padId = std::max(0, m_x.tokenizer->padId());
+    m_trainRef = referenceLogps(m_x.model, m_x.adapter, flatten(m_train), m_x.batchSize * 2, m_padId, m_x.device);
+    m_evalRef = referenceLogps(m_x.model, m_x.adapter, flatten(m_eval), m_x.batchSize * 2, m_padId, m_x.device);
+}
+
+std::unique_ptr<train::ObjectiveBatch> KtoObjective::nextBatch()
+{
+    auto b = std::make_unique<KtoBatch>();
+    BatchIndices next = m_batcher.next();
+    b->indices = std::move(next.indices);
+    b->epoch = next.epoch;
+    b->epochEnded = next.epochEnded;
+    b->weight = double(b->indices.size());
+    for (int64_t i : b->indices)
+        b->tokens += int64_t(m_train[size_t(i)].completion.ids.size() + m_train[size_t(i)].mismatched.ids.size());
+    return b;
+}
+
+KtoObjective::Scored KtoObjective::score(const std::vector<UnpairedExample>& data, const ReferenceValues& ref,
+                                         const std::vector<int64_t>& indices)
+{
+    std::vector<const Response*> matched, mismatched;
+    std::vector<int64_t> matchedRef, mismatchedRef;
+    std::vector<uint8_t> desirable;
+    for (int64_t i : indices) {
+        matched.push_back(&data[size_t(i)].completion);
+        mismatched.push_back(&data[size_t(i)].mismatched);
+        matchedRef.push_back(2 * i);
+        mismatchedRef.push_back(2 * i + 1);
+        desirable.push_back(data[size_t(i)].desirable ? 1 : 0);
+    }
+    at::Tensor kl;
+    {
+        torch::NoGradGuard noGrad;
+        ResponseLogps mm = responseLogps(m_x.model, collateResponses(mismatched, m_padId, m_x.device));
+        kl = (mm.sums - gatherReference(ref, mismatchedRef, false, m_x.device)).mean();
+    }
+    ResponseLogps lp = responseLogps(m_x.model, collateResponses(matched, m_padId, m_x.device));
+    Scored s;
+    s.desirable = at::tensor(std::vector<int64_t>(desirable.begin(), desirable.end()), at::kLong)
+                      .to(at::kBool)
+                      .to(m_x.device);
+    KtoLossResult r = ktoLoss(lp.sums, gatherReference(ref, matchedRef, false, m_x.device), s.desirable, kl,
+                              m_x.number("beta"), m_x.number("desirable_weight"), m_x.number("undesirable_weight"));
+    s.losses = r.losses;
+    s.rewards = r.rewards;
+    s.kl = kl.clamp_min(0).item<double>();
+    return s;
+}
+
+train::BatchLoss KtoObjective::loss(train::ObjectiveBatch& batch)
+{
+    Scored s = score(m_train, m_trainRef, static_cast<KtoBatch&>(batch).indices);
+    return {s.losses.sum(), ktoMetrics(s.rewards, s.desirable, s.kl)};
+}
+
+train::EvalResult KtoObjective::evaluate(int64_t maxBatches)
+{
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = m_x.model->is_training();
+    m_x.model->eval();
+    std::vector<at::Tensor> losses, rewards, desirable;
+    double klSum = 0;
+    int64_t batches = 0;
+    for (size_t begin = 0; begin < m_eval.size(); begin += size_t(m_x.batchSize)) {
+        if (maxBatches > 0 && batches >= maxBatches)
+            break;
+        ++batches;
+        std::vector<int64_t> indices;
+        for (size_t i = begin; i < std::min(m_eval.size(), begin + size_t(m_x.batchSize)); ++i)
+            indices.push_back(int64_t(i));
+        Scored s = score(m_eval, m_evalRef, indices);
+        losses.push_back(s.losses);
+        rewards.push_back(s.rewards);
+        desirable.push_back(s.desirable);
+        klSum += s.kl;
+    }
+    m_x.model->train(wasTraining);
+    train::EvalResult r;
+    r.hasPerplexity = false;
+    r.loss = at::cat(losses).to(at::kDouble).mean().item<double>();
+    r.metrics = ktoMetrics(at::cat(rewards), at::cat(desirable), klSum / double(std::max<int64_t>(1, batches)));
+    r.metrics["examples"] = at::cat(losses).size(0);
+    return r;
+}
+
+nlohmann::json KtoObjective::dataSummary() const
+{
+    return {{"train", m_trainCounts.toJson()}, {"eval", m_evalCounts.toJson()},
+            {"train_examples", m_train.size()}, {"eval_examples", m_eval.size()}};
+}
+
+} // namespace ft::align

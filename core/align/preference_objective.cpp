@@ -1,0 +1,156 @@
+#include "align/preference_objective.h"
+
+#include "align/preference_loss.h"
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+#include <torch/types.h>
+
+namespace ft::align {
+
+namespace {
+
+struct PairBatch : train::ObjectiveBatch {
+    std::vector<int64_t> indices;
+};
+
+std::vector<const Response*> flatten(const std::vector<PairExample>& pairs)
+{
+    std::vector<const Response*> out;
+    for (const PairExample& p : pairs) {
+        out.push_back(&p.chosen);
+        out.push_back(&p.rejected);
+    }
+    return out;
+}
+
+} // namespace
+
+nlohmann::json pairMetrics(const at::Tensor& chosenReward, const at::Tensor& rejectedReward,
+                           const at::Tensor& chosenAvg, const at::Tensor& rejectedAvg)
+{
+    auto mean = [](const at::Tensor& t) { return t.to(at::kDouble).mean().item<double>(); };
+    nlohmann::json m{{"rewards/chosen", mean(chosenReward)},
+                     {"rewards/rejected", mean(rejectedReward)},
+                     {"rewards/margins", mean(chosenReward - rejectedReward)},
+                     {"rewards/accuracies", mean((chosenReward > rejectedReward).to(at::kDouble))}};
+    if (chosenAvg.defined())
+        m["logp_accuracy"] = mean((chosenAvg > rejectedAvg).to(at::kDouble));
+    return m;
+}
+
+PreferenceObjective::PreferenceObjective(std::string loss, AlignContext context)
+    : m_loss(std::move(loss)), m_x(std::move(context)),
+      m_train(buildPairs(m_x.trainRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_trainCounts)),
+      m_eval(buildPairs(m_x.evalRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_evalCounts)),
+      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed)
+{
+    m_padId = std::max(0, m_x.tokenizer->padId());
+    if (usesReference()) {
+        m_trainRef = referenceLogps(m_x.model, m_x.adapter, flatten(m_train), m_x.batchSize * 2, m_padId, m_x.device);
+        m_evalRef = referenceLogps(m_x.model, m_x.adapter, flatten(m_eval), m_x.batchSize * 2, m_padId, m_x.device);
+    }
+}
+
+std::unique_ptr<train::ObjectiveBatch> PreferenceObjective::nextBatch()
+{
+    auto b = std::make_unique<PairBatch>();
+    BatchIndices next = m_batcher.next();
+    b->indices = std::move(next.indices);
+    b->epoch = next.epoch;
+    b->epochEnded = next.epochEnded;
+    b->weight = double(b->indices.size());
+    for (int64_t i : b->indices)
+        b->tokens += int64_t(m_train[size_t(i)].chosen.ids.size() + m_train[size_t(i)].rejected.ids.size());
+    return b;
+}
+
+PreferenceObjective::Scored PreferenceObjective::score(const std::vector<PairExample>& pairs,
+                                                       const ReferenceValues& ref,
+                                                       const std::vector<int64_t>& indices)
+{
+    std::vector<const Response*> responses;
+    std::vector<int64_t> chosenRef, rejectedRef;
+    for (int64_t i : indices)
+        responses.push_back(&pairs[size_t(i)].chosen);
+    for (int64_t i : indices)
+        responses.push_back(&pairs[size_t(i)].rejected);
+    for (int64_t i : indices) {
+        chosenRef.push_back(2 * i);
+        rejectedRef.push_back(2 * i + 1);
+    }
+    const int64_t p = int64_t(indices.size());
+    ResponseLogps lp = responseLogps(m_x.model, collateResponses(responses, m_padId, m_x.device));
+    at::Tensor avg = lp.averages();
+    at::Tensor sumC = lp.sums.narrow(0, 0, p), sumR = lp.sums.narrow(0, p, p);
+    at::Tensor avgC = avg.narrow(0, 0, p), avgR = avg.narrow(0, p, p);
+    const double beta = m_x.number("beta");
+    Scored s;
+    if (m_loss == "dpo" || m_loss == "ipo") {
+        const bool average = m_loss == "ipo";
+        at::Tensor refC = gatherReference(ref, chosenRef, average, m_x.device);
+        at::Tensor refR = gatherReference(ref, rejectedRef, average, m_x.device);
+        PreferenceLossResult r = average ? ipoLoss(avgC, avgR, refC, refR, beta)
+                                         : dpoLoss(sumC, sumR, refC, refR, beta, m_x.number("label_smoothing"));
+        s.losses = r.losses;
+        s.chosenReward = r.chosenRewards;
+        s.rejectedReward = r.rejectedRewards;
+    } else if (m_loss == "simpo") {
+        PreferenceLossResult r = simpoLoss(avgC, avgR, beta, m_x.number("gamma"), m_x.number("label_smoothing"));
+        s.losses = r.losses;
+        s.chosenReward = r.chosenRewards;
+        s.rejectedReward = r.rejectedRewards;
+    } else {  // orpo: -mean log p(chosen) + lambda * odds-ratio loss
+        OddsRatioResult r = orpoOddsRatioLoss(avgC, avgR);
+        s.losses = -avgC + m_x.number("lambda") * r.losses;
+        s.chosenReward = (beta * avgC).detach();
+        s.rejectedReward = (beta * avgR).detach();
+    }
+    s.chosenAvg = avgC.detach();
+    s.rejectedAvg = avgR.detach();
+    return s;
+}
+
+train::BatchLoss PreferenceObjective::loss(train::ObjectiveBatch& batch)
+{
+    const auto& b = static_cast<PairBatch&>(batch);
+    Scored s = score(m_train, m_trainRef, b.indices);
+    return {s.losses.sum(), pairMetrics(s.chosenReward, s.rejectedReward, s.chosenAvg, s.rejectedAvg)};
+}
+
+train::EvalResult PreferenceObjective::evaluate(int64_t maxBatches)
+{
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = m_x.model->is_training();
+    m_x.model->eval();
+    std::vector<at::Tensor> losses, cr, rr, ca, ra;
+    int64_t batches = 0;
+    for (size_t begin = 0; begin < m_eval.size(); begin += size_t(m_x.batchSize)) {
+        if (maxBatches > 0 && batches++ >= maxBatches)
+            break;
+        std::vector<int64_t> indices;
+        for (size_t i = begin; i < std::min(m_eval.size(), begin + size_t(m_x.batchSize)); ++i)
+            indices.push_back(int64_t(i));
+        Scored s = score(m_eval, m_evalRef, indices);
+        losses.push_back(s.losses);
+        cr.push_back(s.chosenReward);
+        rr.push_back(s.rejectedReward);
+        ca.push_back(s.chosenAvg);
+        ra.push_back(s.rejectedAvg);
+    }
+    m_x.model->train(wasTraining);
+    train::EvalResult r;
+    r.hasPerplexity = false;
+    r.loss = at::cat(losses).to(at::kDouble).mean().item<double>();
+    r.metrics = pairMetrics(at::cat(cr), at::cat(rr), at::cat(ca), at::cat(ra));
+    r.metrics["pairs"] = at::cat(losses).size(0);
+    return r;
+}
+
+nlohmann::json PreferenceObjective::dataSummary() const
+{
+    return {{"train", m_trainCounts.toJson()}, {"eval", m_evalCounts.toJson()},
+            {"train_pairs", m_train.size()}, {"eval_pairs", m_eval.size()}};
+}
+
+} // namespace ft::align
