@@ -135,6 +135,9 @@ int runReward(int argc, char** argv)
     const std::vector<std::string> responses = p.getAll("response");
     if (responses.empty())
         throw UsageError("give at least one --response");
+    if (!fs::exists(fs::path(dir) / ft::align::kRewardConfigFile))
+        ft::fail("'" + dir + "' is not a reward model: it has no " + ft::align::kRewardConfigFile +
+                 " (train one with objective \"reward\")");
     std::string base;
     if (p.has("model")) {
         base = p.get("model");
