@@ -101,7 +101,9 @@ int runBench(int argc, char** argv)
             std::fflush(stdout);
         }
         std::printf("FLOPs per token: full 6N + attention; with a frozen base 4N + 6 x trainable + attention "
-                    "(no weight gradients for frozen weights)\n");
+                    "(no weight gradients for frozen weights)\n"
+                    "peak RSS: the process's high-water mark from the start of each configuration (reset through "
+                    "/proc/self/clear_refs), so it includes what the process already held\n");
     }
 
     const int64_t rolloutPrompts = p.getInt("rollout-prompts");

@@ -62,11 +62,7 @@ std::unique_ptr<train::ObjectiveBatch> GrpoObjective::nextBatch()
         promptIds.push_back(m_train[size_t(i)].ids);
 
     const int64_t g = m_x.integer("num_generations");
-    RolloutOptions options = rolloutDefaults(m_x);
-    options.samplesPerPrompt = g;
-    options.maxNewTokens = m_x.integer("max_new_tokens");
-    options.temperature = m_x.number("temperature");
-    options.topP = m_x.number("top_p");
+    RolloutOptions options = trainingSampling(m_x, g);
     options.seed = m_x.seed * 7919ULL + uint64_t(m_rolloutCount++);
 
     auto b = std::make_shared<RolloutBatch>();
@@ -152,11 +148,7 @@ train::BatchLoss GrpoObjective::loss(train::ObjectiveBatch& batch)
 
 train::EvalResult GrpoObjective::evaluate(int64_t maxBatches)
 {
-    RolloutOptions sampling = rolloutDefaults(m_x);
-    sampling.maxNewTokens = m_x.integer("max_new_tokens");
-    sampling.temperature = m_x.number("temperature");
-    sampling.topP = m_x.number("top_p");
-    sampling.samplesPerPrompt = m_x.integer("num_generations");
+    RolloutOptions sampling = trainingSampling(m_x, m_x.integer("num_generations"));
     sampling.seed = m_x.seed + 424242ULL;  // the same draws at every evaluation
     PolicyEval e = evaluatePolicy(m_x, *m_rewards, m_eval, sampling, maxBatches);
     train::EvalResult out;

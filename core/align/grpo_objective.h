@@ -10,8 +10,9 @@
 // With objective "grpo" the rewards come from the rows' verifiers, or from a reward
 // model folder (objective.reward_model) for instruction or preference prompts.
 // Metrics: reward mean/std, accuracy (verifier passes), KL, clip fraction,
-// completion length. Evaluation: one greedy completion per held-out prompt,
-// mean reward and accuracy.
+// completion length. Evaluation (prompt_rewards.h evaluatePolicy): one greedy
+// completion per held-out prompt and num_generations sampled ones drawn with a
+// fixed seed; mean reward and accuracy of each.
 #pragma once
 
 #include "align/align_context.h"

@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 
+#include <algorithm>
 #include <numeric>
 #include <random>
 #include <string>
@@ -62,6 +63,33 @@ void IndexBatcher::restore(const nlohmann::json& position)
              std::to_string(batchesPerEpoch()) + " batches per epoch); was the data changed?");
     m_epoch = epoch;
     m_index = index;
+}
+
+std::unique_ptr<IndexedBatch> nextIndexedBatch(IndexBatcher& batcher, const std::function<int64_t(int64_t)>& tokensOf)
+{
+    auto b = std::make_unique<IndexedBatch>();
+    BatchIndices next = batcher.next();
+    b->indices = std::move(next.indices);
+    b->epoch = next.epoch;
+    b->epochEnded = next.epochEnded;
+    b->weight = double(b->indices.size());
+    for (int64_t i : b->indices)
+        b->tokens += tokensOf(i);
+    return b;
+}
+
+std::vector<std::vector<int64_t>> evaluationChunks(size_t n, int64_t batchSize, int64_t maxBatches)
+{
+    std::vector<std::vector<int64_t>> out;
+    for (size_t begin = 0; begin < n; begin += size_t(batchSize)) {
+        if (maxBatches > 0 && int64_t(out.size()) >= maxBatches)
+            break;
+        std::vector<int64_t> chunk;
+        for (size_t i = begin; i < std::min(n, begin + size_t(batchSize)); ++i)
+            chunk.push_back(int64_t(i));
+        out.push_back(std::move(chunk));
+    }
+    return out;
 }
 
 } // namespace ft::align

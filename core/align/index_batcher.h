@@ -4,9 +4,13 @@
 // prompts rather than SFT's packed token rows.
 #pragma once
 
+#include "train/objective.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <vector>
 
 namespace ft::align {
@@ -36,5 +40,15 @@ private:
     int64_t m_plannedEpoch = -1;
     std::vector<int64_t> m_order;
 };
+
+// A micro-batch of example indices: weight = examples, tokens from `tokensOf`.
+struct IndexedBatch : train::ObjectiveBatch {
+    std::vector<int64_t> indices;
+};
+std::unique_ptr<IndexedBatch> nextIndexedBatch(IndexBatcher& batcher, const std::function<int64_t(int64_t)>& tokensOf);
+
+// 0..n-1 in order, batchSize at a time, at most maxBatches chunks (0 = all): the
+// held-out evaluation order.
+std::vector<std::vector<int64_t>> evaluationChunks(size_t n, int64_t batchSize, int64_t maxBatches);
 
 } // namespace ft::align

@@ -10,10 +10,6 @@ namespace ft::align {
 
 namespace {
 
-struct KtoBatch : train::ObjectiveBatch {
-    std::vector<int64_t> indices;
-};
-
 std::vector<const Response*> flatten(const std::vector<UnpairedExample>& data)
 {
     std::vector<const Response*> out;
@@ -53,15 +49,7 @@ KtoObjective::KtoObjective(AlignContext context)
 
 std::unique_ptr<train::ObjectiveBatch> KtoObjective::nextBatch()
 {
-    auto b = std::make_unique<KtoBatch>();
-    BatchIndices next = m_batcher.next();
-    b->indices = std::move(next.indices);
-    b->epoch = next.epoch;
-    b->epochEnded = next.epochEnded;
-    b->weight = double(b->indices.size());
-    for (int64_t i : b->indices)
-        b->tokens += int64_t(m_train[size_t(i)].completion.ids.size() + m_train[size_t(i)].mismatched.ids.size());
-    return b;
+    return nextIndexedBatch(m_batcher, [&](int64_t i) { return int64_t(m_train[size_t(i)].completion.ids.size() + m_train[size_t(i)].mismatched.ids.size()); });
 }
 
 KtoObjective::Scored KtoObjective::score(const std::vector<UnpairedExample>& data, const ReferenceValues& ref,
@@ -98,7 +86,7 @@ KtoObjective::Scored KtoObjective::score(const std::vector<UnpairedExample>& dat
 
 train::BatchLoss KtoObjective::loss(train::ObjectiveBatch& batch)
 {
-    Scored s = score(m_train, m_trainRef, static_cast<KtoBatch&>(batch).indices);
+    Scored s = score(m_train, m_trainRef, static_cast<IndexedBatch&>(batch).indices);
     return {s.losses.sum(), ktoMetrics(s.rewards, s.desirable, s.kl)};
 }
 
@@ -110,18 +98,13 @@ train::EvalResult KtoObjective::evaluate(int64_t maxBatches)
     std::vector<at::Tensor> losses, rewards, desirable;
     double klSum = 0;
     int64_t batches = 0;
-    for (size_t begin = 0; begin < m_eval.size(); begin += size_t(m_x.batchSize)) {
-        if (maxBatches > 0 && batches >= maxBatches)
-            break;
-        ++batches;
-        std::vector<int64_t> indices;
-        for (size_t i = begin; i < std::min(m_eval.size(), begin + size_t(m_x.batchSize)); ++i)
-            indices.push_back(int64_t(i));
+    for (const auto& indices : evaluationChunks(m_eval.size(), m_x.batchSize, maxBatches)) {
         Scored s = score(m_eval, m_evalRef, indices);
         losses.push_back(s.losses);
         rewards.push_back(s.rewards);
         desirable.push_back(s.desirable);
         klSum += s.kl;
+        ++batches;
     }
     m_x.model->train(wasTraining);
     train::EvalResult r;

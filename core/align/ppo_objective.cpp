@@ -83,10 +83,7 @@ std::unique_ptr<train::ObjectiveBatch> PpoObjective::nextBatch()
     std::vector<std::vector<int64_t>> promptIds;
     for (int64_t i : next.indices)
         promptIds.push_back(m_train[size_t(i)].ids);
-    RolloutOptions options = rolloutDefaults(m_x);
-    options.maxNewTokens = m_x.integer("max_new_tokens");
-    options.temperature = m_x.number("temperature");
-    options.topP = m_x.number("top_p");
+    RolloutOptions options = trainingSampling(m_x, 1);
     options.seed = m_x.seed * 104729ULL + uint64_t(m_rolloutCount++);
 
     auto b = std::make_shared<PpoBatch>();
@@ -176,11 +173,7 @@ train::BatchLoss PpoObjective::loss(train::ObjectiveBatch& batch)
 
 train::EvalResult PpoObjective::evaluate(int64_t maxBatches)
 {
-    RolloutOptions sampling = rolloutDefaults(m_x);
-    sampling.maxNewTokens = m_x.integer("max_new_tokens");
-    sampling.temperature = m_x.number("temperature");
-    sampling.topP = m_x.number("top_p");
-    sampling.samplesPerPrompt = 4;
+    RolloutOptions sampling = trainingSampling(m_x, 4);
     sampling.seed = m_x.seed + 424242ULL;  // the same draws at every evaluation
     PolicyEval e = evaluatePolicy(m_x, *m_rewards, m_eval, sampling, maxBatches);
     train::EvalResult out;

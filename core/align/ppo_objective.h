@@ -7,8 +7,8 @@
 // model) gives V; GAE gives advantages (whitened) and returns; then ppo_epochs
 // optimizer steps on that batch with the clipped policy loss plus vf_coef times the
 // clipped value loss. Metrics: reward, KL, kl_coef, entropy, clip fraction, value
-// loss, completion length. Evaluation: greedy completions of the held-out prompts,
-// mean reward.
+// loss, completion length. Evaluation (prompt_rewards.h evaluatePolicy): greedy
+// completions of the held-out prompts and four sampled ones each, mean reward.
 #pragma once
 
 #include "align/align_context.h"

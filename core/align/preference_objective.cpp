@@ -10,10 +10,6 @@ namespace ft::align {
 
 namespace {
 
-struct PairBatch : train::ObjectiveBatch {
-    std::vector<int64_t> indices;
-};
-
 std::vector<const Response*> flatten(const std::vector<PairExample>& pairs)
 {
     std::vector<const Response*> out;
@@ -54,15 +50,7 @@ PreferenceObjective::PreferenceObjective(std::string loss, AlignContext context)
 
 std::unique_ptr<train::ObjectiveBatch> PreferenceObjective::nextBatch()
 {
-    auto b = std::make_unique<PairBatch>();
-    BatchIndices next = m_batcher.next();
-    b->indices = std::move(next.indices);
-    b->epoch = next.epoch;
-    b->epochEnded = next.epochEnded;
-    b->weight = double(b->indices.size());
-    for (int64_t i : b->indices)
-        b->tokens += int64_t(m_train[size_t(i)].chosen.ids.size() + m_train[size_t(i)].rejected.ids.size());
-    return b;
+    return nextIndexedBatch(m_batcher, [&](int64_t i) { return int64_t(m_train[size_t(i)].chosen.ids.size() + m_train[size_t(i)].rejected.ids.size()); });
 }
 
 PreferenceObjective::Scored PreferenceObjective::score(const std::vector<PairExample>& pairs,
@@ -113,7 +101,7 @@ PreferenceObjective::Scored PreferenceObjective::score(const std::vector<PairExa
 
 train::BatchLoss PreferenceObjective::loss(train::ObjectiveBatch& batch)
 {
-    const auto& b = static_cast<PairBatch&>(batch);
+    const auto& b = static_cast<IndexedBatch&>(batch);
     Scored s = score(m_train, m_trainRef, b.indices);
     return {s.losses.sum(), pairMetrics(s.chosenReward, s.rejectedReward, s.chosenAvg, s.rejectedAvg)};
 }
@@ -124,13 +112,7 @@ train::EvalResult PreferenceObjective::evaluate(int64_t maxBatches)
     const bool wasTraining = m_x.model->is_training();
     m_x.model->eval();
     std::vector<at::Tensor> losses, cr, rr, ca, ra;
-    int64_t batches = 0;
-    for (size_t begin = 0; begin < m_eval.size(); begin += size_t(m_x.batchSize)) {
-        if (maxBatches > 0 && batches++ >= maxBatches)
-            break;
-        std::vector<int64_t> indices;
-        for (size_t i = begin; i < std::min(m_eval.size(), begin + size_t(m_x.batchSize)); ++i)
-            indices.push_back(int64_t(i));
+    for (const auto& indices : evaluationChunks(m_eval.size(), m_x.batchSize, maxBatches)) {
         Scored s = score(m_eval, m_evalRef, indices);
         losses.push_back(s.losses);
         cr.push_back(s.chosenReward);

@@ -114,6 +114,16 @@ RolloutOptions rolloutDefaults(const AlignContext& context)
     return options;
 }
 
+RolloutOptions trainingSampling(const AlignContext& context, int64_t samplesPerPrompt)
+{
+    RolloutOptions options = rolloutDefaults(context);
+    options.maxNewTokens = context.integer("max_new_tokens");
+    options.temperature = context.number("temperature");
+    options.topP = context.number("top_p");
+    options.samplesPerPrompt = samplesPerPrompt;
+    return options;
+}
+
 std::vector<std::string> completionTexts(const Rollouts& rollouts, const tok::Tokenizer& tokenizer,
                                          const std::vector<int64_t>& eosIds)
 {

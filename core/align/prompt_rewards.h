@@ -52,6 +52,10 @@ private:
 // tokenizer's) and the pad id; sampling left at its defaults.
 RolloutOptions rolloutDefaults(const AlignContext& context);
 
+// rolloutDefaults with the objective's max_new_tokens, temperature and top_p
+// settings and `samplesPerPrompt`.
+RolloutOptions trainingSampling(const AlignContext& context, int64_t samplesPerPrompt);
+
 // Completion texts without their EOS ids.
 std::vector<std::string> completionTexts(const Rollouts& rollouts, const tok::Tokenizer& tokenizer,
                                          const std::vector<int64_t>& eosIds);

@@ -9,12 +9,6 @@
 
 namespace ft::align {
 
-namespace {
-struct PairBatch : train::ObjectiveBatch {
-    std::vector<int64_t> indices;
-};
-} // namespace
-
 RewardObjective::RewardObjective(AlignContext context)
     : m_x(std::move(context)),
       m_train(buildPairs(m_x.trainRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_trainCounts)),
@@ -28,15 +22,7 @@ RewardObjective::RewardObjective(AlignContext context)
 
 std::unique_ptr<train::ObjectiveBatch> RewardObjective::nextBatch()
 {
-    auto b = std::make_unique<PairBatch>();
-    BatchIndices next = m_batcher.next();
-    b->indices = std::move(next.indices);
-    b->epoch = next.epoch;
-    b->epochEnded = next.epochEnded;
-    b->weight = double(b->indices.size());
-    for (int64_t i : b->indices)
-        b->tokens += int64_t(m_train[size_t(i)].chosen.ids.size() + m_train[size_t(i)].rejected.ids.size());
-    return b;
+    return nextIndexedBatch(m_batcher, [&](int64_t i) { return int64_t(m_train[size_t(i)].chosen.ids.size() + m_train[size_t(i)].rejected.ids.size()); });
 }
 
 RewardObjective::Scored RewardObjective::score(const std::vector<PairExample>& pairs,
@@ -61,7 +47,7 @@ RewardObjective::Scored RewardObjective::score(const std::vector<PairExample>& p
 
 train::BatchLoss RewardObjective::loss(train::ObjectiveBatch& batch)
 {
-    Scored s = score(m_train, static_cast<PairBatch&>(batch).indices);
+    Scored s = score(m_train, static_cast<IndexedBatch&>(batch).indices);
     nlohmann::json m = pairMetrics(s.chosen.detach(), s.rejected.detach(), {}, {});
     return {s.losses.sum(), {{"accuracy", m["rewards/accuracies"]}, {"margin", m["rewards/margins"]}}};
 }
@@ -72,14 +58,7 @@ train::EvalResult RewardObjective::evaluate(int64_t maxBatches)
     const bool wasTraining = m_x.model->is_training();
     m_x.model->eval();
     std::vector<at::Tensor> losses, chosen, rejected;
-    int64_t batches = 0;
-    for (size_t begin = 0; begin < m_eval.size(); begin += size_t(m_x.batchSize)) {
-        if (maxBatches > 0 && batches >= maxBatches)
-            break;
-        ++batches;
-        std::vector<int64_t> indices;
-        for (size_t i = begin; i < std::min(m_eval.size(), begin + size_t(m_x.batchSize)); ++i)
-            indices.push_back(int64_t(i));
+    for (const auto& indices : evaluationChunks(m_eval.size(), m_x.batchSize, maxBatches)) {
         Scored s = score(m_eval, indices);
         losses.push_back(s.losses);
         chosen.push_back(s.chosen);
