@@ -57,7 +57,7 @@ EOF
     test)
         build_project
         # shellcheck disable=SC2086
-        ctest --test-dir "$build" --output-on-failure -j 1 ${CTEST_ARGS:-}
+        ctest --test-dir "$build" --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
         ;;
     *)
         echo "usage: $0 run|test|build" >&2
