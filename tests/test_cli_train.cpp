@@ -193,6 +193,50 @@ private slots:
         QCOMPARE(again.code, 1);
         QVERIFY(again.err.contains("not empty"));
     }
+
+    void alignmentToolsEndToEnd()
+    {
+        // Every objective's step time, measured by running the engine.
+        auto bench = fttest::runCli({"bench", "--model", QString::fromStdString(m_base), "--steps", "2", "--techniques",
+                                     "none", "--rollout-prompts", "0", "--objectives", "--threads", "1"},
+                                    m_dir.path(), 300000);
+        QVERIFY2(bench.code == 0, qPrintable(bench.err));
+        for (const char* o : {"sft", "reward", "dpo", "ipo", "simpo", "orpo", "kto", "ppo", "grpo/rlvr"})
+            QVERIFY2(bench.out.contains(QString("\n") + o + " "), qPrintable(bench.out));
+
+        // A reward model trained from the CLI scores text; a folder without a head is refused.
+        const QString config =
+            writeConfig("rm", 2, 0, {{"objective", {{"name", "reward"}}},
+                                     {"data", {{"train", ft::datasetsDir() + "/align/reward_pairs.jsonl"}}}});
+        auto trained = fttest::runCli({"train", "--config", config, "--quiet", "--no-stdin"}, m_dir.path(), 300000);
+        QVERIFY2(trained.code == 0, qPrintable(trained.err));
+        auto scored = fttest::runCli({"reward", "--reward-model", m_dir.filePath("rm/adapter"), "--prompt", "Add 2 and 3.",
+                                      "--response", "5", "--response", "5 5 5 5", "--json"},
+                                     m_dir.path());
+        QVERIFY2(scored.code == 0, qPrintable(scored.err));
+        QCOMPARE(int(json::parse(scored.out.toStdString())["scores"].size()), 2);
+        auto notReward = fttest::runCli({"reward", "--reward-model", m_dir.path(), "--prompt", "x", "--response", "y"},
+                                        m_dir.path());
+        QCOMPARE(notReward.code, 1);
+        QVERIFY2(notReward.err.contains("is not a reward model"), qPrintable(notReward.err));
+
+        // RLAIF labelling writes every pair back with its label source and confidence.
+        const QString labelled = m_dir.filePath("labelled.jsonl");
+        auto judged = fttest::runCli({"judge", "--in", QString::fromStdString(ft::datasetsDir() + "/align/reward_pairs.jsonl"),
+                                      "--out", labelled, "--model", QString::fromStdString(m_base), "--threshold", "0.5"},
+                                     m_dir.path(), 300000);
+        QVERIFY2(judged.code == 0, qPrintable(judged.err));
+        QVERIFY2(judged.out.contains("labelled 360 of 360 pairs"), qPrintable(judged.out));
+        QFile file(labelled);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 360);
+        const json first = json::parse(lines.front().toStdString());
+        QCOMPARE(QString::fromStdString(first["label_source"]), QString("ai"));
+        QVERIFY(first.contains("confidence") && first.contains("annotator"));
+        auto usage = fttest::runCli({"judge", "--in", "pairs.jsonl"}, m_dir.path());
+        QCOMPARE(usage.code, 2);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestCliTrain)

@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "align/bench_objectives.h"
 #include "align/rollout.h"
 #include "base/bench.h"
 #include "base/bench_techniques.h"
@@ -10,10 +11,14 @@
 #include "model/model_config.h"
 #include "model/llama.h"
 #include "model/model_io.h"
+#include "util/paths.h"
 #include "util/runtime.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 #include <iostream>
@@ -35,6 +40,9 @@ int runBench(int argc, char** argv)
     p.option("techniques", "LIST", "training configurations to time, comma-separated (none: skip)", "full,lora,qlora");
     p.option("rollout-prompts", "N", "prompts of the batched rollout benchmark (GRPO/PPO sampling; 0: skip)", "8");
     p.option("rollout-samples", "N", "completions per prompt in the rollout benchmark", "4");
+    p.flag("objectives", "also time the steps of every objective (SFT, reward, DPO family, KTO, PPO, GRPO/RLVR) by "
+                         "running the engine on the sample data with a real model folder (--model, default: the "
+                         "embedded base)");
     addRuntimeOptions(p);
     if (!p.parse(argc, argv, 2)) {
         std::cout << p.usage();
@@ -119,6 +127,29 @@ int runBench(int argc, char** argv)
                     (long long)rb.rows, rb.batchedSeconds);
         std::printf("one at a time    %8.0f tokens/s  (%.3f s)   speed-up %.1fx\n", rb.sequentialTokensPerSecond,
                     rb.sequentialSeconds, rb.speedup);
+    }
+
+    if (p.has("objectives")) {
+        ft::align::ObjectiveBenchOptions ob;
+        ob.modelDir = modelDirFrom(p);
+        ob.datasetsDir = ft::datasetsDir();
+        ob.workDir = (std::filesystem::temp_directory_path() /
+                      ("ftstudio-bench-" + std::to_string(::getpid()))).string();
+        ob.steps = o.trainSteps;
+        ob.batchSize = o.batchSize;
+        ob.maxSeqLen = std::min<int64_t>(o.seqLen, 256);
+        ob.threads = rt.threads;
+        std::printf("\nobjectives (engine runs on %s, LoRA r 16 all-linear, batch %lld, max_seq_len %lld; GRPO/RLVR: "
+                    "batch/4 prompts x 8 samples)\n",
+                    ob.modelDir.c_str(), (long long)ob.batchSize, (long long)ob.maxSeqLen);
+        std::printf("%-10s %-20s %10s %12s %16s\n", "objective", "data", "step s", "tokens/s", "rollout tokens/s");
+        std::fflush(stdout);
+        ft::align::benchObjectives(ob, [](const ft::align::ObjectiveBench& b) {
+            std::printf("%-10s %-20s %10.3f %12.0f %16s\n", b.objective.c_str(), b.data.c_str(), b.stepSeconds,
+                        b.tokensPerSecond,
+                        b.rolloutTokensPerSecond > 0 ? std::to_string(int64_t(b.rolloutTokensPerSecond)).c_str() : "-");
+            std::fflush(stdout);
+        });
     }
     return 0;
 }
