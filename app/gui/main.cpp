@@ -1,0 +1,38 @@
+// ftstudio: the desktop studio. Options: --project FILE opens that project,
+// --model DIR uses that base model, --screenshots DIR saves a PNG of every page and exits.
+#include "app/first_start.h"
+#include "app/main_window.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("ftstudio"));
+    QApplication::setApplicationName(QStringLiteral("Fine-Tuning Studio"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Fine-Tuning Studio: fine-tune language models on a workstation."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    QCommandLineOption project(QStringLiteral("project"), QStringLiteral("Open this project file."), QStringLiteral("FILE"));
+    QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Use this Hugging Face model folder."), QStringLiteral("DIR"));
+    QCommandLineOption shots(QStringLiteral("screenshots"),
+                             QStringLiteral("Save a screenshot of every page into DIR, then exit."), QStringLiteral("DIR"));
+    parser.addOption(project);
+    parser.addOption(model);
+    parser.addOption(shots);
+    parser.process(app);
+
+    ft::ui::MainWindow window;
+    window.show();
+    ft::ui::StartOptions options;
+    options.projectPath = parser.value(project);
+    options.modelDir = parser.value(model);
+    options.screenshotDir = parser.value(shots);
+    QTimer::singleShot(0, &window, [&window, options] { window.startUp(options); });
+    return app.exec();
+}

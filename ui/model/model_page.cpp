@@ -1,0 +1,219 @@
+#include "model/model_page.h"
+
+#include "app/session.h"
+#include "engine/cli_job.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+namespace ft::ui {
+
+namespace {
+QString bytes(double b) {
+    return QLocale().formattedDataSize(static_cast<qint64>(b), 1, QLocale::DataSizeTraditionalFormat);
+}
+QString count(double n) {
+    if (n >= 1e9)
+        return QString::number(n / 1e9, 'f', 2) + QStringLiteral(" B");
+    if (n >= 1e6)
+        return QString::number(n / 1e6, 'f', 2) + QStringLiteral(" M");
+    return QLocale().toString(static_cast<qint64>(n));
+}
+} // namespace
+
+ModelPage::ModelPage(Session* session, QWidget* parent)
+    : QWidget(parent), m_session(session), m_describe(new CliJob(this)), m_generate(new CliJob(this)) {
+    auto* layout = new QVBoxLayout(this);
+    auto* top = new QHBoxLayout;
+    m_path = new QComboBox(this);
+    m_path->setObjectName(QStringLiteral("modelPath"));
+    m_path->setEditable(true);
+    m_path->setToolTip(QStringLiteral("A Hugging Face model folder: config.json, *.safetensors and a tokenizer. "
+                                      "You can also drop a folder on the window."));
+    m_path->addItems(QSettings().value("recent/models").toStringList());
+    auto* browse = new QPushButton(QStringLiteral("Open Folder…"), this);
+    auto* use = new QPushButton(QStringLiteral("Use"), this);
+    top->addWidget(new QLabel(QStringLiteral("Model folder:"), this));
+    top->addWidget(m_path, 1);
+    top->addWidget(browse);
+    top->addWidget(use);
+    layout->addLayout(top);
+    m_state = new QLabel(this);
+    m_state->setObjectName(QStringLiteral("modelState"));
+    layout->addWidget(m_state);
+
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    m_info = new QTableWidget(0, 2, split);
+    m_info->setObjectName(QStringLiteral("modelInfo"));
+    m_info->setHorizontalHeaderLabels({QStringLiteral("Property"), QStringLiteral("Value")});
+    m_info->horizontalHeader()->setStretchLastSection(true);
+    m_info->verticalHeader()->hide();
+    m_info->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_info->setColumnWidth(0, 220);
+
+    auto* tryBox = new QGroupBox(QStringLiteral("Try it"), split);
+    auto* tryLayout = new QVBoxLayout(tryBox);
+    m_prompt = new QPlainTextEdit(tryBox);
+    m_prompt->setObjectName(QStringLiteral("quickPrompt"));
+    m_prompt->setPlaceholderText(QStringLiteral("A prompt, e.g.  Question: What is the capital of France?\\nAnswer:"));
+    m_prompt->setPlainText(QStringLiteral("### Instruction:\nWhat is 2 + 3?\n### Response:\n"));
+    m_prompt->setMaximumHeight(110);
+    auto* settings = new QHBoxLayout;
+    m_maxTokens = new QSpinBox(tryBox);
+    m_maxTokens->setRange(1, 4096);
+    m_maxTokens->setValue(48);
+    m_temperature = new QDoubleSpinBox(tryBox);
+    m_temperature->setRange(0, 5);
+    m_temperature->setSingleStep(0.1);
+    m_temperature->setToolTip(QStringLiteral("0 = greedy"));
+    m_run = new QPushButton(QStringLiteral("Generate"), tryBox);
+    m_run->setObjectName(QStringLiteral("generateButton"));
+    m_run->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    m_run->setToolTip(QStringLiteral("Generate (Ctrl+Return)"));
+    m_stop = new QPushButton(QStringLiteral("Stop"), tryBox);
+    m_stop->setEnabled(false);
+    settings->addWidget(new QLabel(QStringLiteral("Max new tokens"), tryBox));
+    settings->addWidget(m_maxTokens);
+    settings->addWidget(new QLabel(QStringLiteral("Temperature"), tryBox));
+    settings->addWidget(m_temperature);
+    settings->addStretch();
+    settings->addWidget(m_run);
+    settings->addWidget(m_stop);
+    m_output = new QTextBrowser(tryBox);
+    m_output->setObjectName(QStringLiteral("quickOutput"));
+    tryLayout->addWidget(m_prompt);
+    tryLayout->addLayout(settings);
+    tryLayout->addWidget(m_output, 1);
+    split->addWidget(m_info);
+    split->addWidget(tryBox);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    layout->addWidget(split, 1);
+
+    connect(browse, &QPushButton::clicked, this, &ModelPage::chooseFolder);
+    connect(use, &QPushButton::clicked, this, [this] { m_session->setModelDir(QDir(m_path->currentText()).absolutePath()); });
+    connect(m_session, &Session::modelChanged, this, &ModelPage::describe);
+    connect(m_run, &QPushButton::clicked, this, &ModelPage::generate);
+    connect(m_stop, &QPushButton::clicked, m_generate, &CliJob::cancel);
+    connect(m_generate, &CliJob::outputText, this, [this](const QString& chunk) {
+        m_output->moveCursor(QTextCursor::End);
+        m_output->insertPlainText(chunk);
+    });
+    connect(m_generate, &CliJob::finished, this, [this](bool ok, const QString& message) {
+        m_run->setEnabled(true);
+        m_stop->setEnabled(false);
+        if (!ok)
+            m_output->append(QStringLiteral("\n[%1]").arg(message));
+    });
+    connect(m_describe, &CliJob::finished, this, [this](bool ok, const QString& message) {
+        if (!ok) {
+            m_state->setText(QStringLiteral("<span style='color:#a00'>%1</span>").arg(message.toHtmlEscaped()));
+            return;
+        }
+        const QJsonObject info = QJsonDocument::fromJson(m_describe->allOutput().toUtf8()).object();
+        m_info->setRowCount(0);
+        addRow(QStringLiteral("Architecture"), info.value("architecture").toString());
+        addRow(QStringLiteral("Parameters"), count(info.value("parameters").toDouble()));
+        QStringList dtypes;
+        const QJsonObject stored = info.value("stored_dtypes").toObject();
+        for (auto it = stored.begin(); it != stored.end(); ++it)
+            dtypes << it.key();
+        addRow(QStringLiteral("Stored dtype"), dtypes.join(QStringLiteral(", ")));
+        addRow(QStringLiteral("Context length"), QString::number(info.value("max_position_embeddings").toInt()));
+        addRow(QStringLiteral("Layers × hidden"), QStringLiteral("%1 × %2").arg(info.value("layers").toInt()).arg(info.value("hidden_size").toInt()));
+        addRow(QStringLiteral("Heads (query / key-value)"),
+               QStringLiteral("%1 / %2").arg(info.value("attention_heads").toInt()).arg(info.value("key_value_heads").toInt()));
+        addRow(QStringLiteral("Vocabulary"), QString::number(info.value("vocab_size").toInt()));
+        addRow(QStringLiteral("RoPE"), QStringLiteral("θ = %1, scaling %2").arg(info.value("rope_theta").toDouble()).arg(info.value("rope_scaling").toString()));
+        addRow(QStringLiteral("Tied embeddings"), info.value("tie_word_embeddings").toBool() ? QStringLiteral("yes") : QStringLiteral("no"));
+        addRow(QStringLiteral("Weights in memory (fp32 / bf16)"),
+               bytes(info.value("memory_fp32_bytes").toDouble()) + " / " + bytes(info.value("memory_bf16_bytes").toDouble()));
+        addRow(QStringLiteral("Full fine-tuning, AdamW fp32"), bytes(info.value("full_finetune_adamw_fp32_bytes").toDouble()) +
+                                                                   QStringLiteral(" + activations"));
+        addRow(QStringLiteral("KV cache per 1k tokens"), bytes(info.value("kv_cache_bytes_per_1k_tokens_fp32").toDouble()));
+        fillTokenizerRows(m_described);
+        m_state->setText(QStringLiteral("Using %1").arg(m_described));
+    });
+}
+
+void ModelPage::addRow(const QString& name, const QString& value) {
+    const int r = m_info->rowCount();
+    m_info->insertRow(r);
+    m_info->setItem(r, 0, new QTableWidgetItem(name));
+    auto* v = new QTableWidgetItem(value);
+    v->setToolTip(value);
+    m_info->setItem(r, 1, v);
+}
+
+void ModelPage::fillTokenizerRows(const QString& dir) {
+    QDir d(dir);
+    QString tok = d.exists("tokenizer.json") ? QStringLiteral("tokenizer.json")
+                  : d.exists("tokenizer.model") ? QStringLiteral("tokenizer.model (sentencepiece)")
+                                                : QStringLiteral("none found");
+    addRow(QStringLiteral("Tokenizer"), tok);
+    QFile cfg(d.filePath("tokenizer_config.json"));
+    QString tmpl = QStringLiteral("none (the default prompt format is used)");
+    if (cfg.open(QIODevice::ReadOnly)) {
+        const QJsonValue t = QJsonDocument::fromJson(cfg.readAll()).object().value("chat_template");
+        if (t.isString())
+            tmpl = QStringLiteral("Jinja chat template (%1 characters)").arg(t.toString().size());
+        else if (t.isArray())
+            tmpl = QStringLiteral("%1 named chat templates").arg(t.toArray().size());
+    }
+    addRow(QStringLiteral("Chat template"), tmpl);
+}
+
+void ModelPage::describe(const QString& dir) {
+    m_described = dir;
+    if (m_path->currentText() != dir) {
+        if (m_path->findText(dir) < 0)
+            m_path->insertItem(0, dir);
+        m_path->setCurrentText(dir);
+    }
+    m_state->setText(QStringLiteral("Reading %1…").arg(dir));
+    m_describe->start({QStringLiteral("info"), QStringLiteral("--model"), dir, QStringLiteral("--json")});
+}
+
+void ModelPage::chooseFolder() {
+    const QString dir = QFileDialog::getExistingDirectory(this, QStringLiteral("Open a Hugging Face model folder"),
+                                                          m_session->modelDir());
+    if (!dir.isEmpty())
+        m_session->setModelDir(dir);
+}
+
+void ModelPage::generate() {
+    if (m_session->modelDir().isEmpty()) {
+        m_output->setPlainText(QStringLiteral("Choose a model folder first."));
+        return;
+    }
+    m_output->clear();
+    m_run->setEnabled(false);
+    m_stop->setEnabled(true);
+    QString prompt = m_prompt->toPlainText();
+    prompt.replace('\n', QStringLiteral("\\n"));
+    m_generate->start({QStringLiteral("generate"), QStringLiteral("--model"), m_session->modelDir(),
+                       QStringLiteral("--prompt"), prompt, QStringLiteral("--max-new-tokens"),
+                       QString::number(m_maxTokens->value()), QStringLiteral("--temperature"),
+                       QString::number(m_temperature->value())});
+}
+
+} // namespace ft::ui
