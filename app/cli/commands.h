@@ -25,6 +25,8 @@ int runTrain(int argc, char** argv);
 int runAdapter(int argc, char** argv);  // adapter info|merge|export
 int runJudge(int argc, char** argv);    // RLAIF labelling of preference pairs
 int runReward(int argc, char** argv);   // score responses with a reward model
+int runTokenize(int argc, char** argv); // token ids of a text with a model folder's tokenizer
+int runChat(int argc, char** argv);     // chat through the model's chat template
 
 // data subcommands in cmd_data_tools.cpp; argv[3..] are their options.
 int runDataStats(int argc, char** argv);

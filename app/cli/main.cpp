@@ -21,6 +21,8 @@ const char* kUsage =
     "  make-base   build the embedded tiny base model (tokenizer + pretraining) if missing\n"
     "  info        describe a model folder: architecture, parameters, dtype, memory\n"
     "  generate    generate text from a model, streaming\n"
+    "  chat        chat with a model through its chat template (or print the rendered prompt)\n"
+    "  tokenize    token ids and pieces of a text with a model's tokenizer\n"
     "  bench       training-step and generation throughput, matmul ceiling and MFU\n"
     "  project     create a project file or describe one (datasets, schema, runs)\n"
     "  data        import, export, list, sample, stats, dedupe, split and bench datasets\n"
@@ -56,6 +58,10 @@ int main(int argc, char** argv)
     try {
         if (command == "info")
             return ftcli::runInfo(argc, argv);
+        if (command == "chat")
+            return ftcli::runChat(argc, argv);
+        if (command == "tokenize")
+            return ftcli::runTokenize(argc, argv);
         if (command == "generate")
             return ftcli::runGenerate(argc, argv);
         if (command == "make-base")

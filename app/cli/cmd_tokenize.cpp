@@ -1,0 +1,74 @@
+// ftstudio-cli tokenize: a model folder's token ids of a text (or of a chat prompt
+// rendered with its template), for people checking their models against Hugging Face.
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "tokenizer/chat_encoding.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer_loader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace ftcli {
+
+int runTokenize(int argc, char** argv)
+{
+    ArgParser p("tokenize", "Print the token ids (and pieces) a model folder's tokenizer gives a text.");
+    addModelOption(p);
+    p.option("text", "TEXT", "the text (required); \\n in TEXT stands for a newline");
+    p.flag("no-special", "add no BOS/EOS (default: as the folder's tokenizer_config.json says)");
+    p.flag("chat", "render TEXT as one user message with the chat template and a generation prompt, then tokenize that");
+    p.option("system", "TEXT", "with --chat: a system message before the user's");
+    p.flag("json", "print one JSON object: ids, pieces, count, decoded text (and the rendered prompt with --chat)");
+    if (!p.parse(argc, argv, 2)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    std::string text = requireOption(p, "text");
+    for (size_t at = text.find("\\n"); at != std::string::npos; at = text.find("\\n", at + 1))
+        text.replace(at, 2, "\n");
+    const std::string dir = modelDirFrom(p);
+    auto tokenizer = ft::tok::loadTokenizer(dir);
+
+    std::vector<int> ids;
+    std::string rendered;
+    if (p.has("chat")) {
+        const auto chat = ft::tok::ChatTemplate::fromTokenizerConfig(dir);
+        std::vector<ft::tok::ChatMessage> messages;
+        if (p.has("system"))
+            messages.push_back({"system", p.get("system")});
+        messages.push_back({"user", text});
+        rendered = chat.render(messages, true);
+        ids = ft::tok::encodeRenderedChat(*tokenizer, chat, rendered);
+    } else if (p.has("no-special")) {
+        ids = tokenizer->encode(text, false, false);
+    } else {
+        ids = tokenizer->encodeForModel(text);
+    }
+    nlohmann::ordered_json pieces = nlohmann::ordered_json::array();
+    for (int id : ids)
+        pieces.push_back(tokenizer->idToPiece(id));
+    const std::string decoded = tokenizer->decode(ids, false);
+    if (p.has("json")) {
+        nlohmann::ordered_json out;
+        if (p.has("chat"))
+            out["rendered"] = rendered;
+        out["ids"] = ids;
+        out["pieces"] = pieces;
+        out["count"] = ids.size();
+        out["decoded"] = decoded;
+        std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        return 0;
+    }
+    if (p.has("chat"))
+        std::cout << "rendered: " << nlohmann::json(rendered).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << "ids (" << ids.size() << "):";
+    for (int id : ids)
+        std::cout << ' ' << id;
+    std::cout << "\npieces: " << pieces.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
+}
+
+} // namespace ftcli
