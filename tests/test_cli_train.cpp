@@ -237,6 +237,51 @@ private slots:
         auto usage = fttest::runCli({"judge", "--in", "pairs.jsonl"}, m_dir.path());
         QCOMPARE(usage.code, 2);
     }
+
+    // tokenize and chat: a copy of the base with a Llama-2-like chat template; the
+    // rendered prompt is exact, "<s>" becomes the single BOS id (sentencepiece would
+    // otherwise spell it out) and the rest equals the plain encoding of the text.
+    void tokenizeAndChat()
+    {
+        const QString model = m_dir.filePath("chat-model");
+        QVERIFY(QDir().mkpath(model));
+        for (const QString& f : QDir(QString::fromStdString(m_base)).entryList(QDir::Files))
+            QVERIFY(QFile::copy(QString::fromStdString(m_base) + "/" + f, model + "/" + f));
+        json config{{"bos_token", "<s>"}, {"eos_token", "</s>"},
+                    {"chat_template", "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}<<SYS>>"
+                                      "{{ m['content'] }}<</SYS>>{% elif m['role'] == 'user' %}[INST] {{ m['content'] }}"
+                                      " [/INST]{% else %}{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}"}};
+        QFile::remove(model + "/tokenizer_config.json");
+        QFile cfg(model + "/tokenizer_config.json");
+        QVERIFY(cfg.open(QIODevice::WriteOnly));
+        cfg.write(QByteArray::fromStdString(config.dump()));
+        cfg.close();
+
+        auto rendered = fttest::runCli({"chat", "--model", model, "--system", "S", "--user", "hi", "--render-only"}, m_dir.path());
+        QCOMPARE(rendered.code, 0);
+        const QStringList lines = rendered.out.split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.value(0), QString("<s><<SYS>>S<</SYS>>[INST] hi [/INST]"));
+        const QStringList ids = lines.value(1).section(':', 1).split(' ', Qt::SkipEmptyParts);
+        auto plain = fttest::runCli({"tokenize", "--model", model, "--no-special", "--json", "--text",
+                                     "<<SYS>>S<</SYS>>[INST] hi [/INST]"}, m_dir.path());
+        QCOMPARE(plain.code, 0);
+        const json p = json::parse(plain.out.toStdString());
+        QStringList expected{"1"};
+        for (int id : p["ids"])
+            expected << QString::number(id);
+        QCOMPARE(ids, expected);
+
+        auto withBos = fttest::runCli({"tokenize", "--model", model, "--json", "--text", "hi"}, m_dir.path());
+        const json w = json::parse(withBos.out.toStdString());
+        QCOMPARE(int(w["ids"][0]), 1);
+        QVERIFY(QString::fromStdString(w["decoded"]).endsWith("hi"));
+
+        auto answered = fttest::runCli({"chat", "--model", model, "--user", "What is 2 + 3?", "--max-new-tokens", "4"}, m_dir.path());
+        QCOMPARE(answered.code, 0);
+        QVERIFY2(answered.err.contains("+ 4 new tokens") || answered.err.contains("stopped: eos"), qPrintable(answered.err));
+        auto bad = fttest::runCli({"chat", "--render-only"}, m_dir.path());
+        QCOMPARE(bad.code, 2);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestCliTrain)
