@@ -1,5 +1,7 @@
 #include "model/activation_checkpoint.h"
 
+#include "model/autocast.h"
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -17,6 +19,7 @@ struct SavedBlock : torch::CustomClassHolder {
     BlockFunction block;
     c10::Device device = c10::Device(c10::kCPU);
     at::Tensor cpuState, deviceState;
+    AutocastState autocast;  // the recomputation runs under the same mixed precision
 };
 
 at::Generator generatorOf(const c10::Device& device)
@@ -29,6 +32,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
                               c10::intrusive_ptr<SavedBlock> saved)
     {
         saved->device = x.device();
+        saved->autocast = AutocastState::current();
         saved->cpuState = at::detail::getDefaultCPUGenerator().get_state();
         if (!saved->device.is_cpu())
             saved->deviceState = generatorOf(saved->device).get_state();
@@ -56,6 +60,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
         at::Tensor y;
         {
             torch::AutoGradMode enable(true);
+            AutocastScope autocast(saved->autocast);
             y = saved->block(x);
         }
         cpu.set_state(cpuNow);

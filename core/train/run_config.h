@@ -65,7 +65,7 @@ struct TrainingConfig {
     ScheduleConfig schedule;
     double maxGradNorm = 1.0;  // 0 = no clipping
     bool gradientCheckpointing = false;
-    std::string precision = "auto";  // auto (= fp32 for now) | fp32; bf16 / fp16 refused until built and checked on a GPU
+    std::string precision = "auto";  // auto (= fp32) | fp32 | bf16 (autocast, CPU or CUDA) | fp16 (autocast + loss scaling, CUDA)
     std::string device = "auto";     // auto | cpu | cuda | cuda:N
     int64_t threads = 0;             // 0 = all cores the process may use
     int64_t seed = 42;

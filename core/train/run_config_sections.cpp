@@ -311,7 +311,7 @@ const std::vector<SettingSpec>& trainingSpecs()
          .help = "Recompute each layer's activations in the backward pass instead of keeping them: less memory, "
                  "about one more forward pass of time."},
         {.key = "precision", .type = Type::Choice, .defaultValue = "auto", .choices = {"auto", "fp32", "bf16", "fp16"},
-         .label = "Precision", .help = "auto: fp32 for now; bf16/fp16 mixed precision is refused until it has been built and checked on a GPU."},
+         .label = "Precision", .help = "fp32; bf16: frozen weights in bf16 and forward passes under bf16 autocast, trained weights and optimizer in fp32 (CPU or CUDA); fp16: the same in fp16 with dynamic loss scaling (CUDA only). auto = fp32."},
         {.key = "device", .type = Type::String, .defaultValue = "auto", .label = "Device",
          .help = "auto (CUDA when present), cpu, cuda or cuda:N."},
         {.key = "threads", .type = Type::Int, .defaultValue = 0, .min = 0, .max = 4096, .label = "CPU threads",

@@ -1,12 +1,14 @@
 #include "train/trainer.h"
 
 #include "io/json_file.h"
+#include "model/autocast.h"
 #include "model/generator.h"
 #include "model/model_io.h"
 #include "peft/adapter_io.h"
 #include "peft/registry.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "train/checkpoint.h"
+#include "train/loss_scaler.h"
 #include "train/memory_estimate.h"
 #include "train/optimizer.h"
 #include "train/rng_state.h"
@@ -19,6 +21,8 @@
 #include <torch/types.h>
 
 #include <chrono>
+#include <limits>
+#include <optional>
 #include <cmath>
 #include <filesystem>
 
@@ -72,6 +76,28 @@ int64_t numel(const peft::NamedTensors& tensors)
     return n;
 }
 
+// What training.precision means on a device: the dtype of the frozen weights, the
+// autocast dtype of forward passes (none: fp32), and whether the loss is scaled.
+struct Precision {
+    c10::ScalarType frozen = c10::kFloat;
+    std::optional<c10::ScalarType> autocast;
+    bool lossScaling = false;
+};
+
+Precision resolvePrecision(const RunConfig& c, const c10::Device& device)
+{
+    const std::string& p = c.training.precision;
+    if (p == "bf16")
+        return {c10::kBFloat16, c10::kBFloat16, false};
+    if (p == "fp16") {
+        if (!device.is_cuda())
+            fail("training.precision: fp16 needs a CUDA device (autocast on the CPU has bf16 only); "
+                 "on the CPU use bf16 or fp32");
+        return {c10::kHalf, c10::kHalf, true};
+    }
+    return {};  // fp32, and auto (fp32 until bf16 has been measured on a GPU)
+}
+
 // Everything a run needs, prepared before the first step.
 struct Session {
     model::LoadedModel loaded;
@@ -84,29 +110,24 @@ struct Session {
     int64_t trainableParameters = 0;
     c10::Device device = c10::Device(c10::kCPU);
     c10::ScalarType weightDtype = c10::kFloat;
+    Precision precision;
+    // Forward passes of the whole run (reference log-probs, rollouts, steps, evals,
+    // samples) under the run's autocast; backward and optimizer steps leave it.
+    std::unique_ptr<model::AutocastScope> autocast;
 };
-
-c10::ScalarType frozenWeightDtype(const RunConfig& c, const c10::Device& device)
-{
-    const std::string& p = c.training.precision;
-    if (device.is_cpu()) {
-        if (p == "bf16" || p == "fp16")
-            fail("training.precision: " + p + " is supported on CUDA only; on the CPU use fp32 (or auto)");
-        return c10::kFloat;
-    }
-    // Mixed precision (a bf16 base under autocast with fp32 adapters) has not been
-    // built and checked on a GPU yet; fp32 is what is known to be right.
-    if (p == "bf16" || p == "fp16")
-        fail("training.precision: " + p + " training is not supported yet; use fp32 (or auto, which means fp32 for now)");
-    return c10::kFloat;
-}
 
 Session prepare(const RunConfig& c, EventWriter& events)
 {
     Session s;
     configureThreads(int(c.training.threads));
     s.device = resolveDevice(c.training.device);
-    s.weightDtype = frozenWeightDtype(c, s.device);
+    s.precision = resolvePrecision(c, s.device);
+    s.weightDtype = s.precision.frozen;
+    if (s.precision.autocast) {
+        model::AutocastState state = model::AutocastState::enabledFor(s.device, *s.precision.autocast);
+        state.cache = false;
+        s.autocast = std::make_unique<model::AutocastScope>(state);
+    }
     at::manual_seed(uint64_t(c.training.seed));
 
     s.tokenizer = tok::loadTokenizer(c.model);
@@ -208,6 +229,7 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         std::vector<at::Tensor> params;
         for (auto& [_, t] : s.trainable)
             params.push_back(t);
+        LossScaler scaler(s.precision.lossScaling);  // fp16 only; its scale restarts at a resume
 
         int64_t step = 0;
         nlohmann::json history = nlohmann::json::array();
@@ -331,16 +353,29 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             nlohmann::json metrics = nlohmann::json::object();
             for (auto& b : batches) {
                 BatchLoss r = objective.loss(*b);
-                (r.sum / std::max(weight, 1.0)).backward();
+                {
+                    model::AutocastScope off(model::AutocastState::off());
+                    scaler.scaled(r.sum / std::max(weight, 1.0)).backward();
+                }
                 lossSum += r.sum.item<double>();
                 for (auto& [k, v] : r.metrics.items())
                     metrics[k] = v;
             }
-            const double gradNorm = clipGradNorm(params, c.training.maxGradNorm);
-            if (std::isfinite(gradNorm)) {
-                optimizer->step();
-            } else {
-                events.log("warning", "step " + std::to_string(step + 1) + ": gradient norm is not finite; update skipped");
+            double gradNorm = 0;
+            {
+                model::AutocastScope off(model::AutocastState::off());
+                const bool scaledFinite = scaler.unscale(params);
+                gradNorm = scaledFinite ? clipGradNorm(params, c.training.maxGradNorm)
+                                                     : std::numeric_limits<double>::infinity();
+                scaler.update(std::isfinite(gradNorm));
+                if (std::isfinite(gradNorm)) {
+                    optimizer->step();
+                } else if (scaler.enabled()) {
+                    events.log("info", "step " + std::to_string(step + 1) + ": fp16 gradients overflowed; update skipped, "
+                                       "loss scale now " + std::to_string(scaler.scale()));
+                } else {
+                    events.log("warning", "step " + std::to_string(step + 1) + ": gradient norm is not finite; update skipped");
+                }
             }
             ++step;
 
