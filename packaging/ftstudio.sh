@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The two README commands, and what they stand on.
-#   packaging/ftstudio.sh run    install what is missing, build, make the embedded base model, generate from it
-#   packaging/ftstudio.sh test   install what is missing, build, run the whole test suite (CTest)
-#   packaging/ftstudio.sh build  install what is missing and build only
+#   packaging/ftstudio.sh run         install what is missing, build, start the studio (GUI) on the embedded
+#                                     default; without a display, the CLI quickstart below instead
+#   packaging/ftstudio.sh test        install what is missing, build, run the whole test suite (CTest)
+#   packaging/ftstudio.sh build       install what is missing and build only
+#   packaging/ftstudio.sh quickstart  the same job headless: make the base model, LoRA SFT, compare
+#   packaging/ftstudio.sh screenshots [DIR]  a PNG of every page of the studio, under Xvfb (default DIR: screenshots)
 # Environment: BUILD_DIR (default build), FTSTUDIO_JOBS (default: number of cores),
 #              CTEST_ARGS (extra arguments for ctest, e.g. "-L unit").
 set -euo pipefail
@@ -25,6 +28,27 @@ case "${1:-}" in
         build_project
         ;;
     run)
+        build_project
+        if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+            # First start: builds the embedded base model (progress dialog) and a default
+            # project with the sample datasets, then opens ready to train.
+            exec "$build/bin/ftstudio"
+        fi
+        echo "no display (DISPLAY/WAYLAND_DISPLAY unset): running the headless quickstart instead" >&2
+        exec "$0" quickstart
+        ;;
+    screenshots)
+        build_project
+        out="$(realpath -m "${2:-screenshots}")"
+        "$build/bin/ftstudio-cli" make-base --corpus "$root/datasets/base_corpus"
+        shots_home="$(mktemp -d)"   # a fresh data folder and settings: the first-start view
+        ln -s "${FTSTUDIO_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/ftstudio}/models" "$shots_home/models" 2>/dev/null || true
+        mkdir -p "$shots_home/config"
+        FTSTUDIO_DATA_DIR="$shots_home" XDG_CONFIG_HOME="$shots_home/config" FTSTUDIO_SOURCE_DIR="$root" \
+            xvfb-run -a -s "-screen 0 1600x1000x24" "$build/bin/ftstudio" --screenshots "$out"
+        rm -rf "$shots_home"
+        ;;
+    quickstart)
         build_project
         cli="$build/bin/ftstudio-cli"
         "$cli" make-base
@@ -60,7 +84,7 @@ EOF
         ctest --test-dir "$build" --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
         ;;
     *)
-        echo "usage: $0 run|test|build" >&2
+        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]" >&2
         exit 2
         ;;
 esac

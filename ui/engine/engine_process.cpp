@@ -159,7 +159,7 @@ void EngineProcess::handleLine(const QString& line) {
         return;
     }
     const QJsonObject e = doc.object();
-    const QString type = e.value(QStringLiteral("type")).toString();
+    const QString type = e.value(QStringLiteral("event")).toString();
     if (type == QLatin1String("paused"))
         setState(State::Paused);
     else if (type == QLatin1String("resumed"))

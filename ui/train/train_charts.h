@@ -1,0 +1,65 @@
+// Live charts of a training run, fed with the engine's events (docs/events.md): train
+// and eval loss, learning rate, gradient norm, tokens/s, memory (process RSS, and CUDA
+// allocated/reserved when the engine reports them), and the objective's own metrics
+// (reward, KL, margins, accuracy ...; perplexity for SFT), one graph per name seen.
+// Events are buffered; a timer replots at most four times a second and only when
+// something arrived, so a fast run never replots once per step.
+// Not here: storing metrics (train_page.h), the engine process (engine/).
+#pragma once
+
+#include <QHash>
+#include <QJsonObject>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPGraph;
+class QTimer;
+
+namespace ft::ui {
+
+class TrainCharts : public QWidget {
+    Q_OBJECT
+public:
+    explicit TrainCharts(QWidget* parent = nullptr);
+
+    // Takes any event; step and eval points are buffered for the next replot.
+    // A `started` event with start_step > 0 (a resumed run) drops points past it.
+    void addEvent(const QJsonObject& event);
+    void clear();
+    // Points plotted so far in a series: "loss", "eval_loss", "lr", "grad_norm",
+    // "tokens_per_second", "rss", "cuda_allocated", "cuda_reserved", and the objective
+    // metrics as "train/<name>" and "eval/<name>" (e.g. "eval/perplexity"). -1: no such series.
+    int pointCount(const QString& series) const;
+    QStringList seriesNames() const;
+    int replotCount() const { return m_replots; }  // for tests of the throttle
+    void setReplotInterval(int ms);
+
+private:
+    struct Series {
+        QCPGraph* graph = nullptr;
+        QVector<double> pendingKeys, pendingValues;
+    };
+    QCustomPlot* makePlot(const QString& objectName, const QString& title, const QString& yLabel);
+    QCPGraph* addGraph(QCustomPlot* plot, const QString& series, const QString& label, const QColor& color,
+                       bool dashed = false);
+    void push(const QString& series, double step, double value);
+    void pushMetric(const QString& prefix, int step, const QJsonObject& metrics);
+    void flush();
+    void truncateAfter(double step);
+
+    QCustomPlot* m_loss = nullptr;
+    QCustomPlot* m_lr = nullptr;
+    QCustomPlot* m_gradNorm = nullptr;
+    QCustomPlot* m_tokens = nullptr;
+    QCustomPlot* m_memory = nullptr;
+    QCustomPlot* m_objective = nullptr;
+    QHash<QString, Series> m_series;
+    QTimer* m_timer = nullptr;
+    bool m_dirty = false;
+    int m_replots = 0;
+    int m_objectiveColors = 0;
+};
+
+} // namespace ft::ui

@@ -1,0 +1,355 @@
+#include "train/train_setup.h"
+
+#include "app/session.h"
+#include "app/studio_paths.h"
+#include "engine/cli_job.h"
+#include "train/data_picker.h"
+#include "train/memory_preview.h"
+#include "train/run_recorder.h"
+#include "train/schema_form.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace ft::ui {
+
+namespace {
+
+// Settings this panel edits itself: the form leaves them out.
+const QStringList kOwnPaths{QStringLiteral("model"), QStringLiteral("output_dir"), QStringLiteral("resume"),
+                            QStringLiteral("data.train")};
+
+QString errorStyle() { return QStringLiteral("color: #c0392b;"); }
+
+} // namespace
+
+TrainSetup::TrainSetup(Session* session, QWidget* parent) : QWidget(parent), m_session(session) {
+    m_stamp = QDateTime::currentDateTime().toString(QStringLiteral("MMdd-HHmmss"));
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->setSpacing(6);
+
+    auto* scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("setupScroll"));
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto* inner = new QWidget(scroll);
+    auto* innerLayout = new QVBoxLayout(inner);
+    innerLayout->setContentsMargins(0, 0, 6, 0);
+    innerLayout->setSpacing(6);
+    scroll->setWidget(inner);
+    outer->addWidget(scroll, 1);
+
+    auto* runBox = new QGroupBox(QStringLiteral("Run"), inner);
+    auto* runForm = new QFormLayout(runBox);
+    runForm->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    runForm->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    runForm->setContentsMargins(8, 6, 8, 6);
+    runForm->setVerticalSpacing(4);
+    m_name = new QLineEdit(runBox);
+    m_name->setObjectName(QStringLiteral("runName"));
+    m_name->setToolTip(QStringLiteral("The run's name in the project; its output folder is named after it."));
+    runForm->addRow(QStringLiteral("Name"), m_name);
+
+    auto* modelRow = new QHBoxLayout;
+    m_model = new QLineEdit(runBox);
+    m_model->setObjectName(QStringLiteral("modelPath"));
+    m_model->setReadOnly(true);
+    m_model->setPlaceholderText(QStringLiteral("no base model chosen"));
+    m_changeModel = new QPushButton(QStringLiteral("Change…"), runBox);
+    m_changeModel->setObjectName(QStringLiteral("changeModelButton"));
+    modelRow->addWidget(m_model, 1);
+    modelRow->addWidget(m_changeModel);
+    runForm->addRow(QStringLiteral("Base model"), modelRow);
+
+    m_data = new DataPicker(session, runBox);
+    runForm->addRow(QStringLiteral("Training data"), m_data);
+
+    auto* outRow = new QHBoxLayout;
+    m_output = new QLineEdit(runBox);
+    m_output->setObjectName(QStringLiteral("outputDir"));
+    m_output->setToolTip(QStringLiteral("Checkpoints, the adapter and run_config.json go here."));
+    m_browseOutput = new QPushButton(QStringLiteral("…"), runBox);
+    m_browseOutput->setMaximumWidth(32);
+    outRow->addWidget(m_output, 1);
+    outRow->addWidget(m_browseOutput);
+    runForm->addRow(QStringLiteral("Output folder"), outRow);
+    innerLayout->addWidget(runBox);
+
+    m_formHolder = new QVBoxLayout;
+    m_loading = new QLabel(QStringLiteral("Loading settings…"), inner);
+    m_loading->setObjectName(QStringLiteral("schemaLoading"));
+    m_loading->setWordWrap(true);
+    m_formHolder->addWidget(m_loading);
+    innerLayout->addLayout(m_formHolder);
+    innerLayout->addStretch(1);
+
+    m_estimate = new QLabel(this);
+    m_estimate->setObjectName(QStringLiteral("estimateLabel"));
+    m_estimate->setWordWrap(true);
+    m_estimate->setTextFormat(Qt::RichText);
+    m_estimate->setFrameShape(QFrame::StyledPanel);
+    m_estimate->setContentsMargins(6, 4, 6, 4);
+    outer->addWidget(m_estimate);
+    auto* checkRow = new QHBoxLayout;
+    m_check = new QPushButton(QStringLiteral("Check"), this);
+    m_check->setObjectName(QStringLiteral("checkButton"));
+    m_check->setToolTip(QStringLiteral("Ask the engine whether it accepts this config (ftstudio-cli train --check)."));
+    m_checkResult = new QLabel(this);
+    m_checkResult->setObjectName(QStringLiteral("checkResult"));
+    m_checkResult->setWordWrap(true);
+    m_checkResult->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    checkRow->addWidget(m_check, 0, Qt::AlignTop);
+    checkRow->addWidget(m_checkResult, 1);
+    outer->addLayout(checkRow);
+
+    m_estimateTimer = new QTimer(this);
+    m_estimateTimer->setSingleShot(true);
+    m_estimateTimer->setInterval(200);
+    connect(m_estimateTimer, &QTimer::timeout, this, &TrainSetup::updateEstimate);
+    m_checkJob = new CliJob(this);
+    connect(m_checkJob, &CliJob::finished, this, [this](bool ok, const QString& message) {
+        m_check->setEnabled(true);
+        if (ok) {
+            m_checkResult->setStyleSheet(QStringLiteral("color: #1e8449;"));
+            m_checkResult->setText(QStringLiteral("✓ The engine accepts this config."));
+            return;
+        }
+        QStringList lines = m_checkJob->allErrors().trimmed().split('\n');
+        if (lines.size() > 12)
+            lines = lines.mid(0, 12) << QStringLiteral("…");
+        showProblems(lines.join('\n').trimmed().isEmpty() ? QStringList{message} : lines);
+    });
+
+    m_modelDir = session->modelDir();
+    m_model->setText(m_modelDir);
+    connect(session, &Session::modelChanged, this, [this](const QString& dir) {
+        m_modelDir = dir;
+        m_model->setText(dir);
+        m_estimateTimer->start();
+        emit changed();
+    });
+    connect(m_changeModel, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, QStringLiteral("Base model folder"), m_modelDir);
+        if (dir.isEmpty())
+            return;
+        if (!isBaseModelFolder(dir)) {
+            showProblems({QStringLiteral("model: %1 is not a model folder (config.json and model.safetensors)").arg(dir)});
+            return;
+        }
+        m_session->setModelDir(dir);
+    });
+    connect(m_browseOutput, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, QStringLiteral("Parent of the output folder"),
+                                                              runsDir());
+        if (!dir.isEmpty())
+            m_output->setText(QDir(dir).filePath(runName()));
+    });
+    connect(m_name, &QLineEdit::textEdited, this, [this] {
+        m_nameEdited = true;
+        if (!m_outputEdited)
+            m_output->setText(QDir(runsDir()).filePath(runName()));
+    });
+    connect(m_output, &QLineEdit::textEdited, this, [this] { m_outputEdited = true; });
+    connect(m_data, &QComboBox::currentIndexChanged, this, [this] { emit changed(); });
+    connect(m_check, &QPushButton::clicked, this, &TrainSetup::check);
+    updateName();
+    m_estimate->setText(QStringLiteral("<i>The estimate appears when the settings are loaded.</i>"));
+}
+
+TrainSetup::~TrainSetup() { delete m_checkDir; }
+
+void TrainSetup::setSchema(const QJsonObject& schema) {
+    if (m_form)
+        return;
+    m_form = new SchemaForm(schema, kOwnPaths, this);
+    m_form->setObjectName(QStringLiteral("schemaForm"));
+    m_loading->hide();
+    m_formHolder->addWidget(m_form);
+    connect(m_form, &SchemaForm::changed, this, [this] {
+        updateName();
+        m_estimateTimer->start();
+        emit changed();
+    });
+    if (!m_pendingConfig.isEmpty()) {
+        const QJsonObject pending = m_pendingConfig;
+        m_pendingConfig = {};
+        loadConfig(pending);
+    }
+    updateName();
+    updateEstimate();
+}
+
+void TrainSetup::setSchemaError(const QString& message) {
+    m_loading->setStyleSheet(errorStyle());
+    m_loading->setText(QStringLiteral("Could not read the engine's settings: %1").arg(message));
+}
+
+void TrainSetup::selectData(const QString& ref) { m_data->selectRef(ref); }
+
+QString TrainSetup::runName() const { return m_name->text().trimmed(); }
+QString TrainSetup::outputDir() const { return m_output->text().trimmed(); }
+
+void TrainSetup::updateName() {
+    if (m_nameEdited)
+        return;
+    QString technique = QStringLiteral("lora"), objective = QStringLiteral("sft");
+    if (m_form) {
+        technique = m_form->value(QStringLiteral("technique.name")).toString(technique);
+        objective = m_form->value(QStringLiteral("objective.name")).toString(objective);
+    }
+    m_name->setText(QStringLiteral("%1-%2-%3").arg(technique, objective, m_stamp));
+    if (!m_outputEdited)
+        m_output->setText(QDir(runsDir()).filePath(runName()));
+}
+
+void TrainSetup::newRunName() {
+    m_stamp = QDateTime::currentDateTime().toString(QStringLiteral("MMdd-HHmmss"));
+    m_nameEdited = false;
+    m_outputEdited = false;
+    updateName();
+}
+
+void TrainSetup::makeOutputUnique() {
+    const QString base = outputDir(), name = runName();
+    QString dir = base, uniqueName = name;
+    for (int n = 2; QFileInfo::exists(dir) || QFileInfo::exists(dir + QStringLiteral(".config.json")); ++n) {
+        dir = base + '-' + QString::number(n);
+        uniqueName = name + '-' + QString::number(n);
+    }
+    if (dir != base) {
+        m_output->setText(dir);
+        m_name->setText(uniqueName);
+    }
+}
+
+QJsonObject TrainSetup::runConfig() const {
+    QJsonObject cfg = m_form ? m_form->config() : QJsonObject();
+    cfg.insert(QStringLiteral("model"), m_modelDir);
+    cfg.insert(QStringLiteral("output_dir"), QFileInfo(outputDir()).absoluteFilePath());
+    QJsonObject data = cfg.value(QStringLiteral("data")).toObject();
+    data.insert(QStringLiteral("train"), m_data->currentRef());
+    cfg.insert(QStringLiteral("data"), data);
+    return cfg;
+}
+
+QStringList TrainSetup::validate() const {
+    QStringList out;
+    if (!m_form)
+        return {QStringLiteral("the settings are not loaded yet")};
+    if (m_modelDir.isEmpty())
+        out << QStringLiteral("model: choose a base model folder");
+    else if (!QFileInfo::exists(QDir(m_modelDir).filePath(QStringLiteral("config.json"))))
+        out << QStringLiteral("model: %1 has no config.json").arg(m_modelDir);
+    if (m_data->currentRef().isEmpty())
+        out << QStringLiteral("data.train: choose the training data");
+    if (outputDir().isEmpty())
+        out << QStringLiteral("output_dir: choose an output folder");
+    if (runName().isEmpty())
+        out << QStringLiteral("name: give the run a name");
+    const QString kind = m_data->currentKind();
+    QStringList kinds;
+    for (const QJsonValue& k : m_form->currentVariant(QStringLiteral("objective")).value(QStringLiteral("data_kinds")).toArray())
+        kinds << k.toString();
+    if (!kind.isEmpty() && !kinds.isEmpty() && !kinds.contains(kind))
+        out << QStringLiteral("data.train: the dataset holds %1 rows; objective %2 trains on %3")
+                   .arg(kind, m_form->value(QStringLiteral("objective.name")).toString(), kinds.join(QStringLiteral(", ")));
+    return out + m_form->validate();
+}
+
+void TrainSetup::loadConfig(const QJsonObject& config) {
+    if (!m_form) {
+        m_pendingConfig = config;
+        return;
+    }
+    QJsonObject settings = config;
+    settings.remove(QStringLiteral("model"));
+    settings.remove(QStringLiteral("output_dir"));
+    settings.remove(QStringLiteral("resume"));
+    QJsonObject data = settings.value(QStringLiteral("data")).toObject();
+    const QString train = data.value(QStringLiteral("train")).toString();
+    data.remove(QStringLiteral("train"));
+    settings.insert(QStringLiteral("data"), data);
+    m_form->setConfig(settings);
+    if (const QString model = config.value(QStringLiteral("model")).toString(); !model.isEmpty()) {
+        m_modelDir = model;
+        m_model->setText(model);
+    }
+    if (!train.isEmpty())
+        selectData(train);
+    newRunName();
+    showProblems(m_form->validate());
+}
+
+void TrainSetup::setLocked(bool locked) {
+    for (QWidget* w : std::initializer_list<QWidget*>{m_name, m_changeModel, m_data, m_output, m_browseOutput, m_check})
+        w->setEnabled(!locked);
+    if (m_form)
+        m_form->setEnabled(!locked);
+}
+
+void TrainSetup::updateEstimate() {
+    if (!m_form)
+        return;
+    const MemoryPreview p = previewMemory(m_modelDir, m_form->fullConfig());
+    m_estimate->setText(p.summaryHtml());
+}
+
+void TrainSetup::showEngineFigures(const QJsonObject& e) {
+    const QJsonObject params = e.value(QStringLiteral("parameters")).toObject();
+    const QJsonObject mem = e.value(QStringLiteral("memory_estimate")).toObject();
+    const qint64 trainable = params.value(QStringLiteral("trainable")).toInteger();
+    const qint64 total = params.value(QStringLiteral("total")).toInteger();
+    const double share = total > 0 ? 100.0 * double(trainable) / double(total) : 0;
+    m_estimate->setText(
+        QStringLiteral("<b>Run</b> on %1 (%2): trainable %3 of %4 (%5 %)<br>Memory estimate <b>%6</b> "
+                       "<span style='color:gray'>(weights %7, gradients %8, optimizer %9, activations %10)</span>")
+            .arg(e.value(QStringLiteral("device")).toString(), e.value(QStringLiteral("dtype")).toString(),
+                 formatCount(trainable), formatCount(total), QString::number(share, 'g', 3),
+                 formatBytes(mem.value(QStringLiteral("total")).toInteger()),
+                 formatBytes(mem.value(QStringLiteral("weights")).toInteger()),
+                 formatBytes(mem.value(QStringLiteral("gradients")).toInteger()),
+                 formatBytes(mem.value(QStringLiteral("optimizer")).toInteger()))
+            .arg(formatBytes(mem.value(QStringLiteral("activations")).toInteger())));
+}
+
+void TrainSetup::showProblems(const QStringList& problems) {
+    m_checkResult->setStyleSheet(problems.isEmpty() ? QString() : errorStyle());
+    m_checkResult->setText(problems.join('\n'));
+}
+
+void TrainSetup::check() {
+    const QStringList problems = validate();
+    if (!problems.isEmpty()) {
+        showProblems(problems);
+        return;
+    }
+    delete m_checkDir;
+    m_checkDir = new QTemporaryDir;
+    const QString path = m_checkDir->filePath(QStringLiteral("check.json"));
+    QString error;
+    if (!writeRunConfigFile(path, runConfig(), &error)) {
+        showProblems({error});
+        return;
+    }
+    m_check->setEnabled(false);
+    m_checkResult->setStyleSheet(QString());
+    m_checkResult->setText(QStringLiteral("Checking…"));
+    m_checkJob->start({QStringLiteral("train"), QStringLiteral("--config"), path, QStringLiteral("--check")});
+}
+
+} // namespace ft::ui
