@@ -4,6 +4,7 @@
 // arbitrary moment followed by --resume, and adapter info/merge on the result.
 #include "small_base.h"
 #include "test_support.h"
+#include "data/project_store.h"
 #include "train/events.h"
 #include "util/paths.h"
 
@@ -236,6 +237,43 @@ private slots:
         QVERIFY(first.contains("confidence") && first.contains("annotator"));
         auto usage = fttest::runCli({"judge", "--in", "pairs.jsonl"}, m_dir.path());
         QCOMPARE(usage.code, 2);
+    }
+
+    // The judge on a project dataset never touches a pair a person labelled, and its
+    // whole judgement is one undo step.
+    void judgeLeavesHumanLabels()
+    {
+        const QString project = m_dir.filePath("judge.db");
+        int64_t humanId = 0;
+        {
+            auto store = ft::data::ProjectStore::create(project.toStdString());
+            const int64_t ds = store->createDataset("pairs", ft::data::DatasetKind::Preference);
+            for (int i = 0; i < 4; ++i) {
+                ft::data::Row row;
+                row.fields = {{"prompt", "What is " + std::to_string(i) + " + 2?"},
+                              {"chosen", std::to_string(i + 2)}, {"rejected", "I do not know."}};
+                const int64_t id = store->insertRow(ds, row);
+                if (i == 0) {
+                    ft::data::Row human = *store->row(id);
+                    std::swap(human.fields["chosen"], human.fields["rejected"]);  // a person's odd choice
+                    human.labelSource = ft::data::LabelSource::Human;
+                    human.annotator = "alice";
+                    store->updateRow(human);
+                    humanId = id;
+                }
+            }
+        }
+        auto before = ft::data::ProjectStore::open(project.toStdString())->row(humanId);
+        auto judged = fttest::runCli({"judge", "--in", project + "#pairs", "--model", QString::fromStdString(m_base),
+                                      "--threshold", "0.5"}, m_dir.path(), 300000);
+        QCOMPARE(judged.code, 0);
+        QVERIFY2(judged.out.contains("of 3 pairs") && judged.out.contains("1 labelled by people left as they were"),
+                 qPrintable(judged.out));
+        auto store = ft::data::ProjectStore::open(project.toStdString());
+        QVERIFY(*store->row(humanId) == *before);
+        QCOMPARE(QString::fromStdString(store->undoLabel()), QString("edit 3 rows"));  // one step for the judgement
+        store->undo();
+        QCOMPARE(QString::fromStdString(store->undoLabel()), QString("insert row 4"));
     }
 
     // tokenize and chat: a copy of the base with a Llama-2-like chat template; the

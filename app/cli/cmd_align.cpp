@@ -96,25 +96,40 @@ int runJudge(int argc, char** argv)
     if (source.kind != ft::data::DatasetKind::Preference)
         ft::fail("'" + in + "' holds " + ft::data::datasetKindName(source.kind) +
                  " rows; the judge labels preference pairs (prompt, chosen, rejected)");
-    std::vector<ft::data::Row> rows = source.rows;
+    // Pairs a person labelled are never overwritten: only the others go to the judge.
+    std::vector<ft::data::Row> rows;
+    std::vector<size_t> judged;  // index in source.rows of each row in `rows`
+    for (size_t i = 0; i < source.rows.size(); ++i)
+        if (source.rows[i].labelSource != ft::data::LabelSource::Human) {
+            rows.push_back(source.rows[i]);
+            judged.push_back(i);
+        }
+    const int64_t human = int64_t(source.rows.size() - rows.size());
     const std::string judgeName = fs::path(modelDir).filename().string() +
                                   (p.has("adapter") ? "+" + fs::path(p.get("adapter")).filename().string() : "");
-    const int64_t labelled = ft::align::labelPairs(judge, rows, judgeName);
+    const int64_t labelled = rows.empty() ? 0 : ft::align::labelPairs(judge, rows, judgeName);
     int64_t swapped = 0;
-    for (size_t i = 0; i < rows.size(); ++i)
-        swapped += rows[i].fields["chosen"] != source.rows[i].fields["chosen"] ? 1 : 0;
+    std::vector<ft::data::Row> all = source.rows;
+    for (size_t k = 0; k < rows.size(); ++k) {
+        swapped += rows[k].fields["chosen"] != source.rows[judged[k]].fields["chosen"] ? 1 : 0;
+        all[judged[k]] = rows[k];
+    }
     if (p.has("out")) {
-        writeRows(p.get("out"), rows);
+        writeRows(p.get("out"), all);
     } else {
         const ft::data::DatasetRef ref = ft::data::parseDatasetRef(in);
         auto store = openProject(ref.projectPath);
-        for (const auto& row : rows)
-            store->updateRow(row);
+        store->transaction([&] {  // one undo step for the whole judgement
+            for (size_t k = 0; k < rows.size(); ++k)
+                if (!(rows[k] == source.rows[judged[k]]))
+                    store->updateRow(rows[k]);
+        });
     }
     std::printf("labelled %lld of %lld pairs (threshold %.2f); %lld had chosen and rejected swapped; %lld left for a "
-                "person\n",
+                "person; %lld labelled by people left as they were\n",
                 static_cast<long long>(labelled), static_cast<long long>(rows.size()), options.threshold,
-                static_cast<long long>(swapped), static_cast<long long>(int64_t(rows.size()) - labelled));
+                static_cast<long long>(swapped), static_cast<long long>(int64_t(rows.size()) - labelled),
+                static_cast<long long>(human));
     return 0;
 }
 

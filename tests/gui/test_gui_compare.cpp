@@ -93,7 +93,9 @@ private:
 private slots:
     void initTestCase() {
         QVERIFY(m_tmp.isValid());
-        m_tinyModel = ft::ui::defaultBaseModelDir();  // the user's, before the data folder moves to m_tmp
+        // CTest builds one (FTSTUDIO_TEST_MODEL); else the user's, read before the data folder moves to m_tmp.
+        m_tinyModel = qEnvironmentVariableIsEmpty("FTSTUDIO_TEST_MODEL") ? ft::ui::defaultBaseModelDir()
+                                                                        : qEnvironmentVariable("FTSTUDIO_TEST_MODEL");
         qputenv("FTSTUDIO_DATA_DIR", m_tmp.filePath("data").toUtf8());
         qputenv("XDG_CONFIG_HOME", m_tmp.filePath("config").toUtf8());
     }

@@ -350,7 +350,9 @@ private slots:
         exporter->close();
 
         // Token lengths with the embedded base model, when this machine has built it.
-        const QString model = qEnvironmentVariable("HOME") + "/.local/share/ftstudio/models/ftstudio-tiny-base";
+        const QString model = qEnvironmentVariableIsEmpty("FTSTUDIO_TEST_MODEL")
+                                  ? qEnvironmentVariable("HOME") + "/.local/share/ftstudio/models/ftstudio-tiny-base"
+                                  : qEnvironmentVariable("FTSTUDIO_TEST_MODEL");
         if (!QFileInfo::exists(model + "/config.json"))
             return;
         o.session->setModelDir(model);

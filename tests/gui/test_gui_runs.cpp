@@ -22,10 +22,16 @@ private slots:
         QString error;
         QVERIFY2(createSampleProject(&session, dir.filePath("p.db"), &error), qPrintable(error));
         const auto datasets = session.store()->datasets();
-        QCOMPARE(static_cast<int>(datasets.size()), static_cast<int>(sampleDatasets().size()));
+        QCOMPARE(static_cast<int>(datasets.size()), static_cast<int>(sampleDatasets().size()) + 1);
         for (const auto& d : datasets)
             QVERIFY2(d.rowCount > 0, d.name.c_str());
         QVERIFY(session.store()->requireDataset("preferences").kind == ft::data::DatasetKind::Preference);
+        const auto toLabel = session.store()->requireDataset("pairs-to-label");
+        QCOMPARE(toLabel.rowCount, int64_t{40});
+        ft::data::RowQuery unlabelled;
+        unlabelled.datasetId = toLabel.id;
+        unlabelled.label = ft::data::LabelState::Unlabelled;
+        QCOMPARE(session.store()->count(unlabelled), int64_t{40});
     }
 
     void runsAreListedAndRemoved() {

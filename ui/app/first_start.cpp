@@ -41,6 +41,32 @@ bool createSampleProject(Session* session, const QString& path, QString* error) 
             return false;
         }
     }
+    // Pairs waiting for a person on the Label page: the first 40 sample pairs with their
+    // labels cleared (the sample file's own labels count as imported ones).
+    try {
+        ft::data::ProjectStore& store = *session->store();
+        if (auto prefs = store.dataset("preferences")) {
+            ft::data::RowQuery q;
+            q.datasetId = prefs->id;
+            q.limit = 40;
+            std::vector<ft::data::Row> rows = store.query(q);
+            for (auto& row : rows) {
+                row.labelSource = ft::data::LabelSource::None;
+                row.annotator.clear();
+                row.confidence.reset();
+                row.labeledAt.clear();
+            }
+            store.transaction([&] {
+                const int64_t id = store.createDataset("pairs-to-label", ft::data::DatasetKind::Preference,
+                                                       "sample pairs for A/B labelling");
+                store.insertRows(id, rows);
+            });
+        }
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QStringLiteral("creating the sample pairs to label: ") + QString::fromStdString(e.what());
+        return false;
+    }
     session->notifyDatasetsChanged();
     return true;
 }

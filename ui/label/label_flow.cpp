@@ -375,10 +375,8 @@ void LabelPage::preLabelWithJudge() {
         m_decisionButtons[i]->setEnabled(false);
     const auto human = std::count_if(m_sources.begin(), m_sources.end(),
                                      [](const auto& s) { return s.second == LabelSource::Human; });
-    setStatus(tr("The judge is reading every pair of '%1' in both orders…").arg(name) +
-              (human > 0 ? tr(" Note: it rewrites every row, the %1 labelled by people included (Edit > Undo "
-                              "takes it back row by row).").arg(human)
-                         : QString()));
+    setStatus(tr("The judge is reading the pairs of '%1' in both orders…").arg(name) +
+              (human > 0 ? tr(" The %1 labelled by people are left as they are.").arg(human) : QString()));
     m_judge->start(args);
 }
 

@@ -242,7 +242,7 @@ QWidget* LabelPage::buildGenerationBox() {
     m_judgeButton->setObjectName("judgeButton");
     m_judgeButton->setToolTip(tr("RLAIF: the current model judges every pair of this dataset (both orders) "
                                  "and labels those it prefers with at least the threshold's probability; then "
-                                 "review its labels here. It rewrites every row, people's labels included."));
+                                 "review its labels here. Pairs labelled by people are left as they are; one Undo takes the whole judgement back."));
     m_threshold = new QDoubleSpinBox;
     m_threshold->setObjectName("judgeThreshold");
     m_threshold->setRange(0.5, 1.0);
@@ -279,14 +279,21 @@ void LabelPage::refreshDatasets() {
     {
         const QSignalBlocker block(m_dataset);
         m_dataset->clear();
+        int firstWithWork = -1;  // with nothing chosen yet, open a dataset that has pairs to label
         if (m_session->hasProject())
-            m_session->run(tr("List datasets"), [this](ft::data::ProjectStore& s) {
+            m_session->run(tr("List datasets"), [this, &firstWithWork](ft::data::ProjectStore& s) {
                 for (const auto& d : s.datasets())
-                    if (d.kind == ft::data::DatasetKind::Preference)
+                    if (d.kind == ft::data::DatasetKind::Preference) {
                         m_dataset->addItem(QString::fromStdString(d.name), QVariant::fromValue<qint64>(d.id));
+                        ft::data::RowQuery q;
+                        q.datasetId = d.id;
+                        q.label = ft::data::LabelState::Unlabelled;
+                        if (firstWithWork < 0 && s.count(q) > 0)
+                            firstWithWork = m_dataset->count() - 1;
+                    }
             });
         const int at = m_dataset->findData(QVariant::fromValue<qint64>(keep));
-        m_dataset->setCurrentIndex(at >= 0 ? at : 0);
+        m_dataset->setCurrentIndex(at >= 0 ? at : std::max(firstWithWork, 0));
     }
     if (m_dataset->currentData().toLongLong() != m_datasetId || m_dataset->count() == 0)
         reload();

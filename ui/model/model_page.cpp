@@ -105,8 +105,8 @@ ModelPage::ModelPage(Session* session, QWidget* parent)
     tryLayout->addWidget(m_output, 1);
     split->addWidget(m_info);
     split->addWidget(tryBox);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
+    split->setSizes({560, 740});
+    m_info->setWordWrap(true);
     layout->addWidget(split, 1);
 
     connect(browse, &QPushButton::clicked, this, &ModelPage::chooseFolder);
@@ -151,6 +151,7 @@ ModelPage::ModelPage(Session* session, QWidget* parent)
                                                                    QStringLiteral(" + activations"));
         addRow(QStringLiteral("KV cache per 1k tokens"), bytes(info.value("kv_cache_bytes_per_1k_tokens_fp32").toDouble()));
         fillTokenizerRows(m_described);
+        m_info->resizeRowsToContents();
         m_state->setText(QStringLiteral("Using %1").arg(m_described));
     });
 }
