@@ -1,5 +1,7 @@
 #include "train/objective_factory.h"
 
+#include "train/model_template_format.h"
+
 #include "align/grpo_objective.h"
 #include "align/kto_objective.h"
 #include "align/ppo_objective.h"
@@ -84,10 +86,13 @@ std::unique_ptr<Objective> makeSft(const ObjectiveContext& x, ObjectiveRows rows
 
 std::unique_ptr<PromptFormat> objectivePromptFormat(const RunConfig& config)
 {
-    if (config.objective.name == "sft")
-        return makePromptFormat(config.objective.sft.chatTemplate);
     const auto& s = config.objective.settings;
-    return makePromptFormat(s.is_object() && s.contains("template") ? s["template"].get<std::string>() : "alpaca");
+    const std::string name = config.objective.name == "sft" ? config.objective.sft.chatTemplate
+                             : s.is_object() && s.contains("template") ? s["template"].get<std::string>()
+                                                                       : "alpaca";
+    if (name == "model")
+        return ModelTemplateFormat::fromModelFolder(config.model);
+    return makePromptFormat(name);
 }
 
 std::unique_ptr<Objective> makeObjective(const ObjectiveContext& x)

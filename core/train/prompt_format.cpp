@@ -161,8 +161,8 @@ std::unique_ptr<PromptFormat> makePromptFormat(const std::string& name)
     if (name == "plain")
         return std::make_unique<PlainFormat>();
     if (name == "model")
-        fail("the prompt format 'model' (the model's own chat template from tokenizer_config.json) is not "
-             "supported yet; use one of " + promptFormatList());
+        fail("the prompt format 'model' needs the model folder: ModelTemplateFormat::fromModelFolder "
+             "(train/model_template_format.h)");
     fail("unknown prompt format '" + name + "'; use one of " + promptFormatList());
 }
 

@@ -3,8 +3,8 @@
 // parts the loss sees. Formats: "alpaca" (exactly the "### Instruction:" /
 // "### Response:" documents the embedded base model was pretrained on, so SFT builds
 // on what it already knows), "chatml" (<|im_start|>role ... <|im_end|>) and "plain"
-// (prompt, newline, response). "model" is reserved for the model's own Jinja chat
-// template and is refused until that lands.
+// (prompt, newline, response). "model", the model's own Jinja chat template, is
+// ModelTemplateFormat (model_template_format.h): it needs the model folder.
 // Not here: tokenization, truncation and masking (sft_data.h); reading rows
 // (dataset_source.h). Markup is plain text here; it is never parsed into special ids.
 //
@@ -46,8 +46,8 @@ public:
     virtual std::string renderPrompt(const std::string& userText) const = 0;
 };
 
-// "alpaca", "chatml", "plain"; ft::Error for "model" (not supported yet) and for
-// unknown names, listing the supported ones.
+// "alpaca", "chatml", "plain"; ft::Error for "model" (built from a model folder by
+// ModelTemplateFormat::fromModelFolder) and for unknown names, listing the others.
 std::unique_ptr<PromptFormat> makePromptFormat(const std::string& name);
 std::string promptFormatList();  // "alpaca, chatml, plain"
 
