@@ -5,6 +5,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QTimer>
 
 int main(int argc, char** argv)
@@ -13,6 +14,8 @@ int main(int argc, char** argv)
     QApplication::setOrganizationName(QStringLiteral("ftstudio"));
     QApplication::setApplicationName(QStringLiteral("Fine-Tuning Studio"));
     QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/ftstudio/ftstudio.png")));
+    QApplication::setDesktopFileName(QStringLiteral("ftstudio"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Fine-Tuning Studio: fine-tune language models on a workstation."));
