@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <numeric>
+
 #include <set>
 
 using namespace ft::data;
@@ -255,6 +257,25 @@ private slots:
         QCOMPARE(s.p95, int64_t(21));     // the 19th of 20
         QCOMPARE(s.mean, 12.5);
         QCOMPARE(s.overMaxIds, (std::vector<int64_t>{ids[18], ids[19]}));
+        // Lengths 3..22 fit 23 bins of width 1 (0..22): 0, 1 and 2 empty, then one row each.
+        QCOMPARE(s.binWidth, int64_t(1));
+        QCOMPARE(s.histogram.size(), size_t(23));
+        QCOMPARE(s.histogram[2], int64_t(0));
+        QCOMPARE(s.histogram[3], int64_t(1));
+        QCOMPARE(std::accumulate(s.histogram.begin(), s.histogram.end(), int64_t(0)), int64_t(20));
+        {
+            // 100 rows of 3..102 tokens: more than 40 bins of 1 or 2, so width 5, 21 bins.
+            const int64_t wide = store->createDataset("wide", DatasetKind::Text);
+            std::vector<Row> many;
+            for (int n = 1; n <= 100; ++n)
+                many.push_back(textRow(words(n)));
+            store->insertRows(wide, many);
+            const TokenLengthStats w = tokenLengths(*store, wide, WordTokenizer(), 0);
+            QCOMPARE(w.binWidth, int64_t(5));
+            QCOMPARE(w.histogram.size(), size_t(21));
+            QCOMPARE(w.histogram[0], int64_t(2));   // 3 and 4 tokens
+            QCOMPARE(w.histogram[20], int64_t(3));  // 100, 101, 102
+        }
         const int64_t empty = store->createDataset("empty", DatasetKind::Text);
         QCOMPARE(tokenLengths(*store, empty, WordTokenizer(), 10).count, int64_t(0));
     }

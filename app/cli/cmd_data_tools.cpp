@@ -87,7 +87,8 @@ int runDataStats(int argc, char** argv)
         j["tokens"] = {{"model", p.get("model")}, {"count", t.count},   {"min", t.min},
                        {"median", t.median},      {"p95", t.p95},       {"max", t.max},
                        {"mean", t.mean},          {"max_length", maxLength}, {"over_max", t.overMaxIds.size()},
-                       {"over_max_ids", t.overMaxIds}};
+                       {"over_max_ids", t.overMaxIds},
+                       {"histogram", {{"bin_width", t.binWidth}, {"counts", t.histogram}}}};
     }
     if (p.has("json")) {
         std::cout << j.dump(2) << '\n';

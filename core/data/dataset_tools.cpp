@@ -210,6 +210,18 @@ TokenLengthStats tokenLengths(const ProjectStore& store, int64_t datasetId, cons
     stats.median = nearestRank(0.5);
     stats.p95 = nearestRank(0.95);
     stats.mean = double(std::accumulate(lengths.begin(), lengths.end(), int64_t{0})) / double(n);
+    constexpr int64_t kMaxBins = 40;
+    auto bins = [&](int64_t width) { return stats.max / width + 1; };
+    stats.binWidth = 1;
+    for (int64_t decade = 1; bins(stats.binWidth) > kMaxBins; decade *= 10)
+        for (int64_t step : {1, 2, 5}) {
+            stats.binWidth = step * decade;
+            if (bins(stats.binWidth) <= kMaxBins)
+                break;
+        }
+    stats.histogram.assign(size_t(stats.max / stats.binWidth + 1), 0);
+    for (int64_t len : lengths)
+        ++stats.histogram[size_t(len / stats.binWidth)];
     return stats;
 }
 

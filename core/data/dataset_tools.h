@@ -92,6 +92,10 @@ struct TokenLengthStats {
     int64_t max = 0;
     double mean = 0.0;
     std::vector<int64_t> overMaxIds;  // rows longer than maxLength (when maxLength > 0)
+    // Histogram: histogram[i] counts rows of [i*binWidth, (i+1)*binWidth) tokens; the
+    // width is 1, 2 or 5 times a power of ten, so that there are at most 40 bins.
+    int64_t binWidth = 0;
+    std::vector<int64_t> histogram;
 };
 
 // Token count of one row as training would see it, BOS and EOS included when the
