@@ -8,8 +8,22 @@
 #include <QIcon>
 #include <QTimer>
 
+#include <cstdio>
+
 int main(int argc, char** argv)
 {
+    // --help and --version need no display: answer them before the GUI application exists.
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "--help" || a == "-h" || a == "--help-all" || a == "--version" || a == "-v")
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+    }
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        std::fprintf(stderr, "ftstudio: no display (DISPLAY and WAYLAND_DISPLAY are unset); run it in a desktop "
+                             "session, use ftstudio-cli for headless work, or set QT_QPA_PLATFORM=offscreen\n");
+        return 1;
+    }
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("ftstudio"));
     QApplication::setApplicationName(QStringLiteral("Fine-Tuning Studio"));
