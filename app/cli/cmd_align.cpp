@@ -84,9 +84,7 @@ int runJudge(int argc, char** argv)
     const std::string modelDir = modelDirFrom(p);
     auto tokenizer = ft::tok::loadTokenizer(modelDir);
     auto loaded = ft::model::loadModelFolder(modelDir, {runtime.dtype, runtime.device});
-    std::unique_ptr<ft::peft::Adapter> adapter;
-    if (p.has("adapter"))
-        adapter = ft::peft::loadAdapter(p.get("adapter"), loaded.model, "default", {tokenizer.get()});
+    const auto adapter = loadAdapterOption(p, loaded, *tokenizer, runtime);
     ft::align::JudgeOptions options;
     options.threshold = p.getDouble("threshold");
     options.promptFormat = p.get("template");

@@ -83,20 +83,10 @@ int runChat(int argc, char** argv)
     options.sampling.seed = static_cast<uint64_t>(p.getInt("seed"));
     if (chat.isDefault())
         options.stopStrings = {"<|im_end|>"};  // ChatML's end of turn, plain text for such a tokenizer
-    try {
-        ft::model::validateSamplingOptions(options.sampling);
-    } catch (const ft::Error& e) {
-        throw UsageError(e.what());
-    }
+    requireValidSampling(options.sampling);
     const Runtime rt = applyRuntimeOptions(p);
     ft::model::LoadedModel loaded = ft::model::loadModelFolder(dir, {rt.dtype, rt.device});
-    std::unique_ptr<ft::peft::Adapter> adapter;
-    if (p.has("adapter")) {
-        ft::peft::ApplyContext context{tokenizer.get()};
-        adapter = ft::peft::loadAdapter(p.get("adapter"), loaded.model, "default", context);
-        loaded.model->to(rt.device);
-        loaded.model->eval();
-    }
+    const auto adapter = loadAdapterOption(p, loaded, *tokenizer, rt);
 
     auto messages = start;
     auto answer = [&](const std::string& user) {

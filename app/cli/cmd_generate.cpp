@@ -61,23 +61,13 @@ int runGenerate(int argc, char** argv)
     options.sampling.seed = static_cast<uint64_t>(p.getInt("seed"));
     options.stopStrings = p.getAll("stop");
     options.stopAtEos = !p.has("no-eos-stop");
-    try {
-        ft::model::validateSamplingOptions(options.sampling);
-    } catch (const ft::Error& e) {
-        throw UsageError(e.what());
-    }
+    requireValidSampling(options.sampling);
     const Runtime rt = applyRuntimeOptions(p);
     const std::string dir = modelDirFrom(p);
 
     auto tokenizer = ft::tok::loadTokenizer(dir);
     ft::model::LoadedModel loaded = ft::model::loadModelFolder(dir, {rt.dtype, rt.device});
-    std::unique_ptr<ft::peft::Adapter> adapter;
-    if (p.has("adapter")) {
-        ft::peft::ApplyContext context{tokenizer.get()};
-        adapter = ft::peft::loadAdapter(p.get("adapter"), loaded.model, "default", context);
-        loaded.model->to(rt.device);
-        loaded.model->eval();
-    }
+    const auto adapter = loadAdapterOption(p, loaded, *tokenizer, rt);
     std::vector<int64_t> promptIds;
     for (int id : tokenizer->encodeForModel(prompt))
         promptIds.push_back(id);

@@ -1,6 +1,9 @@
 #include "cli/common_options.h"
 
 #include "base/make_base.h"
+#include "model/generator.h"
+#include "model/model_io.h"
+#include "peft/adapter_io.h"
 #include "util/error.h"
 #include "util/paths.h"
 #include "util/runtime.h"
@@ -70,6 +73,27 @@ std::string formatCount(double n)
     else
         std::snprintf(buf, sizeof buf, "%.0f", n);
     return buf;
+}
+
+std::unique_ptr<ft::peft::Adapter> loadAdapterOption(const ArgParser& p, ft::model::LoadedModel& loaded,
+                                                     const ft::tok::Tokenizer& tokenizer, const Runtime& rt)
+{
+    if (!p.has("adapter"))
+        return nullptr;
+    ft::peft::ApplyContext context{&tokenizer};
+    auto adapter = ft::peft::loadAdapter(p.get("adapter"), loaded.model, "default", context);
+    loaded.model->to(rt.device);
+    loaded.model->eval();
+    return adapter;
+}
+
+void requireValidSampling(const ft::model::SamplingOptions& sampling)
+{
+    try {
+        ft::model::validateSamplingOptions(sampling);
+    } catch (const ft::Error& e) {
+        throw UsageError(e.what());
+    }
 }
 
 } // namespace ftcli

@@ -7,7 +7,19 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include <memory>
 #include <string>
+
+namespace ft::model {
+struct LoadedModel;
+struct SamplingOptions;
+}
+namespace ft::peft {
+class Adapter;
+}
+namespace ft::tok {
+class Tokenizer;
+}
 
 namespace ftcli {
 
@@ -24,6 +36,13 @@ Runtime applyRuntimeOptions(const ArgParser& p);
 
 // --model, or the embedded base model (with a hint to build it when missing).
 std::string modelDirFrom(const ArgParser& p);
+
+// --adapter, when given: that adapter folder applied to `loaded` (moved to the runtime's
+// device, in eval mode); null otherwise.
+std::unique_ptr<ft::peft::Adapter> loadAdapterOption(const ArgParser& p, ft::model::LoadedModel& loaded,
+                                                     const ft::tok::Tokenizer& tokenizer, const Runtime& rt);
+// Sampling settings checked as a usage error (exit 2) naming the option.
+void requireValidSampling(const ft::model::SamplingOptions& sampling);
 
 std::string formatBytes(double bytes);
 std::string formatCount(double n);  // 2.41 M

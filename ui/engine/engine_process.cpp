@@ -168,8 +168,8 @@ void EngineProcess::handleLine(const QString& line) {
         m_error = e.value(QStringLiteral("message")).toString();
     else if (type == QLatin1String("finished"))
         m_finishedStatus = e.value(QStringLiteral("status")).toString();
-    else if (type == QLatin1String("log"))
-        addLog(e.value(QStringLiteral("message")).toString());
+    // `log` events need no line of their own: the engine prints each one on stderr too
+    // (it is never started with --quiet), and stderr lines are the log.
     emit event(e);
 }
 

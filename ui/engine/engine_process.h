@@ -45,7 +45,7 @@ public:
 
 signals:
     void event(const QJsonObject& e);   // every event line, as parsed
-    void logLine(const QString& line);  // stderr lines and `log` events
+    void logLine(const QString& line);  // the engine's stderr lines (progress, `log` events, errors)
     void stateChanged(ft::ui::EngineProcess::State state);
     // The process is gone. Finished/Stopped: it ended normally; Failed: `message` says
     // why (its error event, its last log line, or how it died).

@@ -177,6 +177,7 @@ void RunsPage::refresh() {
             m_table->setItem(r, col, item);
         };
         set(ColId, QString::number(run.id));
+        m_table->item(r, ColId)->setData(Qt::UserRole, QByteArray::fromStdString(run.configJson));  // for showSelected()
         set(ColName, QString::fromStdString(run.name));
         m_table->item(r, ColName)->setData(Qt::UserRole, QString::fromStdString(run.outputDir));
         set(ColStatus, QString::fromStdString(run.status));
@@ -213,12 +214,9 @@ void RunsPage::showSelected() {
         m_plot->replot();
         return;
     }
-    std::vector<ft::data::RunRecord> runs;
-    m_session->run(QStringLiteral("Reading the run"), [&](ft::data::ProjectStore& s) { runs = s.runs(); });
-    for (const auto& run : runs)
-        if (run.id == id)
-            m_config->setPlainText(QString::fromUtf8(
-                QJsonDocument::fromJson(QByteArray::fromStdString(run.configJson)).toJson(QJsonDocument::Indented)));
+    const auto rows = m_table->selectionModel()->selectedRows();
+    const QByteArray config = m_table->item(rows.first().row(), ColId)->data(Qt::UserRole).toByteArray();
+    m_config->setPlainText(QString::fromUtf8(QJsonDocument::fromJson(config).toJson(QJsonDocument::Indented)));
     const QList<QPair<QString, QColor>> series{{QStringLiteral("loss"), QColor(0x1f, 0x77, 0xb4)},
                                                {QStringLiteral("eval_loss"), QColor(0xd6, 0x27, 0x28)}};
     for (const auto& [name, color] : series) {

@@ -20,7 +20,6 @@
 #include <QMap>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTreeWidget>
@@ -46,12 +45,6 @@ QString formatDuration(double seconds) {
     if (s >= 3600)
         return QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
     return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
-}
-
-// "warning: text" (stderr) and "text" (a log event) are the same line twice.
-QString logKey(const QString& line) {
-    static const QRegularExpression level(QStringLiteral("^(debug|info|warning|error): "));
-    return QString(line).remove(level).trimmed();
 }
 
 constexpr int kMaxLogBlocks = 5000;
@@ -153,17 +146,7 @@ TrainPage::TrainPage(Session* session, QWidget* parent) : QWidget(parent), m_ses
         updateButtons();
         emit runStateChanged();
     });
-    auto recent = std::make_shared<QStringList>();
-    connect(m_engine, &EngineProcess::logLine, this, [this, recent](const QString& line) {
-        // The engine writes a log event and the same line on stderr: show it once.
-        const QString key = logKey(line);
-        if (recent->contains(key))
-            return;
-        recent->append(key);
-        if (recent->size() > 8)
-            recent->removeFirst();
-        m_log->appendPlainText(line);
-    });
+    connect(m_engine, &EngineProcess::logLine, m_log, &QPlainTextEdit::appendPlainText);
     connect(m_setup, &TrainSetup::changed, this, &TrainPage::updateButtons);
     updateButtons();
     loadSchema();
