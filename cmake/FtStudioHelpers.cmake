@@ -5,20 +5,15 @@ function(ftstudio_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
 endfunction()
 
-# ftstudio_add_test(name SOURCES a.cpp b.cpp LABELS unit [LIBS ...] [TIMEOUT s] [PLAIN])
-# A Qt Test executable registered with CTest under the given labels. PLAIN: its
-# sources include no libtorch header, so they skip the shared torch PCH (loading it
-# costs more than such a file's whole compile).
+# ftstudio_add_test(name SOURCES a.cpp b.cpp LABELS unit [LIBS ...] [TIMEOUT s])
+# A Qt Test executable registered with CTest under the given labels.
 function(ftstudio_add_test name)
-  cmake_parse_arguments(T "PLAIN" "TIMEOUT" "SOURCES;LABELS;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LABELS;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   set_target_properties(${name} PROPERTIES AUTOMOC ON)
   target_link_libraries(${name} PRIVATE Qt6::Test ${T_LIBS})
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   ftstudio_warnings(${name})
-  if(TARGET fttest_pch AND NOT T_PLAIN)
-    target_precompile_headers(${name} REUSE_FROM fttest_pch)
-  endif()
   add_test(NAME ${name} COMMAND ${name})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)

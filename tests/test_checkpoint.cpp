@@ -146,15 +146,6 @@ void makeFolderWithMarker(const fs::path& dir, bool marker)
         std::ofstream(dir / "complete") << "{}";
 }
 
-// Resets the kernel's peak-RSS counter (VmHWM); false where /proc does not allow it.
-bool resetPeakRss()
-{
-    std::ofstream f("/proc/self/clear_refs");
-    f << "5";
-    f.flush();
-    return bool(f);
-}
-
 } // namespace
 
 class TestCheckpoint : public QObject {

@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include "test_support.h"
@@ -49,6 +50,7 @@ private slots:
         QTest::newRow("top") << QStringList{"--help"};
         for (const char* c : {"info", "generate", "make-base", "bench"})
             QTest::newRow(c) << QStringList{c, "--help"};
+        QTest::newRow("bench load") << QStringList{"bench", "load", "--help"};
     }
     void helpEverywhere()
     {
@@ -71,6 +73,7 @@ private slots:
         QTest::newRow("bad temperature") << QStringList{"generate", "--prompt", "x", "--temperature", "-1"} << "temperature must be >= 0";
         QTest::newRow("bad device") << QStringList{"generate", "--prompt", "x", "--device", "tpu"} << "invalid device 'tpu'";
         QTest::newRow("bad batch") << QStringList{"bench", "--batch", "0"} << "--batch must be positive";
+        QTest::newRow("bad load dtype") << QStringList{"bench", "load", "--dtypes", "fp8"} << "unknown dtype 'fp8'";
     }
     void usageErrorsExitTwo()
     {
@@ -113,6 +116,24 @@ private slots:
         QStringList sampled = gen;
         sampled << "--temperature" << "0.9" << "--top-p" << "0.95" << "--seed" << "3";
         QCOMPARE(cli(sampled).out, cli(sampled).out);
+    }
+
+    void checkpointLoadStaysWithinItsMemoryLimit()
+    {
+        // One decoder layer of the TinyLlama-1.1B shape: 176 M parameters, 352 MB in bf16,
+        // in shards of 100 MB. Loading must lift the RSS by at most 1.15x the weights, in
+        // both dtypes, although the embedding alone is a third of the checkpoint.
+        const Run r = cli({"bench", "load", "--layers", "1", "--shard-mb", "100", "--dir", m_dir.filePath("big"),
+                           "--threads", "1"},
+                          300000);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("in 3 shard(s)"), qPrintable(r.out));
+        const QRegularExpression row(R"(^(bf16|fp32) .* (\d\.\d{3})  within 1.15$)", QRegularExpression::MultilineOption);
+        int rows = 0;
+        for (auto it = row.globalMatch(r.out); it.hasNext(); ++rows)
+            QVERIFY2(it.next().captured(2).toDouble() <= 1.15, qPrintable(r.out));
+        QVERIFY2(rows == 2, qPrintable(r.out));
+        QDir(m_dir.filePath("big")).removeRecursively();
     }
 
     void corruptWeightsFailCleanly()

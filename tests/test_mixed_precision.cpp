@@ -3,19 +3,21 @@
 // the autocast it first ran with (gradients identical), and the engine training LoRA
 // SFT with a bf16 base under CPU bf16 autocast: held-out loss falls about as much as in
 // fp32. fp16 is CUDA-only (dynamic loss scaling) and is refused on the CPU with a reason.
-#include "engine_support.h"
-#include "test_support.h"
+// libtorch before any Qt header: Qt's `slots` macro breaks torch's headers.
 #include "model/autocast.h"
 #include "model/llama.h"
 #include "peft/adapter.h"
 #include "peft/registry.h"
-#include "small_base.h"
-#include "tiny_models.h"
 #include "train/loss_scaler.h"
 #include "util/paths.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
+
+#include "engine_support.h"
+#include "small_base.h"
+#include "test_support.h"
+#include "tiny_models.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -76,6 +76,14 @@ private slots:
             "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
             "sliding_window": 4096})");
         QCOMPARE(parseModelConfig(m, "m").slidingWindow.value_or(0), int64_t(4096));
+        // Qwen2 with its per-layer window switched on: full attention when no layer is
+        // windowed (max_window_layers >= layers), refused otherwise, never silently wrong.
+        q["use_sliding_window"] = true;
+        q["max_window_layers"] = 24;
+        QVERIFY(!parseModelConfig(q, "qwen/config.json").slidingWindow);
+        q["max_window_layers"] = 21;
+        const std::string msg = errorOf([&] { parseModelConfig(q, "qwen/config.json"); });
+        QVERIFY2(msg.find("qwen/config.json: use_sliding_window is true and max_window_layers (21)") == 0, msg.c_str());
     }
 
     void configErrorsNameTheField_data()

@@ -27,9 +27,12 @@ namespace ftcli {
 
 int runBench(int argc, char** argv)
 {
+    if (argc > 2 && std::string(argv[2]) == "load")
+        return runBenchLoad(argc, argv);
     ArgParser p("bench",
                 "Measure training-step and generation throughput for a model configuration (random weights), next to "
-                "an n x n matmul ceiling measured in the same run; MFU = achieved training FLOP/s / ceiling.");
+                "an n x n matmul ceiling measured in the same run; MFU = achieved training FLOP/s / ceiling. "
+                "'ftstudio-cli bench load --help': checkpoint load time and peak memory.");
     p.option("model", "DIR", "take the configuration from DIR/config.json", "the embedded base recipe");
     p.option("batch", "N", "training batch size", "8");
     p.option("seq-len", "N", "training sequence length", "128");

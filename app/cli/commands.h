@@ -19,6 +19,7 @@ int runInfo(int argc, char** argv);
 int runGenerate(int argc, char** argv);
 int runMakeBase(int argc, char** argv);
 int runBench(int argc, char** argv);
+int runBenchLoad(int argc, char** argv);  // bench load: checkpoint load time and peak memory
 int runProject(int argc, char** argv);  // project create|info
 int runData(int argc, char** argv);     // data import|export|list|sample|stats|dedupe|split|bench
 int runTrain(int argc, char** argv);

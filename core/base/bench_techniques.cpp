@@ -20,15 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Linux resets VmHWM to the current RSS when "5" is written to clear_refs.
-bool resetPeakRss()
-{
-    std::ofstream out("/proc/self/clear_refs");
-    out << "5";
-    out.flush();
-    return bool(out);
-}
-
 } // namespace
 
 std::vector<TechniqueBench> benchTechniques(const BenchOptions& o, const std::vector<std::string>& techniques,

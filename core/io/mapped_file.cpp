@@ -4,6 +4,7 @@
 #include "util/error.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -46,6 +47,14 @@ std::string parentDirectory(const std::string& path) {
 }
 
 } // namespace
+
+void releaseMappedPages(const void* data, size_t bytes) noexcept {
+    static const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+    if (end > begin)
+        ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
 
 MappedFile MappedFile::open(const std::string& path) {
     // stat() before open(): opening a FIFO read-only would block, and a directory

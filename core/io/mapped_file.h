@@ -43,6 +43,13 @@ private:
     size_t m_size = 0;
 };
 
+// Drops the pages wholly inside [data, data + bytes) from the process's resident
+// set (madvise MADV_DONTNEED); `data` must point into a MappedFile's mapping.
+// Reading them again reloads them from the file. A loader calls this once a
+// tensor has been copied out, so the mapping never adds a second copy of the
+// weights to the peak memory. Failures are ignored: it is advice.
+void releaseMappedPages(const void* data, size_t bytes) noexcept;
+
 // Writes the concatenation of `pieces` to `path + ".tmp"`, fsyncs it, and renames
 // it over `path`, so a reader never sees a half-written file under the final name.
 // The pieces are written straight from the caller's buffers (no copy of large

@@ -184,6 +184,17 @@ ModelConfig parseModelConfig(const json& j, const std::string& source)
         else if (!j["sliding_window"].is_null())
             c.slidingWindow = f.positiveInt("sliding_window");
     }
+    if (c.arch == Arch::Qwen2 && f.boolOr("use_sliding_window", false) && j.contains("sliding_window") &&
+        !j["sliding_window"].is_null()) {
+        // Qwen2 windows only the layers from max_window_layers on; with none of them
+        // windowed the model is exactly full attention, otherwise it is refused.
+        const int64_t windowFrom = f.positiveIntOr("max_window_layers", 28);
+        if (windowFrom < c.numHiddenLayers)
+            fail(source + ": use_sliding_window is true and max_window_layers (" + std::to_string(windowFrom) +
+                 ") < num_hidden_layers (" + std::to_string(c.numHiddenLayers) +
+                 "): Qwen2's per-layer sliding window is not supported; set use_sliding_window to false to run "
+                 "every layer with full attention (as Qwen2 checkpoints ship)");
+    }
     c.hiddenAct = f.stringOr("hidden_act", "silu");
     if (c.hiddenAct != "silu")
         fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu");

@@ -1,9 +1,11 @@
 #include "model/model_io.h"
 
 #include "io/json_file.h"
+#include "io/mapped_file.h"
 #include "util/error.h"
 
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
@@ -51,6 +53,42 @@ bool isIgnorableExtra(const std::string& name)
     return name.size() >= 8 && name.compare(name.size() - 8, 8, "inv_freq") == 0;
 }
 
+// Checked a slice at a time: isfinite() of a whole embedding matrix would allocate
+// a boolean copy of it at the loader's memory peak.
+bool allFinite(const at::Tensor& t)
+{
+    if (!at::isFloatingType(t.scalar_type()))
+        return true;
+    const at::Tensor flat = t.reshape(-1);
+    const int64_t n = flat.numel(), chunk = int64_t(1) << 20;
+    for (int64_t at = 0; at < n; at += chunk)
+        if (!flat.narrow(0, at, std::min(chunk, n - at)).isfinite().all().item<bool>())
+            return false;
+    return true;
+}
+
+// Copies a tensor out of the mapped file in slices of rows of at most ~16 MB, each
+// converted on the way and its mapped pages released at once: the loader's peak is
+// the model's size plus one slice, however large a single tensor (an embedding) is.
+void copyFromMapping(at::Tensor& param, const io::TensorView& view, c10::ScalarType stored)
+{
+    const auto options = at::TensorOptions().dtype(stored);
+    if (param.dim() == 0) {
+        param.copy_(at::from_blob(const_cast<uint8_t*>(view.data), {}, options));
+        return;
+    }
+    const int64_t rows = param.size(0);
+    const size_t rowBytes = view.nbytes / size_t(rows);
+    const int64_t rowsPerSlice = std::max<int64_t>(1, int64_t((size_t(16) << 20) / std::max<size_t>(rowBytes, 1)));
+    std::vector<int64_t> shape = param.sizes().vec();
+    for (int64_t first = 0; first < rows; first += rowsPerSlice) {
+        shape[0] = std::min(rowsPerSlice, rows - first);
+        const uint8_t* data = view.data + size_t(first) * rowBytes;
+        param.narrow(0, first, shape[0]).copy_(at::from_blob(const_cast<uint8_t*>(data), shape, options));
+        io::releaseMappedPages(data, size_t(shape[0]) * rowBytes);
+    }
+}
+
 } // namespace
 
 at::Tensor tensorFromView(const io::TensorView& view, c10::ScalarType dtype)
@@ -92,10 +130,12 @@ std::vector<std::string> loadWeights(torch::nn::Module& model, const io::Safeten
         if (at::IntArrayRef(view->shape) != param.sizes())
             fail("tensor '" + name + "' has shape " + shapeString(view->shape) + " in the checkpoint but the model config expects " +
                  shapeString(param.sizes()) + " (" + checkpoint.files().front() + ")");
-        at::Tensor value = tensorFromView(*view, param.scalar_type());
-        if (!value.isfinite().all().item<bool>())
+        // Straight from the mapping into the parameter, converting on the way; then the
+        // mapped pages leave the resident set, so the peak stays at the model's size.
+        if (view->nbytes > 0)
+            copyFromMapping(param, *view, torchTypeOf(view->dtype, name));
+        if (!allFinite(param))
             fail("tensor '" + name + "' contains NaN or infinite values");
-        param.copy_(value);
         used.insert(name);
     }
     std::vector<std::string> unused;

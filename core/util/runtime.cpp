@@ -88,6 +88,14 @@ ProcessMemory processMemory()
     return m;
 }
 
+bool resetPeakRss()
+{
+    std::ofstream out("/proc/self/clear_refs");
+    out << "5";
+    out.flush();
+    return bool(out);
+}
+
 } // namespace ft
 
 namespace ft {

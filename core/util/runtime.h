@@ -31,6 +31,10 @@ struct ProcessMemory {
     int64_t peakRssBytes = 0;
 };
 ProcessMemory processMemory();
+// Sets the peak back to the current RSS (Linux: "5" written to /proc/self/clear_refs),
+// so a later processMemory().peakRssBytes covers only what follows; false where
+// the kernel refuses, and the peak then still includes the past.
+bool resetPeakRss();
 
 // The CUDA caching allocator's figures for the current device; nullopt when the
 // linked libtorch has no CUDA or no GPU is in use.

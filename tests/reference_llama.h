@@ -1,0 +1,187 @@
+// An independent reference for the golden forward tests: the Llama-family decoder
+// (Llama 2/3, Mistral, Qwen2) written from the equations of Hugging Face's
+// modeling_llama.py, modeling_mistral.py and modeling_qwen2.py as plain loops in
+// double precision. It shares no code with the engine: no libtorch, no ModelConfig,
+// its own RoPE tables (linear and Llama 3.1 scaling written piecewise, as the Llama
+// 3.1 paper states them, rather than as the engine's tensor expression), its own
+// grouped-query attention, causal mask and sliding window (a query at position t
+// sees keys s with t - s < window, as transformers' sliding_window_overlay), and
+// its own RMSNorm and SwiGLU MLP. One sequence at a time, no batching, no cache.
+#pragma once
+
+#include <cmath>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fttest::reference {
+
+using Vec = std::vector<double>;
+
+struct Config {
+    int vocab = 0, hidden = 0, intermediate = 0, layers = 0, heads = 0, kvHeads = 0, headDim = 0;
+    double eps = 1e-6, theta = 10000.0;
+    std::string ropeType;  // "", "linear" or "llama3"
+    double factor = 1.0, lowFreqFactor = 1.0, highFreqFactor = 4.0;
+    double originalMaxPositions = 8192.0;
+    int slidingWindow = 0;  // 0: every earlier key is visible
+    bool tied = false;      // the output projection is the input embedding
+};
+
+// Tensors by Hugging Face name, row-major; a missing bias simply is not there.
+class Weights {
+public:
+    std::map<std::string, Vec> tensors;
+    const Vec& at(const std::string& name) const
+    {
+        auto it = tensors.find(name);
+        if (it == tensors.end())
+            throw std::runtime_error("reference: no tensor " + name);
+        return it->second;
+    }
+    const Vec* find(const std::string& name) const
+    {
+        auto it = tensors.find(name);
+        return it == tensors.end() ? nullptr : &it->second;
+    }
+};
+
+// y = W x + b for W (out, in) row-major.
+inline Vec linear(const Vec& w, const Vec* b, const Vec& x, int out, int in)
+{
+    Vec y(out, 0.0);
+    for (int o = 0; o < out; ++o) {
+        double s = b ? (*b)[o] : 0.0;
+        for (int i = 0; i < in; ++i)
+            s += w[size_t(o) * in + i] * x[i];
+        y[o] = s;
+    }
+    return y;
+}
+
+inline Vec rmsNorm(const Vec& x, const Vec& weight, double eps)
+{
+    double meanSquare = 0.0;
+    for (double v : x)
+        meanSquare += v * v;
+    meanSquare /= double(x.size());
+    const double scale = 1.0 / std::sqrt(meanSquare + eps);
+    Vec y(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+        y[i] = weight[i] * x[i] * scale;
+    return y;
+}
+
+// Rotation frequency of each of the headDim/2 pairs.
+inline Vec ropeFrequencies(const Config& c)
+{
+    const double twoPi = 2.0 * std::acos(-1.0);
+    Vec f(c.headDim / 2);
+    for (int i = 0; i < c.headDim / 2; ++i) {
+        double freq = 1.0 / std::pow(c.theta, 2.0 * i / c.headDim);
+        if (c.ropeType == "linear") {
+            freq /= c.factor;
+        } else if (c.ropeType == "llama3") {
+            const double wavelength = twoPi / freq;
+            const double longest = c.originalMaxPositions / c.lowFreqFactor;    // beyond: fully scaled
+            const double shortest = c.originalMaxPositions / c.highFreqFactor;  // below: kept
+            if (wavelength > longest) {
+                freq /= c.factor;
+            } else if (wavelength >= shortest) {
+                const double smooth = (c.originalMaxPositions / wavelength - c.lowFreqFactor) /
+                                      (c.highFreqFactor - c.lowFreqFactor);
+                freq = (1.0 - smooth) * freq / c.factor + smooth * freq;
+            }
+        }
+        f[i] = freq;
+    }
+    return f;
+}
+
+// Rotates each head of `v` (heads x headDim) in place: pair (i, i + headDim/2).
+inline void rotate(Vec& v, int heads, int headDim, const Vec& freqs, int position)
+{
+    const int half = headDim / 2;
+    for (int h = 0; h < heads; ++h) {
+        double* x = v.data() + size_t(h) * headDim;
+        for (int i = 0; i < half; ++i) {
+            const double angle = position * freqs[i], c = std::cos(angle), s = std::sin(angle);
+            const double a = x[i], b = x[i + half];
+            x[i] = a * c - b * s;
+            x[i + half] = b * c + a * s;
+        }
+    }
+}
+
+// Logits (T x vocab, row-major) of every position of `ids`.
+inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>& ids)
+{
+    const int T = int(ids.size()), C = c.hidden, D = c.headDim;
+    const Vec freqs = ropeFrequencies(c);
+    std::vector<Vec> x(T);
+    for (int t = 0; t < T; ++t)
+        x[t] = Vec(w.at("model.embed_tokens.weight").begin() + ids[t] * C,
+                   w.at("model.embed_tokens.weight").begin() + (ids[t] + 1) * C);
+    for (int l = 0; l < c.layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        auto proj = [&](const std::string& name, const Vec& in, int out, int inDim) {
+            return linear(w.at(p + name + ".weight"), w.find(p + name + ".bias"), in, out, inDim);
+        };
+        std::vector<Vec> q(T), k(T), v(T);
+        for (int t = 0; t < T; ++t) {
+            const Vec h = rmsNorm(x[t], w.at(p + "input_layernorm.weight"), c.eps);
+            q[t] = proj("self_attn.q_proj", h, c.heads * D, C);
+            k[t] = proj("self_attn.k_proj", h, c.kvHeads * D, C);
+            v[t] = proj("self_attn.v_proj", h, c.kvHeads * D, C);
+            rotate(q[t], c.heads, D, freqs, t);
+            rotate(k[t], c.kvHeads, D, freqs, t);
+        }
+        const int group = c.heads / c.kvHeads;
+        for (int t = 0; t < T; ++t) {
+            Vec attended(size_t(c.heads) * D, 0.0);
+            for (int h = 0; h < c.heads; ++h) {
+                const int kvh = h / group;
+                std::vector<double> scores;
+                int first = 0;
+                if (c.slidingWindow > 0)
+                    first = std::max(0, t - c.slidingWindow + 1);
+                double top = -1e300;
+                for (int s = first; s <= t; ++s) {
+                    double dot = 0.0;
+                    for (int d = 0; d < D; ++d)
+                        dot += q[t][size_t(h) * D + d] * k[s][size_t(kvh) * D + d];
+                    scores.push_back(dot / std::sqrt(double(D)));
+                    top = std::max(top, scores.back());
+                }
+                double total = 0.0;
+                for (double& e : scores)
+                    total += (e = std::exp(e - top));
+                for (int s = first; s <= t; ++s)
+                    for (int d = 0; d < D; ++d)
+                        attended[size_t(h) * D + d] += scores[s - first] / total * v[s][size_t(kvh) * D + d];
+            }
+            const Vec out = proj("self_attn.o_proj", attended, C, c.heads * D);
+            for (int i = 0; i < C; ++i)
+                x[t][i] += out[i];
+            const Vec h = rmsNorm(x[t], w.at(p + "post_attention_layernorm.weight"), c.eps);
+            Vec gate = proj("mlp.gate_proj", h, c.intermediate, C);
+            const Vec up = proj("mlp.up_proj", h, c.intermediate, C);
+            for (int i = 0; i < c.intermediate; ++i)
+                gate[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];  // SiLU(gate) * up
+            const Vec down = proj("mlp.down_proj", gate, C, c.intermediate);
+            for (int i = 0; i < C; ++i)
+                x[t][i] += down[i];
+        }
+    }
+    const Vec& head = c.tied ? w.at("model.embed_tokens.weight") : w.at("lm_head.weight");
+    Vec logits;
+    logits.reserve(size_t(T) * c.vocab);
+    for (int t = 0; t < T; ++t) {
+        const Vec out = linear(head, nullptr, rmsNorm(x[t], w.at("model.norm.weight"), c.eps), c.vocab, C);
+        logits.insert(logits.end(), out.begin(), out.end());
+    }
+    return logits;
+}
+
+} // namespace fttest::reference

@@ -1,0 +1,274 @@
+// Golden forward tests, one per architecture variant: a model folder written by the
+// test itself (config.json in the form Hugging Face ships for that family, weights
+// drawn from the test's own generator, stored with the Hugging Face tensor names) is
+// loaded through the engine's loader, and its logits are compared with those of
+// reference_llama.h, an independent double-precision implementation of the same
+// equations. The expected values are therefore computed without any engine code:
+// only the weights and token ids are shared, as inputs.
+//
+// Variants: Llama 2 (MHA), Llama 3.1 (GQA, llama3 rope scaling with all three
+// frequency bands in use), Qwen2 (q/k/v biases, tied embeddings, a sliding window
+// that use_sliding_window=false switches off), Mistral (a sliding window shorter
+// than the sequence), and a Llama whose config gives head_dim explicitly (heads x
+// head_dim != hidden) with attention and MLP biases and linear rope scaling.
+// Mistral and Llama 3.1 are also decoded token by token through the KV cache.
+#include "io/safetensors.h"
+#include "model/model_io.h"
+#include "reference_llama.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+
+using namespace ft::model;
+using nlohmann::json;
+namespace ref = fttest::reference;
+
+namespace {
+
+struct Variant {
+    std::string name;
+    json config;  // as config.json
+    ref::Config reference;
+    bool qkvBias = false, outBias = false, mlpBias = false;
+};
+
+Variant variant(const std::string& name)
+{
+    Variant v;
+    v.name = name;
+    ref::Config& r = v.reference;
+    r.vocab = 96;
+    r.intermediate = 48;
+    r.layers = 2;
+    if (name == "llama2") {
+        v.config = json::parse(R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 4, "max_position_embeddings": 4096, "rms_norm_eps": 1e-05,
+            "rope_theta": 10000.0, "rope_scaling": null, "hidden_act": "silu", "tie_word_embeddings": false,
+            "attention_bias": false, "mlp_bias": false, "bos_token_id": 1, "eos_token_id": 2,
+            "torch_dtype": "float16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 4, r.headDim = 8, r.eps = 1e-5;
+    } else if (name == "llama3") {
+        // original_max_position_embeddings 64: wavelengths below 16 are kept, above 64 slowed 8x,
+        // and the pair with wavelength 32.5 falls in the smoothly interpolated band.
+        v.config = json::parse(R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+            "hidden_size": 64, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "max_position_embeddings": 131072, "rms_norm_eps": 1e-05,
+            "rope_theta": 500000.0, "hidden_act": "silu", "tie_word_embeddings": false,
+            "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                             "original_max_position_embeddings": 64, "rope_type": "llama3"},
+            "bos_token_id": 0, "eos_token_id": [1, 2, 3], "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 64, r.heads = 4, r.kvHeads = 2, r.headDim = 16, r.eps = 1e-5, r.theta = 500000.0;
+        r.ropeType = "llama3", r.factor = 8.0, r.lowFreqFactor = 1.0, r.highFreqFactor = 4.0;
+        r.originalMaxPositions = 64;
+    } else if (name == "qwen2") {
+        v.config = json::parse(R"({"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "max_position_embeddings": 32768, "max_window_layers": 2,
+            "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "sliding_window": 4, "use_sliding_window": false,
+            "hidden_act": "silu", "tie_word_embeddings": true, "bos_token_id": 5, "eos_token_id": 6,
+            "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 8, r.eps = 1e-6, r.theta = 1e6, r.tied = true;
+        v.qkvBias = true;
+    } else if (name == "mistral") {
+        v.config = json::parse(R"({"architectures": ["MistralForCausalLM"], "model_type": "mistral",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "max_position_embeddings": 32768, "rms_norm_eps": 1e-05,
+            "rope_theta": 10000.0, "sliding_window": 5, "hidden_act": "silu", "tie_word_embeddings": false,
+            "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 8, r.eps = 1e-5, r.slidingWindow = 5;
+    } else if (name == "head_dim") {
+        v.config = json::parse(R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "head_dim": 12, "max_position_embeddings": 4096, "rms_norm_eps": 1e-06,
+            "rope_theta": 10000.0, "rope_scaling": {"type": "linear", "factor": 2.5}, "hidden_act": "silu",
+            "attention_bias": true, "mlp_bias": true, "tie_word_embeddings": false,
+            "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 12, r.eps = 1e-6, r.ropeType = "linear", r.factor = 2.5;
+        v.qkvBias = v.outBias = v.mlpBias = true;
+    } else {
+        throw std::runtime_error("unknown variant " + name);
+    }
+    return v;
+}
+
+// Every tensor of the variant, by Hugging Face name and shape.
+std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes(const Variant& v)
+{
+    const ref::Config& r = v.reference;
+    const int64_t C = r.hidden, F = r.intermediate, Q = int64_t(r.heads) * r.headDim, K = int64_t(r.kvHeads) * r.headDim;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> out{{"model.embed_tokens.weight", {r.vocab, C}}};
+    for (int l = 0; l < r.layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        out.push_back({p + "input_layernorm.weight", {C}});
+        out.push_back({p + "post_attention_layernorm.weight", {C}});
+        for (auto [proj, rows, cols] : {std::tuple{"q_proj", Q, C}, {"k_proj", K, C}, {"v_proj", K, C}, {"o_proj", C, Q}}) {
+            out.push_back({p + "self_attn." + proj + ".weight", {rows, cols}});
+            if (std::string(proj) == "o_proj" ? v.outBias : v.qkvBias)
+                out.push_back({p + "self_attn." + proj + ".bias", {rows}});
+        }
+        for (auto [proj, rows, cols] : {std::tuple{"gate_proj", F, C}, {"up_proj", F, C}, {"down_proj", C, F}}) {
+            out.push_back({p + "mlp." + proj + ".weight", {rows, cols}});
+            if (v.mlpBias)
+                out.push_back({p + "mlp." + proj + ".bias", {rows}});
+        }
+    }
+    out.push_back({"model.norm.weight", {C}});
+    if (!r.tied)
+        out.push_back({"lm_head.weight", {r.vocab, C}});
+    return out;
+}
+
+// Writes the folder and returns the weights as the reference sees them (the float
+// values written, widened to double).
+ref::Weights writeFolder(const Variant& v, const std::string& dir)
+{
+    std::mt19937_64 rng(0x5eed + std::hash<std::string>{}(v.name));
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<std::vector<float>> storage;
+    std::vector<ft::io::TensorToWrite> tensors;
+    ref::Weights weights;
+    const auto shapes = tensorShapes(v);
+    storage.reserve(shapes.size());
+    for (const auto& [name, shape] : shapes) {
+        int64_t n = 1;
+        for (int64_t d : shape)
+            n *= d;
+        const bool isNorm = name.find("norm") != std::string::npos, isBias = name.ends_with(".bias");
+        const double scale = shape.size() == 2 && name.find("embed") == std::string::npos ? 1.0 / std::sqrt(double(shape[1])) : 1.0;
+        std::vector<float> values(n);
+        for (float& x : values)
+            x = float(isNorm ? 1.0 + 0.2 * normal(rng) : isBias ? 0.3 * normal(rng) : scale * normal(rng));
+        weights.tensors[name] = ref::Vec(values.begin(), values.end());
+        storage.push_back(std::move(values));
+        tensors.push_back({name, ft::io::DType::F32, shape, storage.back().data(), storage.back().size() * sizeof(float)});
+    }
+    std::filesystem::create_directories(dir);
+    ft::io::writeSafetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+    std::ofstream(dir + "/config.json") << v.config.dump(2);
+    return weights;
+}
+
+std::vector<int64_t> tokenIds(int64_t count, int64_t vocab, uint64_t seed)
+{
+    std::mt19937_64 rng(seed);
+    std::vector<int64_t> ids(count);
+    for (int64_t& id : ids)
+        id = int64_t(rng() % uint64_t(vocab));
+    return ids;
+}
+
+at::Tensor referenceLogits(const Variant& v, const ref::Weights& w, const std::vector<int64_t>& ids)
+{
+    const ref::Vec logits = ref::forward(v.reference, w, ids);
+    return at::tensor(logits, at::kDouble).view({int64_t(ids.size()), v.reference.vocab});
+}
+
+// The variant's reference with its distinctive feature changed, if it has one.
+std::optional<ref::Config> contrast(const Variant& v)
+{
+    ref::Config c = v.reference;
+    if (v.name == "qwen2")
+        c.slidingWindow = 4;  // the window that use_sliding_window=false switches off
+    else if (!c.ropeType.empty())
+        c.ropeType.clear();
+    else if (c.slidingWindow)
+        c.slidingWindow = 0;
+    else
+        return std::nullopt;
+    return c;
+}
+
+// Empty when every |engine - reference| <= 2e-5 + 2e-5 |reference|.
+std::string mismatch(const at::Tensor& engine, const at::Tensor& expected)
+{
+    at::Tensor diff = (engine.to(at::kDouble) - expected).abs();
+    at::Tensor bound = 2e-5 + 2e-5 * expected.abs();
+    if ((diff <= bound).all().item<bool>())
+        return {};
+    std::ostringstream s;
+    s << "max |engine - reference| " << diff.max().item<double>() << " (logits up to " << expected.abs().max().item<double>()
+      << ")";
+    return s.str();
+}
+
+} // namespace
+
+class TestGoldenForward : public QObject {
+    Q_OBJECT
+private slots:
+    void matchesTheReference_data()
+    {
+        QTest::addColumn<QString>("variant");
+        for (const char* name : {"llama2", "llama3", "qwen2", "mistral", "head_dim"})
+            QTest::newRow(name) << QString(name);
+    }
+
+    void matchesTheReference()
+    {
+        QFETCH(QString, variant);
+        const Variant v = ::variant(variant.toStdString());
+        QTemporaryDir tmp;
+        const ref::Weights weights = writeFolder(v, tmp.path().toStdString());
+        LoadedModel m = loadModelFolder(tmp.path().toStdString());
+        QVERIFY(m.ignoredTensors.empty());
+
+        const int64_t T = 12;
+        std::vector<std::vector<int64_t>> rows{tokenIds(T, v.reference.vocab, 1), tokenIds(T, v.reference.vocab, 2)};
+        at::Tensor ids = at::empty({2, T}, at::kLong);
+        for (int64_t b = 0; b < 2; ++b)
+            for (int64_t t = 0; t < T; ++t)
+                ids[b][t] = rows[b][t];
+        torch::NoGradGuard noGrad;
+        const at::Tensor logits = m.model->forward(ids);  // (2, T, V), fp32
+        for (int64_t b = 0; b < 2; ++b) {
+            const std::string why = mismatch(logits[b], referenceLogits(v, weights, rows[b]));
+            QVERIFY2(why.empty(), (v.name + " row " + std::to_string(b) + ": " + why).c_str());
+        }
+        // The comparison has teeth: the reference without the variant's distinctive
+        // feature (or, for Qwen2, with the window it must ignore) disagrees.
+        if (const auto other = contrast(v)) {
+            Variant changed = v;
+            changed.reference = *other;
+            QVERIFY(!mismatch(logits[0], referenceLogits(changed, weights, rows[0])).empty());
+        }
+    }
+
+    void kvCacheDecodingMatchesTheReference_data()
+    {
+        QTest::addColumn<QString>("variant");
+        for (const char* name : {"llama3", "mistral"})
+            QTest::newRow(name) << QString(name);
+    }
+
+    void kvCacheDecodingMatchesTheReference()
+    {
+        // A prompt of 6 tokens, then one token at a time: with a window of 5 the
+        // cache holds keys the window must hide.
+        QFETCH(QString, variant);
+        const Variant v = ::variant(variant.toStdString());
+        QTemporaryDir tmp;
+        const ref::Weights weights = writeFolder(v, tmp.path().toStdString());
+        LoadedModel m = loadModelFolder(tmp.path().toStdString());
+        const std::vector<int64_t> row = tokenIds(14, v.reference.vocab, 3);
+        const at::Tensor expected = referenceLogits(v, weights, row);
+        at::Tensor ids = at::tensor(row, at::kLong).view({1, -1});
+        torch::NoGradGuard noGrad;
+        KVCache cache;
+        std::vector<at::Tensor> pieces{m.model->forward(ids.narrow(1, 0, 6), {}, &cache)[0]};
+        for (int64_t t = 6; t < ids.size(1); ++t)
+            pieces.push_back(m.model->forward(ids.narrow(1, t, 1), {}, &cache)[0]);
+        const std::string why = mismatch(at::cat(pieces, 0), expected);
+        QVERIFY2(why.empty(), (v.name + ": " + why).c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestGoldenForward)
+#include "test_golden_forward.moc"
