@@ -194,10 +194,7 @@ at::Tensor buildAttentionMask(const at::Tensor& keyMask, int64_t newTokens, std:
 
 LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
 {
-    torch::nn::EmbeddingOptions embedding(c.vocabSize, c.hiddenSize);
-    if (SkipWeightInit::active())  // a given weight is taken as it is, without the normal_ fill
-        embedding._weight(at::empty({c.vocabSize, c.hiddenSize}));
-    embed_tokens = register_module("embed_tokens", torch::nn::Embedding(embedding));
+    embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
     layers = register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.numHiddenLayers; ++i)
         layers->push_back(DecoderLayer(c));

@@ -199,10 +199,19 @@ LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
         SkipWeightInit skip;  // every weight comes from the checkpoint
         out.model = CausalLM(out.config);
     }
-    // Cast the (untouched) parameters first, so each weight is converted once,
-    // straight from the mapped file into the compute dtype: host memory peaks at
-    // the model's size in that dtype, not in fp32.
-    out.model->to(options.computeDtype);
+    // Give every (untouched) parameter fresh, untouched storage in the compute dtype
+    // instead of converting it (Module::to would write every byte once for nothing),
+    // so each weight is converted once, straight from the mapped file: host memory
+    // peaks at the model's size in that dtype.
+    {
+        torch::NoGradGuard noGrad;
+        for (at::Tensor& p : out.model->parameters())
+            if (at::isFloatingType(p.scalar_type()) && p.scalar_type() != options.computeDtype)
+                p.set_data(at::empty(p.sizes(), p.options().dtype(options.computeDtype)));
+        for (at::Tensor& b : out.model->buffers())
+            if (at::isFloatingType(b.scalar_type()))
+                b.set_data(b.to(options.computeDtype));
+    }
     out.ignoredTensors = loadWeights(*out.model, checkpoint);
     out.model->to(options.device);
     out.model->eval();
