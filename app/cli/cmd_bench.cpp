@@ -89,14 +89,8 @@ int runBench(int argc, char** argv)
                 (long long)o.generateTokens);
     std::printf("peak RSS         %8s\n", formatBytes(double(r.peakRssBytes)).c_str());
 
-    std::vector<std::string> techniques;
-    std::string list = p.get("techniques");
-    for (size_t at = 0; list != "none" && at <= list.size();) {
-        const size_t comma = std::min(list.find(',', at), list.size());
-        if (comma > at)
-            techniques.push_back(list.substr(at, comma - at));
-        at = comma + 1;
-    }
+    const std::vector<std::string> techniques =
+        p.get("techniques") == "none" ? std::vector<std::string>{} : splitCommaList(p.get("techniques"));
     if (!techniques.empty()) {
         std::printf("\ntraining configurations (batch %lld x seq %lld, AdamW on the trainable tensors; LoRA family r 16 on "
                     "all linear layers)\n",

@@ -36,19 +36,6 @@ std::string shellQuote(const std::string& s)
     return out + "'";
 }
 
-std::vector<std::string> splitList(const std::string& list)
-{
-    std::vector<std::string> out;
-    size_t at = 0;
-    while (at <= list.size()) {
-        const size_t comma = std::min(list.find(',', at), list.size());
-        if (comma > at)
-            out.push_back(list.substr(at, comma - at));
-        at = comma + 1;
-    }
-    return out;
-}
-
 // The child's side: one load, one JSON line on stdout.
 int measureOnce(const std::string& dir, const std::string& dtype)
 {
@@ -118,7 +105,7 @@ int runBenchLoad(int argc, char** argv)
     if (p.has("measure"))
         return measureOnce(p.get("measure"), p.get("dtype"));
 
-    const std::vector<std::string> dtypes = splitList(p.get("dtypes"));
+    const std::vector<std::string> dtypes = splitCommaList(p.get("dtypes"));
     if (dtypes.empty())
         throw UsageError("--dtypes lists no dtype");
     std::vector<std::string> named = dtypes;

@@ -8,6 +8,7 @@
 #include "util/paths.h"
 #include "util/runtime.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ftcli {
@@ -59,6 +60,18 @@ std::string formatBytes(double bytes)
     char buf[32];
     std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
     return buf;
+}
+
+std::vector<std::string> splitCommaList(const std::string& list)
+{
+    std::vector<std::string> out;
+    for (size_t at = 0; at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        if (comma > at)
+            out.push_back(list.substr(at, comma - at));
+        at = comma + 1;
+    }
+    return out;
 }
 
 std::string formatCount(double n)

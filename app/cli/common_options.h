@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ft::model {
 struct LoadedModel;
@@ -46,5 +47,7 @@ void requireValidSampling(const ft::model::SamplingOptions& sampling);
 
 std::string formatBytes(double bytes);
 std::string formatCount(double n);  // 2.41 M
+// "a,b,,c" -> {"a", "b", "c"}: an option's comma-separated list, empty items dropped.
+std::vector<std::string> splitCommaList(const std::string& list);
 
 } // namespace ftcli
