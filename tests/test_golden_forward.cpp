@@ -199,6 +199,22 @@ std::string mismatch(const at::Tensor& engine, const at::Tensor& expected)
     return s.str();
 }
 
+// The variant's folder written, loaded by the engine, and removed again.
+struct LoadedVariant {
+    Variant v;
+    ref::Weights weights;
+    LoadedModel engine;
+};
+
+LoadedVariant loadVariant(const QString& name)
+{
+    LoadedVariant out{variant(name.toStdString()), {}, {}};
+    QTemporaryDir tmp;
+    out.weights = writeFolder(out.v, tmp.path().toStdString());
+    out.engine = loadModelFolder(tmp.path().toStdString());
+    return out;
+}
+
 } // namespace
 
 class TestGoldenForward : public QObject {
@@ -214,18 +230,14 @@ private slots:
     void matchesTheReference()
     {
         QFETCH(QString, variant);
-        const Variant v = ::variant(variant.toStdString());
-        QTemporaryDir tmp;
-        const ref::Weights weights = writeFolder(v, tmp.path().toStdString());
-        LoadedModel m = loadModelFolder(tmp.path().toStdString());
+        auto [v, weights, m] = loadVariant(variant);
         QVERIFY(m.ignoredTensors.empty());
 
         const int64_t T = 12;
         std::vector<std::vector<int64_t>> rows{tokenIds(T, v.reference.vocab, 1), tokenIds(T, v.reference.vocab, 2)};
-        at::Tensor ids = at::empty({2, T}, at::kLong);
-        for (int64_t b = 0; b < 2; ++b)
-            for (int64_t t = 0; t < T; ++t)
-                ids[b][t] = rows[b][t];
+        std::vector<int64_t> both = rows[0];
+        both.insert(both.end(), rows[1].begin(), rows[1].end());
+        const at::Tensor ids = at::tensor(both, at::kLong).view({2, T});
         torch::NoGradGuard noGrad;
         const at::Tensor logits = m.model->forward(ids);  // (2, T, V), fp32
         for (int64_t b = 0; b < 2; ++b) {
@@ -253,10 +265,7 @@ private slots:
         // A prompt of 6 tokens, then one token at a time: with a window of 5 the
         // cache holds keys the window must hide.
         QFETCH(QString, variant);
-        const Variant v = ::variant(variant.toStdString());
-        QTemporaryDir tmp;
-        const ref::Weights weights = writeFolder(v, tmp.path().toStdString());
-        LoadedModel m = loadModelFolder(tmp.path().toStdString());
+        auto [v, weights, m] = loadVariant(variant);
         const std::vector<int64_t> row = tokenIds(14, v.reference.vocab, 3);
         const at::Tensor expected = referenceLogits(v, weights, row);
         at::Tensor ids = at::tensor(row, at::kLong).view({1, -1});

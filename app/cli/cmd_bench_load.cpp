@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -65,8 +66,9 @@ ft::base::LoadMeasurement measureInChild(const std::string& dir, const std::stri
     const int status = ::pclose(pipe);
     const size_t brace = output.rfind('{');
     if (status != 0 || brace == std::string::npos)
-        ft::fail("loading " + dir + " into " + dtype + " failed (the measuring process exited with status " +
-                 std::to_string(status) + "; its error is above)");
+        ft::fail("loading " + dir + " into " + dtype + " failed (the measuring process " +
+                 (WIFEXITED(status) ? "exited with code " + std::to_string(WEXITSTATUS(status)) : std::string("was killed")) +
+                 "; its error is above)");
     const nlohmann::json j = nlohmann::json::parse(output.substr(brace));
     ft::base::LoadMeasurement m;
     m.parameters = j.at("parameters");
@@ -152,10 +154,10 @@ int runBenchLoad(int argc, char** argv)
             const ft::base::LoadMeasurement m = measureInChild(dir, d, threads);
             const bool within = m.ratio() <= kLimit;
             allWithin = allWithin && within;
-            std::printf("%-6s %12s %10.2f %12s %12s %14s %8.3f  %s%s\n", ft::dtypeLabel(ft::parseDType(d)).c_str(),
+            std::printf("%-6s %12s %10.2f %12s %12s %14s %8.3f  %s %.2f\n", ft::dtypeLabel(ft::parseDType(d)).c_str(),
                         formatBytes(double(m.tensorBytes)).c_str(), m.seconds, formatBytes(double(m.rssBefore)).c_str(),
                         formatBytes(double(m.peakRss)).c_str(), formatBytes(double(m.peakRss - m.rssBefore)).c_str(),
-                        m.ratio(), within ? "within " : "OVER ", std::to_string(kLimit).substr(0, 4).c_str());
+                        m.ratio(), within ? "within" : "OVER", kLimit);
             if (!m.peakIsOwn)
                 std::printf("       (the kernel refused to reset the peak: it includes the process's start-up)\n");
             std::fflush(stdout);

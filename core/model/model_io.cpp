@@ -53,29 +53,28 @@ bool isIgnorableExtra(const std::string& name)
     return name.size() >= 8 && name.compare(name.size() - 8, 8, "inv_freq") == 0;
 }
 
-// Checked a slice at a time: isfinite() of a whole embedding matrix would allocate
-// a boolean copy of it at the loader's memory peak.
-bool allFinite(const at::Tensor& t)
-{
-    if (!at::isFloatingType(t.scalar_type()))
-        return true;
-    const at::Tensor flat = t.reshape(-1);
-    const int64_t n = flat.numel(), chunk = int64_t(1) << 20;
-    for (int64_t at = 0; at < n; at += chunk)
-        if (!flat.narrow(0, at, std::min(chunk, n - at)).isfinite().all().item<bool>())
-            return false;
-    return true;
-}
-
 // Copies a tensor out of the mapped file in slices of rows of at most ~16 MB, each
-// converted on the way and its mapped pages released at once: the loader's peak is
-// the model's size plus one slice, however large a single tensor (an embedding) is.
-void copyFromMapping(at::Tensor& param, const io::TensorView& view, c10::ScalarType stored)
+// converted on the way, checked to be finite and its mapped pages released at once:
+// the loader's peak is the model's size plus one slice, however large a single
+// tensor (an embedding) is. False when a value is NaN or infinite.
+bool copyFromMapping(at::Tensor& param, const io::TensorView& view, c10::ScalarType stored)
 {
     const auto options = at::TensorOptions().dtype(stored);
+    // In pieces of 1 M elements: isfinite() allocates temporaries the size of its
+    // input, and small ones come back from the heap instead of fresh pages each time.
+    auto finite = [](const at::Tensor& t) {
+        if (!at::isFloatingType(t.scalar_type()))
+            return true;
+        const at::Tensor flat = t.reshape(-1);
+        const int64_t n = flat.numel(), piece = int64_t(1) << 20;
+        for (int64_t at = 0; at < n; at += piece)
+            if (!flat.narrow(0, at, std::min(piece, n - at)).isfinite().all().item<bool>())
+                return false;
+        return true;
+    };
     if (param.dim() == 0) {
         param.copy_(at::from_blob(const_cast<uint8_t*>(view.data), {}, options));
-        return;
+        return finite(param);
     }
     const int64_t rows = param.size(0);
     const size_t rowBytes = view.nbytes / size_t(rows);
@@ -84,9 +83,13 @@ void copyFromMapping(at::Tensor& param, const io::TensorView& view, c10::ScalarT
     for (int64_t first = 0; first < rows; first += rowsPerSlice) {
         shape[0] = std::min(rowsPerSlice, rows - first);
         const uint8_t* data = view.data + size_t(first) * rowBytes;
-        param.narrow(0, first, shape[0]).copy_(at::from_blob(const_cast<uint8_t*>(data), shape, options));
+        at::Tensor slice = param.narrow(0, first, shape[0]);
+        slice.copy_(at::from_blob(const_cast<uint8_t*>(data), shape, options));
         io::releaseMappedPages(data, size_t(shape[0]) * rowBytes);
+        if (!finite(slice))
+            return false;
     }
+    return true;
 }
 
 } // namespace
@@ -132,9 +135,7 @@ std::vector<std::string> loadWeights(torch::nn::Module& model, const io::Safeten
                  shapeString(param.sizes()) + " (" + checkpoint.files().front() + ")");
         // Straight from the mapping into the parameter, converting on the way; then the
         // mapped pages leave the resident set, so the peak stays at the model's size.
-        if (view->nbytes > 0)
-            copyFromMapping(param, *view, torchTypeOf(view->dtype, name));
-        if (!allFinite(param))
+        if (view->nbytes > 0 && !copyFromMapping(param, *view, torchTypeOf(view->dtype, name)))
             fail("tensor '" + name + "' contains NaN or infinite values");
         used.insert(name);
     }
