@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-    cmake g++ ninja-build pkgconf
+    cmake g++ ninja-build pkgconf ccache
     qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6
     libtorch-dev libopenblas0-openmp
     libsentencepiece-dev

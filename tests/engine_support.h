@@ -5,7 +5,7 @@
 #include "train/events.h"
 #include "train/run_config.h"
 #include "train/run_control.h"
-#include "train/trainer.h"
+#include "engine/trainer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -54,7 +54,7 @@ inline std::vector<double> evalLosses(const std::vector<nlohmann::json>& events)
 
 // Runs a config in process; events go to <output_dir>.events.jsonl (appended, so a
 // resumed run's file holds both halves).
-inline ft::train::TrainOutcome runEngine(
+inline ft::engine::TrainOutcome runEngine(
     const nlohmann::json& config, std::vector<nlohmann::json>* events = nullptr,
     const std::function<void(const nlohmann::json&, ft::train::RunControl&)>& onEvent = {})
 {
@@ -64,7 +64,7 @@ inline ft::train::TrainOutcome runEngine(
     ft::train::RunControl control;
     if (onEvent)
         writer.setListener([&](const nlohmann::json& e) { onEvent(e, control); });
-    auto outcome = ft::train::runTraining(c, writer, control);
+    auto outcome = ft::engine::runTraining(c, writer, control);
     if (events)
         *events = readEvents(eventsPath);
     return outcome;

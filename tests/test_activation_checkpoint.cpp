@@ -10,11 +10,17 @@
 #include "small_base.h"
 #include "tiny_models.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <torch/types.h>
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_activation_checkpoint {
 
 using nlohmann::json;
 
@@ -63,7 +69,7 @@ StepResult step(bool checkpointing, const std::string& technique)
 class TestActivationCheckpoint : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void gradientsEqualThePlainForward_data()
     {
         QTest::addColumn<QString>("technique");
@@ -127,5 +133,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestActivationCheckpoint)
+FT_TEST_MAIN(TestActivationCheckpoint)
+
+} // namespace test_activation_checkpoint
+
 #include "test_activation_checkpoint.moc"

@@ -9,6 +9,8 @@
 #include "tensor_compare.h"
 #include "test_support.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +19,10 @@
 #include <algorithm>
 #include <cmath>
 #include <vector>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_align_losses {
 
 using namespace ft::align;
 
@@ -41,7 +47,7 @@ bool allFinite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>();
 class TestAlignLosses : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void dpoAndConservativeDpo()
     {
         const std::vector<double> pc = {-5.0, -3.0, -10.0}, pr = {-5.0, -6.5, -4.0};
@@ -400,5 +406,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestAlignLosses)
+FT_TEST_MAIN(TestAlignLosses)
+
+} // namespace test_align_losses
+
 #include "test_align_losses.moc"

@@ -19,12 +19,18 @@
 #include "test_support.h"
 #include "util/paths.h"
 
+#include "test_main.h"
+
 #include <nlohmann/json.hpp>
 
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <fstream>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_align_objectives {
 
 using nlohmann::json;
 
@@ -79,7 +85,7 @@ class TestAlignObjectives : public QObject {
         return events;
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
@@ -284,5 +290,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestAlignObjectives)
+FT_TEST_MAIN(TestAlignObjectives)
+
+} // namespace test_align_objectives
+
 #include "test_align_objectives.moc"

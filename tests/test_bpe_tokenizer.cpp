@@ -22,6 +22,9 @@
 
 #include "test_support.h"
 
+#include "qtest_printers.h"
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -35,34 +38,14 @@
 #include <sstream>
 #include <thread>
 
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_bpe_tokenizer {
+
 using ft::tok::JsonTokenizer;
 using nlohmann::json;
 using Ids = std::vector<int>;
 using Strings = std::vector<std::string>;
-
-namespace QTest {
-template <>
-inline char* toString(const std::string& s)
-{
-    return toPrettyCString(s.data(), qsizetype(s.size()));
-}
-template <>
-inline char* toString(const Ids& ids)
-{
-    QByteArray text = "[";
-    for (int id : ids)
-        text += (text.size() > 1 ? " " : "") + QByteArray::number(id);
-    return qstrdup(text + "]");
-}
-template <>
-inline char* toString(const Strings& pieces)
-{
-    QByteArray text = "[";
-    for (const std::string& p : pieces)
-        text += (text.size() > 1 ? " | " : "") + QByteArray::fromStdString(p);
-    return qstrdup(text + "]");
-}
-} // namespace QTest
 
 namespace {
 
@@ -188,7 +171,7 @@ ft::tok::AddedToken addedToken(int id, const std::string& content)
 class TestBpeTokenizer : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void initTestCase() { QVERIFY2(!sourceDir().empty(), "FTSTUDIO_SOURCE_DIR must point at the source tree"); }
 
     // huggingface/tokenizers models/bpe/model.rs tests, re-run on BpeModel.
@@ -724,5 +707,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestBpeTokenizer)
+FT_TEST_MAIN(TestBpeTokenizer)
+
+} // namespace test_bpe_tokenizer
+
 #include "test_bpe_tokenizer.moc"

@@ -7,8 +7,10 @@
 // expectation was written by hand from jinja2's documented behaviour, not produced
 // by the interpreter under test.
 #include "tokenizer/chat_template.h"
-#include "tokenizer/jinja_eval.h"
+#include "jinja/eval.h"
 #include "test_support.h"
+
+#include "test_main.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -16,6 +18,10 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_chat_template {
 
 using ft::tok::ChatMessage;
 using ft::tok::ChatTemplate;
@@ -87,7 +93,7 @@ const std::vector<ChatMessage> kChat = {{"system", "You are a helpful assistant.
 
 class TestChatTemplate : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(std::getenv("FTSTUDIO_SOURCE_DIR"),
@@ -508,5 +514,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestChatTemplate)
+FT_TEST_MAIN(TestChatTemplate)
+
+} // namespace test_chat_template
+
 #include "test_chat_template.moc"

@@ -12,7 +12,9 @@
 #include "train/optimizer.h"
 #include "train/rng_state.h"
 #include "train/schedule.h"
-#include "util/runtime.h"
+#include "model/runtime.h"
+
+#include "test_main.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -27,6 +29,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_checkpoint {
 
 using namespace ft;
 using namespace ft::train;
@@ -160,7 +166,7 @@ private:
         return d;
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
@@ -452,5 +458,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCheckpoint)
+FT_TEST_MAIN(TestCheckpoint)
+
+} // namespace test_checkpoint
+
 #include "test_checkpoint.moc"

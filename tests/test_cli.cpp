@@ -1,6 +1,8 @@
 // ftstudio-cli as a user meets it: help, usage errors (exit 2), failures (one
 // line, exit 1, no backtrace), and the main job end to end on a quickly built
 // base model: make-base, info, generate (deterministic, token ids shown).
+#include "test_main.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -12,6 +14,10 @@
 #include "test_support.h"
 
 #include <QtTest>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_cli {
 
 namespace {
 
@@ -37,7 +43,7 @@ private:
         QVERIFY2(!r.err.contains("Exception raised from") && !r.err.contains("frame #"), qPrintable(r.err));
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(!qEnvironmentVariable("FTSTUDIO_CLI").isEmpty(), "FTSTUDIO_CLI must name the binary (CTest sets it)");
@@ -153,5 +159,8 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCli)
+FT_TEST_MAIN_GUILESS(TestCli)
+
+} // namespace test_cli
+
 #include "test_cli.moc"

@@ -4,6 +4,8 @@
 // SIGKILL in the middle of a large import leaving the project intact and unchanged
 // (checked with the SQLite C API, independent of the store's code).
 // Not here: import layouts and store internals (their own unit tests).
+#include "test_main.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -22,6 +24,10 @@
 #include <sqlite3.h>
 
 #include <map>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_cli_data {
 
 namespace {
 
@@ -111,7 +117,7 @@ private:
 
     int jsonLines(const QString& text) { return int(text.split('\n', Qt::SkipEmptyParts).size()); }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(!qEnvironmentVariable("FTSTUDIO_CLI").isEmpty(), "FTSTUDIO_CLI must name the binary (CTest sets it)");
@@ -365,5 +371,8 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliData)
+FT_TEST_MAIN_GUILESS(TestCliData)
+
+} // namespace test_cli_data
+
 #include "test_cli_data.moc"

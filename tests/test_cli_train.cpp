@@ -8,6 +8,8 @@
 #include "train/events.h"
 #include "util/paths.h"
 
+#include "test_main.h"
+
 #include <nlohmann/json.hpp>
 
 #include <QDir>
@@ -17,7 +19,12 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
 #include <csignal>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_cli_train {
 
 using nlohmann::json;
 
@@ -75,7 +82,7 @@ class TestCliTrain : public QObject {
         return events;
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
@@ -103,6 +110,51 @@ private slots:
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("technique.r") && r.err.contains("training.batch_sise") && r.err.contains("max_steps"),
                  qPrintable(r.err));
+    }
+
+    // `train --estimate` (what the Train page shows before a run) counts exactly what the
+    // run then trains, and says when the memory will not fit; data and output_dir may be missing.
+    void estimateMatchesTheRun()
+    {
+        for (const char* technique : {"lora", "qlora", "ia3", "ptuning", "freeze"}) {
+            json extra{{"technique", {{"name", technique}}}};
+            if (std::string(technique) != "lora" && std::string(technique) != "qlora")
+                extra["technique"]["r"] = nullptr;
+            const QString config = writeConfig(QString("estimate-") + technique, 1, 0, extra);
+            auto estimate = fttest::runCli({"train", "--estimate", "--json", "--config", config}, m_dir.path());
+            QVERIFY2(estimate.code == 0, qPrintable(estimate.err));
+            const json e = json::parse(estimate.out.toStdString());
+            auto run = fttest::runCli({"train", "--config", config, "--events", "-", "--quiet", "--no-stdin"},
+                                      m_dir.path(), 300000);
+            QVERIFY2(run.code == 0, qPrintable(run.err));
+            json started;
+            for (const QString& line : run.out.split('\n', Qt::SkipEmptyParts))
+                if (const json j = json::parse(line.toStdString()); j["event"] == "started")
+                    started = j;
+            QCOMPARE(e["parameters"]["trainable"].get<int64_t>(), started["parameters"]["trainable"].get<int64_t>());
+            QCOMPARE(e["parameters"]["total"].get<int64_t>(), started["parameters"]["total"].get<int64_t>());
+            const double estimated = e["memory_estimate"]["total"].get<double>();
+            const double engine = started["memory_estimate"]["total"].get<double>();
+            QVERIFY2(std::abs(estimated - engine) <= 0.02 * engine,
+                     qPrintable(QString("%1: %2 vs %3").arg(technique).arg(estimated).arg(engine)));
+            QVERIFY(e["available_bytes"].get<int64_t>() > 0 && e["fits"].get<bool>());
+        }
+        json partial{{"model", m_base}, {"technique", {{"name", "lora"}}},
+                     {"training", {{"batch_size", 4096}, {"max_seq_len", 131072}}}};
+        const QString path = m_dir.filePath("estimate-partial.json");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(partial.dump()));
+        f.close();
+        auto huge = fttest::runCli({"train", "--estimate", "--config", path}, m_dir.path());
+        QVERIFY2(huge.code == 0 && huge.out.contains("will not fit"), qPrintable(huge.out + huge.err));
+        partial["technique"]["target_modules"] = {"nope_proj"};
+        QFile g(path);
+        QVERIFY(g.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        g.write(QByteArray::fromStdString(partial.dump()));
+        g.close();
+        auto bad = fttest::runCli({"train", "--estimate", "--config", path}, m_dir.path());
+        QVERIFY2(bad.code == 1 && bad.err.contains("nope_proj") && bad.err.contains("q_proj"), qPrintable(bad.err));
     }
 
     void eventsPauseResumeAndFinish()
@@ -322,5 +374,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCliTrain)
+FT_TEST_MAIN(TestCliTrain)
+
+} // namespace test_cli_train
+
 #include "test_cli_train.moc"

@@ -8,12 +8,18 @@
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <numeric>
 
 #include <set>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_dataset_tools {
 
 using namespace ft::data;
 
@@ -95,7 +101,7 @@ private:
         return ProjectStore::create(m_dir.filePath(QString("p%1.db").arg(++m_counter)).toStdString());
     }
 
-private slots:
+private Q_SLOTS:
     void normalization()
     {
         QCOMPARE(normalizeString("  Hello,   WORLD!\n"), std::string("hello world"));
@@ -338,5 +344,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestDatasetTools)
+FT_TEST_MAIN(TestDatasetTools)
+
+} // namespace test_dataset_tools
+
 #include "test_dataset_tools.moc"

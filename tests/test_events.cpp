@@ -7,6 +7,8 @@
 #include "train/events.h"
 #include "train/run_control.h"
 
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -18,6 +20,10 @@
 #include <map>
 #include <thread>
 #include <unistd.h>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_events {
 
 using nlohmann::json;
 using namespace ft::train;
@@ -102,7 +108,7 @@ json validEvent(const std::string& type)
 class TestEvents : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void everyEventTypeIsWrittenAndReadBack();
     void nonFiniteNumbersBecomeNull();
     void invalidUtf8IsReplaced();
@@ -481,5 +487,8 @@ void TestEvents::destructorDoesNotHangOnOpenPipe()
     ::close(fds[1]);
 }
 
-QTEST_APPLESS_MAIN(TestEvents)
+FT_TEST_MAIN(TestEvents)
+
+} // namespace test_events
+
 #include "test_events.moc"

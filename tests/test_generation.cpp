@@ -6,10 +6,16 @@
 #include "tiny_models.h"
 #include "util/error.h"
 
+#include "test_main.h"
+
 #include <QtTest>
 #include <torch/torch.h>
 
 #include <cmath>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_generation {
 
 using namespace ft::model;
 
@@ -67,7 +73,7 @@ at::Tensor logits(std::vector<float> v) { return at::tensor(v); }
 
 class TestGeneration : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void greedyIsArgmax()
     {
         Sampler s({});
@@ -224,5 +230,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestGeneration)
+FT_TEST_MAIN(TestGeneration)
+
+} // namespace test_generation
+
 #include "test_generation.moc"

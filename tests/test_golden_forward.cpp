@@ -16,6 +16,8 @@
 #include "model/model_io.h"
 #include "reference_llama.h"
 
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
 #include <nlohmann/json.hpp>
@@ -25,6 +27,10 @@
 #include <fstream>
 #include <optional>
 #include <random>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_golden_forward {
 
 using namespace ft::model;
 using nlohmann::json;
@@ -219,7 +225,7 @@ LoadedVariant loadVariant(const QString& name)
 
 class TestGoldenForward : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void matchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
@@ -279,5 +285,8 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestGoldenForward)
+FT_TEST_MAIN_GUILESS(TestGoldenForward)
+
+} // namespace test_golden_forward
+
 #include "test_golden_forward.moc"

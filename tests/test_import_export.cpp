@@ -9,6 +9,8 @@
 #include "data/project_store.h"
 #include "util/error.h"
 
+#include "test_main.h"
+
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -18,6 +20,10 @@
 
 #include <functional>
 #include <memory>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_import_export {
 
 using namespace ft::data;
 
@@ -126,7 +132,7 @@ private:
         return ProjectStore::create(m_dir.filePath(QString("p%1.db").arg(++m_counter)).toStdString());
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         QVERIFY(m_dir.isValid());
         m_shared = newStore();
@@ -570,5 +576,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestImportExport)
+FT_TEST_MAIN(TestImportExport)
+
+} // namespace test_import_export
+
 #include "test_import_export.moc"

@@ -11,6 +11,8 @@
 #include "train/loss_scaler.h"
 #include "util/paths.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <torch/types.h>
 
@@ -21,6 +23,10 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_mixed_precision {
 
 using nlohmann::json;
 using ft::model::AutocastScope;
@@ -84,7 +90,7 @@ class TestMixedPrecision : public QObject {
                 {"checkpoint", {{"every_steps", 0}}}};
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
@@ -167,5 +173,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestMixedPrecision)
+FT_TEST_MAIN(TestMixedPrecision)
+
+} // namespace test_mixed_precision
+
 #include "test_mixed_precision.moc"

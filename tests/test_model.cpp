@@ -8,10 +8,16 @@
 #include "tiny_models.h"
 #include "train/lm_loss.h"
 
+#include "test_main.h"
+
 #include <QtTest>
 #include <torch/torch.h>
 
 #include <cmath>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_model {
 
 using namespace ft::model;
 
@@ -42,7 +48,7 @@ at::Tensor randomIds(int64_t b, int64_t t, int64_t vocab, uint64_t seed)
 
 class TestModel : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { torch::manual_seed(0); }
 
     void parameterNamesFollowHuggingFace_data()
@@ -280,5 +286,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModel)
+FT_TEST_MAIN(TestModel)
+
+} // namespace test_model
+
 #include "test_model.moc"

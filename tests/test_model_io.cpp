@@ -10,12 +10,18 @@
 #include "tiny_models.h"
 #include "util/error.h"
 
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <filesystem>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_model_io {
 
 using namespace ft::model;
 using nlohmann::json;
@@ -48,7 +54,7 @@ at::Tensor logitsOf(CausalLM& m)
 
 class TestModelIo : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void parsesLlama31Config()
     {
         const ModelConfig c = parseModelConfig(llamaConfigJson(), "config.json");
@@ -236,5 +242,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModelIo)
+FT_TEST_MAIN(TestModelIo)
+
+} // namespace test_model_io
+
 #include "test_model_io.moc"

@@ -5,8 +5,14 @@
 #include "train/model_template_format.h"
 #include "test_support.h"
 
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_model_template {
 
 using ft::train::ModelTemplateFormat;
 using ft::train::Segment;
@@ -30,7 +36,7 @@ const char* kChatMl =
 class TestModelTemplate : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void instructionRowWithEosAndBos()
     {
         ModelTemplateFormat f(ft::tok::ChatTemplate::fromString(kLlama2Like, "<s>", "</s>"));
@@ -79,5 +85,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModelTemplate)
+FT_TEST_MAIN(TestModelTemplate)
+
+} // namespace test_model_template
+
 #include "test_model_template.moc"

@@ -10,10 +10,16 @@
 #include "test_support.h"
 #include "tiny_models.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <QtTest>
 
 #include <cmath>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_nf4 {
 
 using namespace ft;
 
@@ -57,7 +63,7 @@ at::Tensor referenceCodes() { return at::tensor(at::ArrayRef<double>(kBitsandbyt
 
 class TestNf4 : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void codeValuesAreBitsandbytesValues()
     {
         const auto& codes = peft::nf4Codes();
@@ -273,5 +279,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestNf4)
+FT_TEST_MAIN(TestNf4)
+
+} // namespace test_nf4
+
 #include "test_nf4.moc"

@@ -13,6 +13,8 @@
 #include "tiny_models.h"
 #include "train/lm_loss.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <QtTest>
 #include <torch/optim/adam.h>
@@ -20,6 +22,10 @@
 #include <cmath>
 #include <map>
 #include <set>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_peft_lora {
 
 using namespace ft;
 using model::CausalLM;
@@ -132,7 +138,7 @@ std::vector<T*> wrappers(CausalLM& m)
 
 class TestPeftLora : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void techniques_data()
     {
         QTest::addColumn<QString>("technique");
@@ -589,5 +595,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestPeftLora)
+FT_TEST_MAIN(TestPeftLora)
+
+} // namespace test_peft_lora
+
 #include "test_peft_lora.moc"

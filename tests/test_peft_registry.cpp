@@ -6,9 +6,12 @@
 #include "io/json_file.h"
 #include "peft/adapter_io.h"
 #include "peft/registry.h"
+#include "peft/technique.h"
 #include "tensor_compare.h"
 #include "test_support.h"
 #include "tiny_models.h"
+
+#include "test_main.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -17,6 +20,10 @@
 #include <QtTest>
 
 #include <filesystem>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_peft_registry {
 
 namespace {
 
@@ -59,7 +66,7 @@ const at::Tensor kIds = at::tensor({3, 17, 5, 42, 8, 11, 2, 30}, at::kLong).view
 class TestPeftRegistry : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void saveLoadRoundTrip_data()
     {
         QTest::addColumn<QString>("technique");
@@ -177,6 +184,78 @@ private slots:
         FT_COMPARE_TENSORS(model->forward(kIds), all, 0.0);
     }
 
+    void estimateCountsWhatApplyTrains_data()
+    {
+        QTest::addColumn<QString>("technique");
+        QTest::addColumn<QString>("variant");
+        QTest::addColumn<int>("arch");
+        for (const ft::peft::Technique* t : ft::peft::techniques())
+            for (int arch : {int(ft::model::Arch::Llama), int(ft::model::Arch::Qwen2)})
+                QTest::newRow((t->name + (arch ? "/qwen2" : "/llama")).c_str()) << QString::fromStdString(t->name)
+                                                                                << QString() << arch;
+        QTest::newRow("lora regex") << "lora" << "regex" << 0;
+        QTest::newRow("lora all-linear") << "lora" << "all-linear" << 0;
+        QTest::newRow("ia3 ff") << "ia3" << "feedforward" << 0;
+        QTest::newRow("bitfit qwen2 q/o") << "bitfit" << "q_proj,o_proj" << int(ft::model::Arch::Qwen2);
+        QTest::newRow("adapter pfeiffer") << "adapter" << "pfeiffer" << 0;
+        QTest::newRow("prefix projection") << "prefix" << "projection" << 0;
+        QTest::newRow("ptuning lstm") << "ptuning" << "lstm" << 0;
+        QTest::newRow("freeze embeddings") << "freeze" << "embeddings" << 0;
+        QTest::newRow("freeze tied head") << "freeze" << "head" << int(ft::model::Arch::Qwen2);
+    }
+
+    // The count a technique declares from the shapes alone (what `train --estimate` and
+    // the GUI show before a run) equals what applying it to a model makes trainable.
+    void estimateCountsWhatApplyTrains()
+    {
+        QFETCH(QString, technique);
+        QFETCH(QString, variant);
+        QFETCH(int, arch);
+        const auto config = fttest::tinyConfig(ft::model::Arch(arch));
+        ft::peft::PeftSettings s = settingsFor(technique.toStdString());
+        if (variant == "regex")
+            s.targetModules = {R"(model\.layers\.1\..*_proj)"};
+        else if (variant == "all-linear")
+            s.targetModules = {"all-linear"};
+        else if (variant == "feedforward")
+            s.feedforwardModules = {"down_proj", "v_proj"};
+        else if (variant == "q_proj,o_proj")
+            s.targetModules = {"q_proj", "o_proj"};
+        else if (variant == "pfeiffer")
+            s.adapterPlacement = "pfeiffer";
+        else if (variant == "projection")
+            s.prefixProjection = true;
+        else if (variant == "lstm")
+            s.encoderType = "lstm";
+        else if (variant == "embeddings")
+            s.trainEmbeddings = true;
+        else if (variant == "head")
+            s.trainLmHead = true;
+        s.trainableLayers = 1;
+        const ft::peft::TechniqueEstimate e = ft::peft::technique(s.technique).estimate(config, s);
+
+        ft::model::CausalLM model(config);
+        int64_t before = 0;
+        for (const auto& p : model->parameters())
+            before += p.numel();
+        auto adapter = ft::peft::applyTechnique(model, s);
+        int64_t after = 0, trainable = 0;
+        for (const auto& p : model->parameters()) {
+            after += p.numel();
+            trainable += p.requires_grad() ? p.numel() : 0;
+        }
+        QCOMPARE(before, config.parameterCount());
+        QCOMPARE(e.added + e.trainedInPlace, trainable);
+        // QLoRA's NF4 projections leave the parameters (they are packed buffers).
+        QCOMPARE(e.added, after - before + e.quantizedParameters);
+        if (s.technique == "qlora") {  // every decoder projection is stored in NF4, at about 4.1 bits
+            const int64_t C = config.hiddenSize, F = config.intermediateSize,
+                          QD = config.numAttentionHeads * config.headDim, KD = config.numKeyValueHeads * config.headDim;
+            QCOMPARE(e.quantizedParameters, config.numHiddenLayers * (2 * C * QD + 2 * C * KD + 3 * C * F));
+            QVERIFY(e.quantizedBytesPerParameter > 0.5 && e.quantizedBytesPerParameter < 0.52);
+        }
+    }
+
     void unknownTechniqueListsTheKnownOnes()
     {
         auto model = freshModel();
@@ -187,5 +266,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestPeftRegistry)
+FT_TEST_MAIN(TestPeftRegistry)
+
+} // namespace test_peft_registry
+
 #include "test_peft_registry.moc"

@@ -12,12 +12,18 @@
 #include "tiny_models.h"
 #include "train/lm_loss.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <QtTest>
 #include <torch/optim/adam.h>
 #include <torch/types.h>
 
 #include <set>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_peft_selective {
 
 using namespace ft;
 using ft::model::Arch;
@@ -132,7 +138,7 @@ peft::PeftSettings bottleneckSettings(const std::string& placement)
 
 class TestPeftSelective : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { torch::manual_seed(0); }
 
     // ---- Bottleneck adapters --------------------------------------------------------
@@ -441,5 +447,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestPeftSelective)
+FT_TEST_MAIN(TestPeftSelective)
+
+} // namespace test_peft_selective
+
 #include "test_peft_selective.moc"

@@ -15,6 +15,8 @@
 #include "tokenizer/tokenizer.h"
 #include "train/lm_loss.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <QtTest>
 #include <torch/optim/adam.h>
@@ -22,6 +24,10 @@
 
 #include <cmath>
 #include <set>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_peft_virtual {
 
 using namespace ft;
 using ft::model::CausalLM;
@@ -161,7 +167,7 @@ at::Tensor lstmDirection(const at::Tensor& x, const at::Tensor& wih, const at::T
 
 class TestPeftVirtual : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { torch::manual_seed(0); }
 
     void promptTuningEqualsHandConcatenatedEmbeddings()
@@ -471,5 +477,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestPeftVirtual)
+FT_TEST_MAIN(TestPeftVirtual)
+
+} // namespace test_peft_virtual
+
 #include "test_peft_virtual.moc"

@@ -7,11 +7,17 @@
 #include "train/lm_batch.h"
 #include "train/pretrain.h"
 
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cstdlib>
 #include <fstream>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_pretrain {
 
 using namespace ft;
 
@@ -36,7 +42,7 @@ private:
         return c;
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         const char* src = std::getenv("FTSTUDIO_SOURCE_DIR");
@@ -100,5 +106,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestPretrain)
+FT_TEST_MAIN(TestPretrain)
+
+} // namespace test_pretrain
+
 #include "test_pretrain.moc"

@@ -7,6 +7,8 @@
 #include "data/schema.h"
 #include "util/error.h"
 
+#include "test_main.h"
+
 #include <QFile>
 #include <QTemporaryDir>
 #include "test_support.h"
@@ -16,6 +18,10 @@
 #include <sqlite3.h>
 
 #include <functional>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_project_store {
 
 using namespace ft::data;
 using nlohmann::json;
@@ -113,7 +119,7 @@ private:
         QVERIFY(!QFile::exists(QString::fromStdString(path + "-shm")));
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         QVERIFY(m_dir.isValid());
         m_kinds = ProjectStore::create(freshPath());
@@ -664,5 +670,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestProjectStore)
+FT_TEST_MAIN(TestProjectStore)
+
+} // namespace test_project_store
+
 #include "test_project_store.moc"

@@ -11,11 +11,17 @@
 #include "tensor_compare.h"
 #include "test_support.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <QtTest>
 #include <torch/types.h>
 
 #include <cmath>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_rollout {
 
 using namespace ft;
 using ft::align::RolloutOptions;
@@ -88,7 +94,7 @@ void checkGreedyRows(model::CausalLM& m, const Rollouts& r, const std::vector<st
 
 class TestRollout : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void initTestCase() { fttest::smallBaseModel(); }
 
     void greedyRowsEqualGenerateIds()
@@ -318,5 +324,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestRollout)
+FT_TEST_MAIN(TestRollout)
+
+} // namespace test_rollout
+
 #include "test_rollout.moc"

@@ -10,12 +10,18 @@
 #include "train/run_config.h"
 #include "util/settings_schema.h"
 
+#include "test_main.h"
+
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_run_config {
 
 using nlohmann::json;
 using namespace ft::train;
@@ -80,7 +86,7 @@ json configFromSchema(const json& settings, const std::string& path, const std::
 class TestRunConfig : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void settingTypesAreChecked();
     void minimalConfigResolvesDefaults();
     void everyMistakeIsReportedAtOnce();
@@ -592,5 +598,8 @@ void TestRunConfig::invalidJsonNamesLine()
     QVERIFY2(message.startsWith(QString::fromStdString("invalid JSON in " + path + " at line 4")), qPrintable(message));
 }
 
-QTEST_APPLESS_MAIN(TestRunConfig)
+FT_TEST_MAIN(TestRunConfig)
+
+} // namespace test_run_config
+
 #include "test_run_config.moc"

@@ -7,6 +7,8 @@
 #include "io/safetensors.h"
 #include "util/error.h"
 
+#include "test_main.h"
+
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -16,6 +18,10 @@
 
 #include <cstring>
 #include <functional>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_safetensors {
 
 using ft::io::DType;
 
@@ -65,7 +71,7 @@ private:
         return f.readAll();
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
 
     void roundTripEveryDtype() {
@@ -433,5 +439,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestSafetensors)
+FT_TEST_MAIN(TestSafetensors)
+
+} // namespace test_safetensors
+
 #include "test_safetensors.moc"

@@ -10,6 +10,8 @@
 #include "train/optimizer.h"
 #include "train/schedule.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <torch/nn/utils/clip_grad.h>
 
@@ -17,6 +19,10 @@
 
 #include <cmath>
 #include <limits>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_schedule {
 
 using namespace ft;
 using namespace ft::train;
@@ -38,7 +44,7 @@ bool near(double a, double b) { return std::abs(a - b) <= 1e-12 + 1e-9 * std::ab
 
 class TestSchedule : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     // ---- schedules -------------------------------------------------------------
 
     void schedules_data()
@@ -328,5 +334,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestSchedule)
+FT_TEST_MAIN(TestSchedule)
+
+} // namespace test_schedule
+
 #include "test_schedule.moc"

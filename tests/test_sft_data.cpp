@@ -14,6 +14,8 @@
 #include "train/prompt_format.h"
 #include "train/sft_data.h"
 
+#include "test_main.h"
+
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
@@ -23,6 +25,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_sft_data {
 
 using namespace ft::train;
 using ft::data::DatasetKind;
@@ -163,7 +169,7 @@ private:
         return path;
     }
 
-private slots:
+private Q_SLOTS:
     // ---- prompt formats ----------------------------------------------------
 
     void alpacaMatchesTheBaseCorpus()
@@ -634,5 +640,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestSftData)
+FT_TEST_MAIN(TestSftData)
+
+} // namespace test_sft_data
+
 #include "test_sft_data.moc"

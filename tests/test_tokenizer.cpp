@@ -10,6 +10,9 @@
 #include "util/error.h"
 
 // Narrow ATen headers: <torch/torch.h> would triple this file's compile time.
+#include "qtest_printers.h"
+#include "test_main.h"
+
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/ones.h>
 
@@ -24,27 +27,12 @@
 #include <random>
 #include <thread>
 
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_tokenizer {
+
 using ft::tok::SentencePieceTokenizer;
 using ft::tok::SpmTrainOptions;
-
-Q_DECLARE_METATYPE(std::string)
-
-// Readable QCOMPARE failures for the types the tokenizer API uses.
-namespace QTest {
-template <>
-inline char* toString(const std::string& s)
-{
-    return toPrettyCString(s.data(), qsizetype(s.size()));
-}
-template <>
-inline char* toString(const std::vector<int>& ids)
-{
-    QByteArray text = "[";
-    for (int id : ids)
-        text += (text.size() > 1 ? " " : "") + QByteArray::number(id);
-    return qstrdup(text + "]");
-}
-} // namespace QTest
 
 namespace {
 
@@ -126,7 +114,7 @@ private:
     QString m_modelPath;
     std::unique_ptr<SentencePieceTokenizer> m_tok;
 
-private slots:
+private Q_SLOTS:
     void bridgeLoadErrors(); // first: it needs the bridge not yet loaded
     void libtorchInSameProcess();
     void roundTrip_data();
@@ -488,5 +476,8 @@ void TestTokenizer::loaderErrors()
     expectError([&] { ft::tok::loadTokenizer(folder.toStdString()); }, {needle});
 }
 
-QTEST_APPLESS_MAIN(TestTokenizer)
+FT_TEST_MAIN(TestTokenizer)
+
+} // namespace test_tokenizer
+
 #include "test_tokenizer.moc"

@@ -17,8 +17,10 @@
 #include "train/events.h"
 #include "train/run_config.h"
 #include "train/run_control.h"
-#include "train/trainer.h"
+#include "engine/trainer.h"
 #include "util/paths.h"
+
+#include "test_main.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -29,6 +31,10 @@
 
 #include <fstream>
 #include <map>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_trainer {
 
 using nlohmann::json;
 
@@ -54,13 +60,13 @@ class TestTrainer : public QObject {
                 {"checkpoint", {{"every_steps", 0}}}};
     }
 
-    ft::train::TrainOutcome run(const json& j, std::vector<json>* events = nullptr,
+    ft::engine::TrainOutcome run(const json& j, std::vector<json>* events = nullptr,
                                 std::function<void(const json&, ft::train::RunControl&)> onEvent = {})
     {
         return fttest::runEngine(j, events, onEvent);
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
@@ -231,5 +237,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestTrainer)
+FT_TEST_MAIN(TestTrainer)
+
+} // namespace test_trainer
+
 #include "test_trainer.moc"

@@ -8,9 +8,15 @@
 #include "eval/verifiers.h"
 #include "test_support.h"
 
+#include "test_main.h"
+
 #include <QtTest>
 
 #include <cmath>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_verifiers {
 
 using namespace ft::eval;
 using nlohmann::json;
@@ -31,7 +37,7 @@ QString joinedViolations(const std::vector<std::string>& v)
 
 class TestVerifiers : public QObject {
     Q_OBJECT
-private slots:
+private Q_SLOTS:
     void scores_data()
     {
         QTest::addColumn<QString>("verifier");
@@ -374,5 +380,8 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestVerifiers)
+FT_TEST_MAIN(TestVerifiers)
+
+} // namespace test_verifiers
+
 #include "test_verifiers.moc"

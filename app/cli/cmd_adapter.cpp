@@ -5,10 +5,10 @@
 #include "cli/common_options.h"
 
 #include "model/model_io.h"
+#include "model/runtime.h"
 #include "peft/adapter_io.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "util/error.h"
-#include "util/runtime.h"
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>

@@ -3,16 +3,16 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
-#include "align/bench_objectives.h"
 #include "align/rollout.h"
 #include "base/bench.h"
+#include "base/bench_objectives.h"
 #include "base/bench_techniques.h"
 #include "base/make_base.h"
-#include "model/model_config.h"
 #include "model/llama.h"
+#include "model/model_config.h"
 #include "model/model_io.h"
+#include "model/runtime.h"
 #include "util/paths.h"
-#include "util/runtime.h"
 
 #include <unistd.h>
 
@@ -127,7 +127,7 @@ int runBench(int argc, char** argv)
     }
 
     if (p.has("objectives")) {
-        ft::align::ObjectiveBenchOptions ob;
+        ft::base::ObjectiveBenchOptions ob;
         ob.modelDir = modelDirFrom(p);
         ob.datasetsDir = ft::datasetsDir();
         ob.workDir = (std::filesystem::temp_directory_path() /
@@ -141,7 +141,7 @@ int runBench(int argc, char** argv)
                     ob.modelDir.c_str(), (long long)ob.batchSize, (long long)ob.maxSeqLen);
         std::printf("%-10s %-20s %10s %12s %16s\n", "objective", "data", "step s", "tokens/s", "rollout tokens/s");
         std::fflush(stdout);
-        ft::align::benchObjectives(ob, [](const ft::align::ObjectiveBench& b) {
+        ft::base::benchObjectives(ob, [](const ft::base::ObjectiveBench& b) {
             std::printf("%-10s %-20s %10.3f %12.0f %16s\n", b.objective.c_str(), b.data.c_str(), b.stepSeconds,
                         b.tokensPerSecond,
                         b.rolloutTokensPerSecond > 0 ? std::to_string(int64_t(b.rolloutTokensPerSecond)).c_str() : "-");

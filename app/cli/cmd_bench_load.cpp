@@ -7,8 +7,8 @@
 
 #include "base/bench_load.h"
 #include "model/model_io.h"
+#include "model/runtime.h"
 #include "util/error.h"
-#include "util/runtime.h"
 
 #include <nlohmann/json.hpp>
 

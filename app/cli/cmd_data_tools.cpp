@@ -12,6 +12,7 @@
 #include "model/model_io.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "util/error.h"
+#include "util/random.h"
 
 #include <nlohmann/json.hpp>
 
@@ -208,13 +209,8 @@ void writeBenchFile(const std::string& path, int64_t rows)
 {
     static const char* kSyllables[] = {"ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "xe", "zu",
                                        "ba", "de", "fi", "go", "hu", "je", "pa", "qui", "ro", "wu"};
-    uint64_t state = 12345;
-    auto next = [&state] {
-        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    };
+    ft::util::SplitMix64 rng(12345);
+    auto next = [&rng] { return rng.next(); };
     auto words = [&](int n) {
         std::string s;
         for (int i = 0; i < n; ++i) {

@@ -4,8 +4,8 @@
 #include "cli/common_options.h"
 
 #include "base/make_base.h"
+#include "model/runtime.h"
 #include "util/paths.h"
-#include "util/runtime.h"
 
 #include <cstdio>
 #include <iostream>

@@ -6,13 +6,16 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "engine/trainer.h"
+#include "io/json_file.h"
 #include "train/run_config.h"
-#include "train/trainer.h"
+#include "train/run_estimate.h"
 #include "util/error.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <unistd.h>
 #include <iostream>
 
@@ -54,6 +57,27 @@ void printEvent(const nlohmann::json& e)
     }
 }
 
+int printEstimate(const std::string& path, bool json)
+{
+    const ft::train::RunConfig config = ft::train::estimateConfig(
+        ft::io::readJsonFile(path), path, std::filesystem::absolute(path).parent_path().string());
+    const ft::train::RunEstimate e = ft::train::estimateRun(config);
+    if (json) {
+        std::cout << ft::train::toJson(e).dump() << '\n';
+        return 0;
+    }
+    const double share = e.totalParameters > 0 ? 100.0 * double(e.trainableParameters) / double(e.totalParameters) : 0;
+    std::printf("technique %s on %s (%s)\n", config.technique.technique.c_str(), e.device.c_str(), e.dtype.c_str());
+    std::printf("trainable parameters: %s of %s (%.3g %%)\n", formatCount(double(e.trainableParameters)).c_str(),
+                formatCount(double(e.totalParameters)).c_str(), share);
+    std::printf("memory: %s\n", e.memory.summary().c_str());
+    if (e.availableBytes > 0)
+        std::printf("%s: %s available%s\n", e.device.c_str(), formatBytes(double(e.availableBytes)).c_str(),
+                    e.fits ? "" : " -- will not fit: lower the batch size or sequence length, turn on gradient "
+                                  "checkpointing, or use qlora");
+    return 0;
+}
+
 } // namespace
 
 int runTrain(int argc, char** argv)
@@ -64,6 +88,9 @@ int runTrain(int argc, char** argv)
     p.flag("resume", "continue from the last complete checkpoint in the config's output_dir");
     p.flag("schema", "print the run config's schema (every setting, default, range and help) as JSON and exit");
     p.flag("check", "validate the config (and that its files exist) and exit");
+    p.flag("estimate", "print the trainable parameters and the memory the run needs, and whether it fits the "
+                       "device, from the model's config.json alone (data and output_dir may be missing), and exit");
+    p.flag("json", "with --estimate: print the estimate as JSON");
     p.flag("no-stdin", "do not read control commands from stdin");
     p.flag("quiet", "no progress lines on stderr");
     if (!p.parse(argc, argv, 2)) {
@@ -74,6 +101,8 @@ int runTrain(int argc, char** argv)
         std::cout << ft::train::runConfigSchema().dump(2) << '\n';
         return 0;
     }
+    if (p.has("estimate"))
+        return printEstimate(requireOption(p, "config"), p.has("json"));
     ft::train::RunConfig config = ft::train::loadRunConfig(requireOption(p, "config"));
     if (p.has("resume"))
         config.resume = true;
@@ -87,7 +116,7 @@ int runTrain(int argc, char** argv)
     ft::train::RunControl control;
     control.setNoticeCallback([&](const std::string& m) { events.log("warning", m); });
     control.start(p.has("no-stdin") ? -1 : STDIN_FILENO);
-    const auto outcome = ft::train::runTraining(config, events, control);
+    const auto outcome = ft::engine::runTraining(config, events, control);
     return outcome.status == "finished" || outcome.status == "stopped" ? 0 : 1;
 }
 

@@ -3,10 +3,10 @@
 #include "base/make_base.h"
 #include "model/generator.h"
 #include "model/model_io.h"
+#include "model/runtime.h"
 #include "peft/adapter_io.h"
 #include "util/error.h"
 #include "util/paths.h"
-#include "util/runtime.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // What every alignment objective is built from: the policy model, its tokenizer,
 // the adapter (disabled to get the reference model), the prompt format, the
 // objective's resolved settings and its train/eval rows. Filled by
-// train/objective_factory.cpp from the run config.
+// engine/objective_registry.cpp from the run config.
 #pragma once
 
 #include "data/records.h"

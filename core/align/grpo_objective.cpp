@@ -2,6 +2,7 @@
 
 #include "align/policy_gradient.h"
 #include "align/rollout.h"
+#include "model/eval_mode.h"
 #include "peft/adapter.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -80,8 +81,7 @@ std::unique_ptr<train::ObjectiveBatch> GrpoObjective::nextBatch()
 
     {
         torch::NoGradGuard noGrad;
-        const bool wasTraining = m_x.model->is_training();
-        m_x.model->eval();
+        model::EvalModeGuard evalMode(*m_x.model);
         const double temperature = options.temperature > 0 ? options.temperature : 1.0;
         if (iterations > 1)
             b->oldLogps = completionLogprobs(m_x.model, r, temperature);
@@ -91,7 +91,6 @@ std::unique_ptr<train::ObjectiveBatch> GrpoObjective::nextBatch()
                 off = std::make_unique<peft::AdaptersDisabled>(std::vector<peft::Adapter*>{m_x.adapter});
             b->refLogps = completionLogprobs(m_x.model, r, temperature);
         }
-        m_x.model->train(wasTraining);
     }
 
     double passes = 0;

@@ -1,6 +1,7 @@
 #include "align/kto_objective.h"
 
 #include "align/preference_loss.h"
+#include "model/eval_mode.h"
 #include "util/error.h"
 
 #include <ATen/ATen.h>
@@ -93,8 +94,7 @@ train::BatchLoss KtoObjective::loss(train::ObjectiveBatch& batch)
 train::EvalResult KtoObjective::evaluate(int64_t maxBatches)
 {
     torch::NoGradGuard noGrad;
-    const bool wasTraining = m_x.model->is_training();
-    m_x.model->eval();
+    model::EvalModeGuard evalMode(*m_x.model);
     std::vector<at::Tensor> losses, rewards, desirable;
     double klSum = 0;
     int64_t batches = 0;
@@ -106,7 +106,6 @@ train::EvalResult KtoObjective::evaluate(int64_t maxBatches)
         klSum += s.kl;
         ++batches;
     }
-    m_x.model->train(wasTraining);
     train::EvalResult r;
     r.hasPerplexity = false;
     r.loss = at::cat(losses).to(at::kDouble).mean().item<double>();

@@ -1,5 +1,6 @@
 #include "align/policy_gradient.h"
 
+#include "align/tensor_checks.h"
 #include "util/error.h"
 
 #include <ATen/ATen.h>
@@ -18,37 +19,9 @@ namespace {
 // exp() finite in fp32 and bf16 alike.
 constexpr double kMaxLogRatio = 20.0;
 
-at::Tensor upcast(const at::Tensor& x)
-{
-    return x.scalar_type() == at::kDouble ? x : x.to(at::kFloat);
-}
-
 at::Tensor validMask(const at::Tensor& mask)
 {
     return mask.scalar_type() == at::kBool ? mask : mask != 0;
-}
-
-std::string shapeOf(const at::Tensor& t)
-{
-    std::ostringstream s;
-    s << t.sizes();
-    return s.str();
-}
-
-std::string number(double v)
-{
-    std::ostringstream s;
-    s << v;
-    return s.str();
-}
-
-void requireSameShape(const char* fn, const char* nameA, const at::Tensor& a, const char* nameB, const at::Tensor& b)
-{
-    if (!a.defined() || !b.defined())
-        fail(std::string(fn) + ": " + (a.defined() ? nameB : nameA) + " is undefined");
-    if (a.sizes() != b.sizes())
-        fail(std::string(fn) + ": " + nameA + " has shape " + shapeOf(a) + " but " + nameB + " has shape " +
-             shapeOf(b) + "; they must match");
 }
 
 at::Tensor zerosWhereMasked(const at::Tensor& x, const at::Tensor& valid)
@@ -89,10 +62,10 @@ GaeResult generalizedAdvantages(const at::Tensor& rewards, const at::Tensor& val
     requireSameShape("generalizedAdvantages", "rewards", rewards, "values", values);
     requireSameShape("generalizedAdvantages", "rewards", rewards, "mask", mask);
     if (rewards.dim() != 2)
-        fail("generalizedAdvantages: expected rewards, values and mask of shape (B, T), got " + shapeOf(rewards));
+        fail("generalizedAdvantages: expected rewards, values and mask of shape (B, T), got " + util::shapeString(rewards.sizes()));
     if (!(gamma >= 0 && gamma <= 1) || !(lambda >= 0 && lambda <= 1))
-        fail("generalizedAdvantages: gamma and lambda must be in [0, 1] (got gamma " + number(gamma) + ", lambda " +
-             number(lambda) + ")");
+        fail("generalizedAdvantages: gamma and lambda must be in [0, 1] (got gamma " + util::formatNumber(gamma) + ", lambda " +
+             util::formatNumber(lambda) + ")");
     const at::ScalarType dtype = rewards.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
     // A sequential recursion over T: done on the CPU in fp64, where it is one pass of
     // plain arithmetic instead of ~8 kernel launches per token.
@@ -122,7 +95,7 @@ at::Tensor groupAdvantages(const at::Tensor& rewards, int64_t groupSize, bool sc
 {
     if (!rewards.defined() || rewards.dim() != 1)
         fail("groupAdvantages: rewards must be a 1-D tensor (N,), got " +
-             (rewards.defined() ? shapeOf(rewards) : std::string("an undefined tensor")));
+             (rewards.defined() ? util::shapeString(rewards.sizes()) : std::string("an undefined tensor")));
     if (groupSize < 1)
         fail("groupAdvantages: the group size (completions per prompt) must be >= 1 (got " +
              std::to_string(groupSize) + ")");
@@ -130,7 +103,7 @@ at::Tensor groupAdvantages(const at::Tensor& rewards, int64_t groupSize, bool sc
         fail("groupAdvantages: " + std::to_string(rewards.size(0)) + " rewards do not split into groups of " +
              std::to_string(groupSize) + " completions per prompt; N must be prompts x group size");
     if (scaleByStd && !(eps > 0))
-        fail("groupAdvantages: eps must be > 0 when scaling by the group std (got " + number(eps) + ")");
+        fail("groupAdvantages: eps must be > 0 when scaling by the group std (got " + util::formatNumber(eps) + ")");
     at::Tensor r = upcast(rewards);
     if (groupSize == 1)
         return at::zeros_like(r);
@@ -155,14 +128,14 @@ ClippedPolicyLoss clippedPolicyLoss(const at::Tensor& logp, const at::Tensor& ol
     requireSameShape("clippedPolicyLoss", "logp", logp, "oldLogp", oldLogp);
     requireSameShape("clippedPolicyLoss", "logp", logp, "mask", mask);
     if (logp.dim() != 2)
-        fail("clippedPolicyLoss: expected logp of shape (B, T), got " + shapeOf(logp));
+        fail("clippedPolicyLoss: expected logp of shape (B, T), got " + util::shapeString(logp.sizes()));
     if (!advantages.defined() || advantages.dim() != 2 || advantages.size(0) != logp.size(0) ||
         (advantages.size(1) != logp.size(1) && advantages.size(1) != 1))
-        fail("clippedPolicyLoss: advantages must be (B, T) or (B, 1) for logp " + shapeOf(logp) + ", got " +
-             (advantages.defined() ? shapeOf(advantages) : std::string("an undefined tensor")));
+        fail("clippedPolicyLoss: advantages must be (B, T) or (B, 1) for logp " + util::shapeString(logp.sizes()) + ", got " +
+             (advantages.defined() ? util::shapeString(advantages.sizes()) : std::string("an undefined tensor")));
     if (!(clipLow >= 0 && clipLow < 1) || !(clipHigh >= 0) || !std::isfinite(clipHigh))
-        fail("clippedPolicyLoss: the clip range needs 0 <= clip low < 1 and clip high >= 0 (got " + number(clipLow) +
-             ", " + number(clipHigh) + ")");
+        fail("clippedPolicyLoss: the clip range needs 0 <= clip low < 1 and clip high >= 0 (got " + util::formatNumber(clipLow) +
+             ", " + util::formatNumber(clipHigh) + ")");
     at::Tensor valid = validMask(mask);
     at::Tensor logRatio = (upcast(logp) - upcast(oldLogp)).clamp(-kMaxLogRatio, kMaxLogRatio);
     at::Tensor ratio = at::exp(logRatio);  // (B, T)
@@ -181,7 +154,7 @@ at::Tensor clippedValueLoss(const at::Tensor& values, const at::Tensor& oldValue
     requireSameShape("clippedValueLoss", "values", values, "returns", returns);
     requireSameShape("clippedValueLoss", "values", values, "mask", mask);
     if (!(clip > 0) || !std::isfinite(clip))
-        fail("clippedValueLoss: the value clip range must be > 0 (got " + number(clip) + ")");
+        fail("clippedValueLoss: the value clip range must be > 0 (got " + util::formatNumber(clip) + ")");
     at::Tensor v = upcast(values), old = upcast(oldValues), target = upcast(returns);
     at::Tensor vClipped = at::maximum(at::minimum(v, old + clip), old - clip);
     at::Tensor loss = at::maximum((v - target).square(), (vClipped - target).square()) * 0.5;
@@ -199,7 +172,7 @@ at::Tensor entropyFromLogits(const at::Tensor& logits)
 KlController KlController::fixed(double coef)
 {
     if (!(coef >= 0) || !std::isfinite(coef))
-        fail("objective.kl_coef must be >= 0 (got " + number(coef) + ")");
+        fail("objective.kl_coef must be >= 0 (got " + util::formatNumber(coef) + ")");
     KlController c;
     c.m_coef = coef;
     return c;
@@ -209,7 +182,7 @@ KlController KlController::adaptive(double initCoef, double target, int64_t hori
 {
     KlController c = fixed(initCoef);
     if (!(target > 0) || !std::isfinite(target))
-        fail("objective.kl_target must be > 0 for the adaptive KL controller (got " + number(target) + ")");
+        fail("objective.kl_target must be > 0 for the adaptive KL controller (got " + util::formatNumber(target) + ")");
     if (horizon <= 0)
         fail("objective.kl_horizon must be > 0 for the adaptive KL controller (got " + std::to_string(horizon) + ")");
     c.m_adaptive = true;
@@ -221,7 +194,7 @@ KlController KlController::adaptive(double initCoef, double target, int64_t hori
 void KlController::update(double currentKl, int64_t nSteps)
 {
     if (!std::isfinite(currentKl))
-        fail("KL controller: the measured KL to the reference is not finite (" + number(currentKl) +
+        fail("KL controller: the measured KL to the reference is not finite (" + util::formatNumber(currentKl) +
              "); the policy has diverged, lower the learning rate or raise objective.kl_coef");
     if (nSteps < 0)
         fail("KL controller: nSteps must be >= 0 (got " + std::to_string(nSteps) + ")");

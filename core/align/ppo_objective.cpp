@@ -1,5 +1,6 @@
 #include "align/ppo_objective.h"
 
+#include "model/eval_mode.h"
 #include "peft/adapter.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -97,8 +98,7 @@ std::unique_ptr<train::ObjectiveBatch> PpoObjective::nextBatch()
     m_rewards->score(owners, completionTexts(r, *m_x.tokenizer, options.eosIds), scores, passed);
 
     torch::NoGradGuard noGrad;
-    const bool wasTraining = m_x.model->is_training();
-    m_x.model->eval();
+    model::EvalModeGuard evalMode(*m_x.model);
     at::Tensor refLogps;
     forward(r, b->oldLogps, b->oldValues, nullptr);
     if (m_kl.coef() > 0 || m_kl.isAdaptive()) {
@@ -109,7 +109,6 @@ std::unique_ptr<train::ObjectiveBatch> PpoObjective::nextBatch()
     } else {
         refLogps = b->oldLogps;
     }
-    m_x.model->train(wasTraining);
 
     // Per-token rewards: -kl_coef * (log pi - log pi_ref), plus the score on the last token.
     at::Tensor mask = r.completionMask.to(at::kFloat);                    // (N, L)

@@ -1,5 +1,6 @@
 #include "align/preference_loss.h"
 
+#include "align/tensor_checks.h"
 #include "util/error.h"
 
 #include <ATen/ATen.h>
@@ -16,51 +17,16 @@ namespace {
 constexpr int64_t kIgnoreIndex = -100;
 
 // fp64 stays fp64; every other dtype (bf16, fp16, fp32) is computed in fp32.
-at::Tensor upcast(const at::Tensor& x)
-{
-    return x.scalar_type() == at::kDouble ? x : x.to(at::kFloat);
-}
-
-std::string shapeOf(const at::Tensor& t)
-{
-    std::ostringstream s;
-    s << t.sizes();
-    return s.str();
-}
-
-void requireDefined(const char* fn, const char* name, const at::Tensor& t)
-{
-    if (!t.defined())
-        fail(std::string(fn) + ": the tensor " + name + " is undefined");
-}
-
-// a and b must be defined float tensors of the same shape.
-void requireSameShape(const char* fn, const char* nameA, const at::Tensor& a, const char* nameB, const at::Tensor& b)
-{
-    requireDefined(fn, nameA, a);
-    requireDefined(fn, nameB, b);
-    if (a.sizes() != b.sizes())
-        fail(std::string(fn) + ": " + nameA + " has shape " + shapeOf(a) + " but " + nameB + " has shape " +
-             shapeOf(b) + "; they must match (one entry per pair)");
-}
-
-std::string number(double v)
-{
-    std::ostringstream s;
-    s << v;
-    return s.str();
-}
-
 void requireBeta(double beta)
 {
     if (!(beta > 0) || !std::isfinite(beta))
-        fail("objective.beta must be > 0 (got " + number(beta) + ")");
+        fail("objective.beta must be > 0 (got " + util::formatNumber(beta) + ")");
 }
 
 void requireLabelSmoothing(double eps)
 {
     if (!(eps >= 0 && eps < 0.5))
-        fail("objective.label_smoothing must be in [0, 0.5) (got " + number(eps) +
+        fail("objective.label_smoothing must be in [0, 0.5) (got " + util::formatNumber(eps) +
              "); 0 is plain DPO, values near 0.5 make the loss ignore the preference");
 }
 
@@ -91,8 +57,8 @@ at::Tensor sequenceLogps(const at::Tensor& logits, const at::Tensor& labels, at:
     requireDefined("sequenceLogps", "labels", labels);
     if (logits.dim() != 3 || labels.dim() != 2 || logits.size(0) != labels.size(0) ||
         logits.size(1) != labels.size(1))
-        fail("sequenceLogps: expected logits (B, T, V) and labels (B, T), got logits " + shapeOf(logits) +
-             " and labels " + shapeOf(labels));
+        fail("sequenceLogps: expected logits (B, T, V) and labels (B, T), got logits " + util::shapeString(logits.sizes()) +
+             " and labels " + util::shapeString(labels.sizes()));
     const int64_t t = logits.size(1);
     const int64_t predicted = std::max<int64_t>(t - 1, 0);
     at::Tensor scoring = upcast(logits.narrow(1, 0, predicted));              // (B, T-1, V)
@@ -112,9 +78,9 @@ PreferenceLossResult dpoLoss(const at::Tensor& policyChosen, const at::Tensor& p
 {
     requireBeta(beta);
     requireLabelSmoothing(labelSmoothing);
-    requireSameShape("dpoLoss", "policyChosen", policyChosen, "policyRejected", policyRejected);
-    requireSameShape("dpoLoss", "policyChosen", policyChosen, "refChosen", refChosen);
-    requireSameShape("dpoLoss", "policyChosen", policyChosen, "refRejected", refRejected);
+    requireSameShape("dpoLoss", "policyChosen", policyChosen, "policyRejected", policyRejected, "one entry per pair");
+    requireSameShape("dpoLoss", "policyChosen", policyChosen, "refChosen", refChosen, "one entry per pair");
+    requireSameShape("dpoLoss", "policyChosen", policyChosen, "refRejected", refRejected, "one entry per pair");
     at::Tensor chosenLogRatio = upcast(policyChosen) - upcast(refChosen);        // (P,)
     at::Tensor rejectedLogRatio = upcast(policyRejected) - upcast(refRejected);  // (P,)
     at::Tensor h = chosenLogRatio - rejectedLogRatio;
@@ -126,9 +92,9 @@ PreferenceLossResult ipoLoss(const at::Tensor& policyChosen, const at::Tensor& p
                              const at::Tensor& refChosen, const at::Tensor& refRejected, double beta)
 {
     requireBeta(beta);
-    requireSameShape("ipoLoss", "policyChosen", policyChosen, "policyRejected", policyRejected);
-    requireSameShape("ipoLoss", "policyChosen", policyChosen, "refChosen", refChosen);
-    requireSameShape("ipoLoss", "policyChosen", policyChosen, "refRejected", refRejected);
+    requireSameShape("ipoLoss", "policyChosen", policyChosen, "policyRejected", policyRejected, "one entry per pair");
+    requireSameShape("ipoLoss", "policyChosen", policyChosen, "refChosen", refChosen, "one entry per pair");
+    requireSameShape("ipoLoss", "policyChosen", policyChosen, "refRejected", refRejected, "one entry per pair");
     at::Tensor chosenLogRatio = upcast(policyChosen) - upcast(refChosen);        // (P,)
     at::Tensor rejectedLogRatio = upcast(policyRejected) - upcast(refRejected);  // (P,)
     at::Tensor h = chosenLogRatio - rejectedLogRatio;
@@ -141,8 +107,8 @@ PreferenceLossResult simpoLoss(const at::Tensor& avgChosen, const at::Tensor& av
     requireBeta(beta);
     requireLabelSmoothing(labelSmoothing);
     if (!std::isfinite(gamma))
-        fail("objective.gamma (SimPO's target reward margin) must be a finite number (got " + number(gamma) + ")");
-    requireSameShape("simpoLoss", "avgChosen", avgChosen, "avgRejected", avgRejected);
+        fail("objective.gamma (SimPO's target reward margin) must be a finite number (got " + util::formatNumber(gamma) + ")");
+    requireSameShape("simpoLoss", "avgChosen", avgChosen, "avgRejected", avgRejected, "one entry per pair");
     at::Tensor chosenReward = upcast(avgChosen) * beta;      // (P,)
     at::Tensor rejectedReward = upcast(avgRejected) * beta;  // (P,)
     at::Tensor z = chosenReward - rejectedReward - gamma;
@@ -151,7 +117,7 @@ PreferenceLossResult simpoLoss(const at::Tensor& avgChosen, const at::Tensor& av
 
 OddsRatioResult orpoOddsRatioLoss(const at::Tensor& avgChosen, const at::Tensor& avgRejected)
 {
-    requireSameShape("orpoOddsRatioLoss", "avgChosen", avgChosen, "avgRejected", avgRejected);
+    requireSameShape("orpoOddsRatioLoss", "avgChosen", avgChosen, "avgRejected", avgRejected, "one entry per pair");
     at::Tensor a = upcast(avgChosen).clamp_max(-1e-6);   // (P,)
     at::Tensor b = upcast(avgRejected).clamp_max(-1e-6);  // (P,)
     at::Tensor logOddsRatio = (a - log1mexp(a)) - (b - log1mexp(b));
@@ -163,14 +129,14 @@ KtoLossResult ktoLoss(const at::Tensor& policyLogps, const at::Tensor& refLogps,
 {
     requireBeta(beta);
     if (!(desirableWeight > 0) || !std::isfinite(desirableWeight))
-        fail("objective.desirable_weight must be > 0 (got " + number(desirableWeight) + ")");
+        fail("objective.desirable_weight must be > 0 (got " + util::formatNumber(desirableWeight) + ")");
     if (!(undesirableWeight > 0) || !std::isfinite(undesirableWeight))
-        fail("objective.undesirable_weight must be > 0 (got " + number(undesirableWeight) + ")");
-    requireSameShape("ktoLoss", "policyLogps", policyLogps, "refLogps", refLogps);
-    requireSameShape("ktoLoss", "policyLogps", policyLogps, "desirable", desirable);
+        fail("objective.undesirable_weight must be > 0 (got " + util::formatNumber(undesirableWeight) + ")");
+    requireSameShape("ktoLoss", "policyLogps", policyLogps, "refLogps", refLogps, "one entry per pair");
+    requireSameShape("ktoLoss", "policyLogps", policyLogps, "desirable", desirable, "one entry per pair");
     requireDefined("ktoLoss", "klEstimate", klEstimate);
     if (klEstimate.numel() != 1)
-        fail("ktoLoss: klEstimate must be a single number (a scalar tensor), got shape " + shapeOf(klEstimate));
+        fail("ktoLoss: klEstimate must be a single number (a scalar tensor), got shape " + util::shapeString(klEstimate.sizes()));
     at::Tensor r = upcast(policyLogps) - upcast(refLogps);  // (N,)
     at::Tensor z = klEstimate.detach().to(r.scalar_type()).reshape({}).clamp_min(0).to(r.device());
     // 1 - σ(x) written as σ(-x): exact in the tails where 1 - σ(x) would round to 0.
@@ -182,10 +148,10 @@ KtoLossResult ktoLoss(const at::Tensor& policyLogps, const at::Tensor& refLogps,
 
 at::Tensor bradleyTerryLoss(const at::Tensor& chosenScores, const at::Tensor& rejectedScores, const at::Tensor& margin)
 {
-    requireSameShape("bradleyTerryLoss", "chosenScores", chosenScores, "rejectedScores", rejectedScores);
+    requireSameShape("bradleyTerryLoss", "chosenScores", chosenScores, "rejectedScores", rejectedScores, "one entry per pair");
     at::Tensor diff = upcast(chosenScores) - upcast(rejectedScores);  // (P,)
     if (margin.defined()) {
-        requireSameShape("bradleyTerryLoss", "chosenScores", chosenScores, "margin", margin);
+        requireSameShape("bradleyTerryLoss", "chosenScores", chosenScores, "margin", margin, "one entry per pair");
         diff = diff - upcast(margin).to(diff.scalar_type());
     }
     return -at::log_sigmoid(diff);

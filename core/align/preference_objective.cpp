@@ -1,6 +1,7 @@
 #include "align/preference_objective.h"
 
 #include "align/preference_loss.h"
+#include "model/eval_mode.h"
 #include "util/error.h"
 
 #include <ATen/ATen.h>
@@ -109,8 +110,7 @@ train::BatchLoss PreferenceObjective::loss(train::ObjectiveBatch& batch)
 train::EvalResult PreferenceObjective::evaluate(int64_t maxBatches)
 {
     torch::NoGradGuard noGrad;
-    const bool wasTraining = m_x.model->is_training();
-    m_x.model->eval();
+    model::EvalModeGuard evalMode(*m_x.model);
     std::vector<at::Tensor> losses, cr, rr, ca, ra;
     for (const auto& indices : evaluationChunks(m_eval.size(), m_x.batchSize, maxBatches)) {
         Scored s = score(m_eval, m_evalRef, indices);
@@ -120,7 +120,6 @@ train::EvalResult PreferenceObjective::evaluate(int64_t maxBatches)
         ca.push_back(s.chosenAvg);
         ra.push_back(s.rejectedAvg);
     }
-    m_x.model->train(wasTraining);
     train::EvalResult r;
     r.hasPerplexity = false;
     r.loss = at::cat(losses).to(at::kDouble).mean().item<double>();

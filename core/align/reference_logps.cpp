@@ -1,5 +1,6 @@
 #include "align/reference_logps.h"
 
+#include "model/eval_mode.h"
 #include "peft/adapter.h"
 
 #include <ATen/ATen.h>
@@ -14,8 +15,7 @@ ReferenceValues referenceLogps(model::CausalLM& model, peft::Adapter* adapter,
                                c10::Device device)
 {
     torch::NoGradGuard noGrad;
-    const bool wasTraining = model->is_training();
-    model->eval();
+    model::EvalModeGuard evalMode(*model);
     std::unique_ptr<peft::AdaptersDisabled> off;
     if (adapter && !adapter->savesFullModel())
         off = std::make_unique<peft::AdaptersDisabled>(std::vector<peft::Adapter*>{adapter});
@@ -30,7 +30,6 @@ ReferenceValues referenceLogps(model::CausalLM& model, peft::Adapter* adapter,
             out.counts.push_back(counts[i].item<double>());
         }
     }
-    model->train(wasTraining);
     return out;
 }
 

@@ -3,6 +3,7 @@
 #include "align/preference_loss.h"
 #include "align/preference_objective.h"
 #include "align/reward_model.h"
+#include "model/eval_mode.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -55,8 +56,7 @@ train::BatchLoss RewardObjective::loss(train::ObjectiveBatch& batch)
 train::EvalResult RewardObjective::evaluate(int64_t maxBatches)
 {
     torch::NoGradGuard noGrad;
-    const bool wasTraining = m_x.model->is_training();
-    m_x.model->eval();
+    model::EvalModeGuard evalMode(*m_x.model);
     std::vector<at::Tensor> losses, chosen, rejected;
     for (const auto& indices : evaluationChunks(m_eval.size(), m_x.batchSize, maxBatches)) {
         Scored s = score(m_eval, indices);
@@ -64,7 +64,6 @@ train::EvalResult RewardObjective::evaluate(int64_t maxBatches)
         chosen.push_back(s.chosen);
         rejected.push_back(s.rejected);
     }
-    m_x.model->train(wasTraining);
     train::EvalResult r;
     r.hasPerplexity = false;
     r.loss = at::cat(losses).to(at::kDouble).mean().item<double>();

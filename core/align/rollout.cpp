@@ -1,8 +1,11 @@
 #include "align/rollout.h"
 
+#include "model/eval_mode.h"
 #include "model/generator.h"
 #include "model/sampler.h"
 #include "util/error.h"
+#include "util/random.h"
+#include "util/stopwatch.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -16,40 +19,12 @@ namespace ft::align {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Eval mode for the lifetime of the guard; the previous train/eval mode afterwards.
-class EvalModeGuard {
-public:
-    explicit EvalModeGuard(model::CausalLM& model) : m_model(model), m_wasTraining(model->is_training())
-    {
-        m_model->eval();
-    }
-    ~EvalModeGuard() { m_model->train(m_wasTraining); }
-    EvalModeGuard(const EvalModeGuard&) = delete;
-    EvalModeGuard& operator=(const EvalModeGuard&) = delete;
-
-private:
-    model::CausalLM& m_model;
-    bool m_wasTraining;
-};
-
 c10::Device deviceOf(model::CausalLM& model) { return model->parameters().front().device(); }
-
-uint64_t splitMix64(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
 
 // Row r's own random stream: a function of (seed, r) only, never of the batch.
 std::mt19937_64 rowGenerator(uint64_t seed, int64_t row)
 {
-    return std::mt19937_64(splitMix64(seed ^ splitMix64(static_cast<uint64_t>(row) + 1)));
+    return std::mt19937_64(util::splitMix64(seed ^ util::splitMix64(static_cast<uint64_t>(row) + 1)));
 }
 
 void validate(model::CausalLM& model, const std::vector<std::vector<int64_t>>& prompts, const RolloutOptions& o)
@@ -119,9 +94,9 @@ Rollouts generateRollouts(model::CausalLM& model, const std::vector<std::vector<
                           const RolloutOptions& o)
 {
     validate(model, prompts, o);
-    const auto start = Clock::now();
+    const auto start = util::Clock::now();
     torch::NoGradGuard noGrad;
-    EvalModeGuard evalMode(model);
+    model::EvalModeGuard evalMode(*model);
     const auto device = deviceOf(model);
     const auto longOpts = at::TensorOptions().dtype(at::kLong).device(device);
     const int64_t g = o.samplesPerPrompt, n = static_cast<int64_t>(prompts.size()) * g;
@@ -205,7 +180,7 @@ Rollouts generateRollouts(model::CausalLM& model, const std::vector<std::vector<
     out.attentionMask = at::cat({promptMask, out.completionMask}, 1);    // (N, P + L)
     for (const auto& c : out.completions)
         out.generatedTokens += static_cast<int64_t>(c.size());
-    out.seconds = secondsSince(start);
+    out.seconds = util::secondsSince(start);
     return out;
 }
 
@@ -268,8 +243,8 @@ RolloutBenchResult benchRollouts(model::CausalLM& model, int64_t prompts, int64_
     result.tokens = batched.generatedTokens;
 
     torch::NoGradGuard noGrad;
-    EvalModeGuard evalMode(model);
-    const auto start = Clock::now();
+    model::EvalModeGuard evalMode(*model);
+    const auto start = util::Clock::now();
     int64_t sequentialTokens = 0;
     for (int64_t r = 0; r < result.rows; ++r) {
         model::SamplingOptions s;
@@ -279,7 +254,7 @@ RolloutBenchResult benchRollouts(model::CausalLM& model, int64_t prompts, int64_
         const auto ids = model::generateIds(model, batch[r / samplesPerPrompt], newTokens, sampler, /*eosIds=*/{});
         sequentialTokens += static_cast<int64_t>(ids.size());
     }
-    result.sequentialSeconds = secondsSince(start);
+    result.sequentialSeconds = util::secondsSince(start);
     result.batchedTokensPerSecond = result.tokens / std::max(result.batchedSeconds, 1e-9);
     result.sequentialTokensPerSecond = sequentialTokens / std::max(result.sequentialSeconds, 1e-9);
     result.speedup = result.batchedTokensPerSecond / std::max(result.sequentialTokensPerSecond, 1e-9);

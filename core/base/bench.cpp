@@ -2,8 +2,9 @@
 
 #include "model/generator.h"
 #include "model/llama.h"
+#include "model/runtime.h"
 #include "train/lm_loss.h"
-#include "util/runtime.h"
+#include "util/stopwatch.h"
 
 #include <ATen/ATen.h>
 #include <torch/optim/adamw.h>
@@ -13,8 +14,6 @@
 namespace ft::base {
 
 namespace {
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 // Reading one value back waits for queued GPU work; on the CPU it costs nothing.
 void synchronize(const at::Tensor& t) { (void)t.sum().item<double>(); }
 } // namespace
@@ -27,14 +26,14 @@ double measureMatmulGflops(int64_t n, c10::Device device, c10::ScalarType dtype,
     synchronize(at::mm(a, b));  // warm-up: thread pool, BLAS buffers
     int64_t reps = 0;
     at::Tensor c;
-    const auto start = Clock::now();
+    const auto start = util::Clock::now();
     double elapsed = 0;
     do {
         c = at::mm(a, b);
         ++reps;
         if (reps % 4 == 0) {
             synchronize(c);
-            elapsed = since(start);
+            elapsed = util::secondsSince(start);
         }
     } while (elapsed < minSeconds);
     return 2.0 * double(n) * n * n * reps / elapsed / 1e9;
@@ -70,12 +69,12 @@ BenchReport runBench(const BenchOptions& o)
         return loss;
     };
     synchronize(step());
-    const auto trainStart = Clock::now();
+    const auto trainStart = util::Clock::now();
     at::Tensor last;
     for (int64_t i = 0; i < o.trainSteps; ++i)
         last = step();
     synchronize(last);
-    r.trainStepSeconds = since(trainStart) / double(o.trainSteps);
+    r.trainStepSeconds = util::secondsSince(trainStart) / double(o.trainSteps);
     r.trainTokensPerSecond = double(o.batchSize * o.seqLen) / r.trainStepSeconds;
     r.trainGflops = r.trainTokensPerSecond * r.trainFlopsPerToken / 1e9;
     r.mfu = r.trainGflops / r.matmulGflops;
@@ -87,13 +86,13 @@ BenchReport runBench(const BenchOptions& o)
     model::Sampler greedy({});
     // Warm-up, then a prefill-only pass and a full generation with eos disabled.
     model::generateIds(lm, prompt, 2, greedy, {});
-    const auto prefillStart = Clock::now();
+    const auto prefillStart = util::Clock::now();
     model::generateIds(lm, prompt, 1, greedy, {});
-    const double prefill = since(prefillStart);
+    const double prefill = util::secondsSince(prefillStart);
     r.prefillTokensPerSecond = double(o.promptTokens) / prefill;
-    const auto genStart = Clock::now();
+    const auto genStart = util::Clock::now();
     model::generateIds(lm, prompt, o.generateTokens, greedy, {});
-    const double decode = std::max(1e-9, since(genStart) - prefill);
+    const double decode = std::max(1e-9, util::secondsSince(genStart) - prefill);
     r.decodeTokensPerSecond = double(o.generateTokens - 1) / decode;
     r.peakRssBytes = processMemory().peakRssBytes;
     return r;

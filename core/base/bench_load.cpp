@@ -2,7 +2,8 @@
 
 #include "model/llama.h"
 #include "model/model_io.h"
-#include "util/runtime.h"
+#include "model/runtime.h"
+#include "util/stopwatch.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -20,8 +21,6 @@ namespace ft::base {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 } // namespace
 
@@ -47,7 +46,7 @@ model::ModelConfig syntheticCheckpointConfig(int64_t layers)
 SyntheticCheckpoint writeSyntheticCheckpoint(const model::ModelConfig& config, const std::string& dir,
                                              c10::ScalarType storeDtype, int64_t maxShardBytes, uint64_t seed)
 {
-    const auto start = Clock::now();
+    const auto start = util::Clock::now();
     model::CausalLM lm{nullptr};
     {
         model::SkipWeightInit skip;  // filled below, directly in the stored dtype
@@ -75,7 +74,7 @@ SyntheticCheckpoint writeSyntheticCheckpoint(const model::ModelConfig& config, c
                                                  return e.path().extension() == ".safetensors";
                                              }))
                      : 1;
-    out.seconds = since(start);
+    out.seconds = util::secondsSince(start);
     return out;
 }
 
@@ -100,11 +99,11 @@ LoadMeasurement measureLoad(const std::string& dir, c10::ScalarType dtype)
     LoadMeasurement m;
     m.peakIsOwn = resetPeakRss();
     m.rssBefore = processMemory().rssBytes;
-    const auto start = Clock::now();
+    const auto start = util::Clock::now();
     model::LoadOptions options;
     options.computeDtype = dtype;
     model::LoadedModel loaded = model::loadModelFolder(dir, options);
-    m.seconds = since(start);
+    m.seconds = util::secondsSince(start);
     m.peakRss = processMemory().peakRssBytes;
     for (const auto& p : loaded.model->parameters()) {
         m.parameters += p.numel();

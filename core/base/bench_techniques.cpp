@@ -1,11 +1,12 @@
 #include "base/bench_techniques.h"
 
 #include "model/llama.h"
+#include "model/runtime.h"
 #include "peft/adapter.h"
 #include "peft/registry.h"
 #include "train/lm_loss.h"
 #include "train/optimizer.h"
-#include "util/runtime.h"
+#include "util/stopwatch.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -17,8 +18,6 @@ namespace ft::base {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 } // namespace
 
@@ -67,12 +66,12 @@ std::vector<TechniqueBench> benchTechniques(const BenchOptions& o, const std::ve
                 return loss;
             };
             (void)step().item<double>();  // warm-up, and waits for the GPU
-            const auto start = Clock::now();
+            const auto start = util::Clock::now();
             at::Tensor last;
             for (int64_t i = 0; i < o.trainSteps; ++i)
                 last = step();
             (void)last.item<double>();
-            b.stepSeconds = since(start) / double(o.trainSteps);
+            b.stepSeconds = util::secondsSince(start) / double(o.trainSteps);
         }
         const double full = trainingFlopsPerToken(o.config, o.seqLen);  // 6 N + attention
         const double matmulParams = (full - 12.0 * o.config.numHiddenLayers * o.seqLen * o.config.numAttentionHeads *

@@ -3,6 +3,7 @@
 // similar-but-not-identical rows. Not here: splits, sampling, token statistics
 // (dataset_tools.cpp).
 #include "data/dataset_tools.h"
+#include "util/random.h"
 
 #include <algorithm>
 #include <array>
@@ -14,17 +15,6 @@ namespace ft::data {
 
 namespace {
 
-uint64_t mix64(uint64_t x)
-{
-    // splitmix64's finalizer: a cheap bijection with good avalanche.
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 uint64_t hashBytes(std::string_view s, uint64_t seed = 0)
 {
     uint64_t h = 0xcbf29ce484222325ULL ^ seed;  // FNV-1a, then mixed
@@ -32,7 +22,7 @@ uint64_t hashBytes(std::string_view s, uint64_t seed = 0)
         h ^= c;
         h *= 0x100000001b3ULL;
     }
-    return mix64(h);
+    return util::mix64(h);
 }
 
 bool isAsciiPunct(unsigned char c)
@@ -98,7 +88,7 @@ Signature minHash(const std::string& normalized)
     sig.fill(UINT32_MAX);
     for (uint64_t s : shingles)
         for (int k = 0; k < kMinHashes; ++k) {
-            const auto v = static_cast<uint32_t>(mix64(s ^ (0x9e3779b97f4a7c15ULL * uint64_t(k + 1))) >> 32);
+            const auto v = static_cast<uint32_t>(util::mix64(s ^ (0x9e3779b97f4a7c15ULL * uint64_t(k + 1))) >> 32);
             sig[k] = std::min(sig[k], v);
         }
     return sig;

@@ -5,6 +5,7 @@
 
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,37 +17,10 @@ namespace ft::data {
 
 namespace {
 
-constexpr int64_t kPageSize = 2000;
-
-// splitmix64: a tiny PRNG with a fully specified sequence, so a seed gives the
-// same split on every platform and standard library.
-class SeededRandom {
-public:
-    explicit SeededRandom(uint64_t seed) : m_state(seed) {}
-    uint64_t next()
-    {
-        uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    // Uniform in [0, n) without modulo bias (Lemire's multiply-shift with rejection).
-    uint64_t below(uint64_t n)
-    {
-        for (;;) {
-            const unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
-            const auto low = static_cast<uint64_t>(m);
-            if (low >= n || low >= (0 - n) % n)
-                return static_cast<uint64_t>(m >> 64);
-        }
-    }
-
-private:
-    uint64_t m_state;
-};
+constexpr int64_t kScanPageSize = 2000;
 
 template <typename T>
-void seededShuffle(std::vector<T>& v, SeededRandom& rng)
+void seededShuffle(std::vector<T>& v, util::SplitMix64& rng)
 {
     for (size_t i = v.size(); i > 1; --i)
         std::swap(v[i - 1], v[rng.below(i)]);
@@ -91,12 +65,12 @@ void forEachRow(const ProjectStore& store, int64_t datasetId, const std::functio
     RowQuery q;
     q.datasetId = datasetId;
     q.split = split;
-    q.limit = kPageSize;
+    q.limit = kScanPageSize;
     for (;;) {
         const std::vector<Row> page = store.query(q);
         for (const Row& r : page)
             visit(r);
-        if (static_cast<int64_t>(page.size()) < kPageSize)
+        if (static_cast<int64_t>(page.size()) < kScanPageSize)
             return;
         q.afterId = page.back().id;
     }
@@ -127,7 +101,7 @@ SplitCounts assignSplits(ProjectStore& store, int64_t datasetId, double evalFrac
         strata[key].push_back(i);
     }
 
-    SeededRandom rng(seed);
+    util::SplitMix64 rng(seed);
     std::vector<Split> target(rows.size(), Split::Train);
     // Targets are rounded on running totals, so per-group rounding errors do not
     // accumulate: every group is within one row of its share and the totals are exact.
@@ -229,7 +203,7 @@ std::vector<Row> sampleRows(const ProjectStore& store, int64_t datasetId, int64_
 {
     std::vector<int64_t> ids;
     forEachRow(store, datasetId, [&](const Row& r) { ids.push_back(r.id); });
-    SeededRandom rng(seed);
+    util::SplitMix64 rng(seed);
     const size_t take = static_cast<size_t>(std::clamp<int64_t>(n, 0, int64_t(ids.size())));
     for (size_t i = 0; i < take; ++i)  // partial Fisher-Yates: the first `take` are the sample
         std::swap(ids[i], ids[i + rng.below(ids.size() - i)]);

@@ -23,7 +23,7 @@ namespace {
 
 using Ordered = nlohmann::ordered_json;
 
-constexpr int64_t kPageSize = 2000;
+constexpr int64_t kExportPageSize = 2000;
 
 SourceFormat formatFromPath(const std::string& path) {
     const size_t dot = path.find_last_of('.');
@@ -271,7 +271,7 @@ int64_t exportDataset(const ProjectStore& store, const std::string& datasetName,
     RowQuery q;
     q.datasetId = ds.id;
     q.split = options.split;
-    q.limit = kPageSize;
+    q.limit = kExportPageSize;
     int64_t written = 0;
     for (;;) {
         const std::vector<Row> page = store.query(q);

@@ -1,6 +1,7 @@
 // Names of file formats and layouts, and which dataset kind each layout holds
 // (see file_formats.h). One table per enum so a name is typed once.
 #include "data/file_formats.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -36,12 +37,6 @@ constexpr LayoutInfo kLayouts[] = {
     {Layout::Native, "native", std::nullopt},
 };
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-
 } // namespace
 
 const char* sourceFormatName(SourceFormat f) {
@@ -52,7 +47,7 @@ const char* sourceFormatName(SourceFormat f) {
 }
 
 std::optional<SourceFormat> sourceFormatFromName(std::string_view name) {
-    const std::string n = lower(name);
+    const std::string n = util::toLower(name);
     for (const auto& entry : kFormats)
         if (n == entry.name)
             return entry.format;
@@ -78,7 +73,7 @@ const char* layoutName(Layout l) {
 }
 
 std::optional<Layout> layoutFromName(std::string_view name) {
-    const std::string n = lower(name);
+    const std::string n = util::toLower(name);
     for (const auto& entry : kLayouts)
         if (n == entry.name)
             return entry.layout;

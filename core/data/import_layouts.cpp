@@ -3,6 +3,8 @@
 // (input, system) is left out, message entries keep only role and content, tags are
 // trimmed and de-duplicated.
 #include "data/import_layouts.h"
+#include "data/records.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +15,9 @@ namespace ft::data {
 
 namespace {
 
+using util::isBlank;
+using util::trim;
+
 using nlohmann::json;
 
 // Thrown inside conversion and turned into the rejection reason at the top.
@@ -20,26 +25,6 @@ struct Rejection {
     std::string reason;
 };
 [[noreturn]] void reject(std::string reason) { throw Rejection{std::move(reason)}; }
-
-std::string quoted(const std::string& field) { return "field '" + field + "'"; }
-
-bool isBlank(const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
-}
-
-std::string trim(const std::string& s) {
-    size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-        ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-        --e;
-    return s.substr(b, e - b);
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
-}
 
 // Reads typed values out of one record. Absent = missing, null, or an empty CSV cell.
 class Fields {
@@ -73,9 +58,9 @@ public:
             const auto it = m_record.find(k);
             if (it == m_record.end())
                 continue;
-            reject(quoted(k) + (it->is_null() ? " must not be null" : " is empty"));
+            reject(quotedField(k) + (it->is_null() ? " must not be null" : " is empty"));
         }
-        reject(quoted(*keys.begin()) + " is missing");
+        reject(quotedField(*keys.begin()) + " is missing");
     }
 
     std::string requiredString(const std::string& key) const {
@@ -89,7 +74,7 @@ public:
         if (!v)
             return std::nullopt;
         if (!v->is_string())
-            reject(quoted(key) + " must be a string (found " + v->type_name() + ")");
+            reject(quotedField(key) + " must be a string (found " + v->type_name() + ")");
         const auto& s = v->get_ref<const std::string&>();
         return s.empty() ? std::nullopt : std::optional<std::string>(s);
     }
@@ -100,16 +85,16 @@ public:
         try {
             return json::parse(v.get_ref<const std::string&>());
         } catch (const json::parse_error&) {
-            reject(quoted(field) + " must be " + expected + " written as JSON");
+            reject(quotedField(field) + " must be " + expected + " written as JSON");
         }
     }
 
     static std::string nonEmptyString(const json& v, const std::string& field) {
         if (!v.is_string())
-            reject(quoted(field) + " must be a string (found " + v.type_name() + ")");
+            reject(quotedField(field) + " must be a string (found " + v.type_name() + ")");
         const auto& s = v.get_ref<const std::string&>();
         if (isBlank(s))
-            reject(quoted(field) + " is empty");
+            reject(quotedField(field) + " is empty");
         return s;
     }
 
@@ -122,14 +107,14 @@ private:
 json messageList(const Fields& f, const json& raw, const std::string& field, bool shareGpt) {
     const json v = f.structured(raw, field, "a list of messages");
     if (!v.is_array())
-        reject(quoted(field) + " must be a list of messages (found " + v.type_name() + ")");
+        reject(quotedField(field) + " must be a list of messages (found " + v.type_name() + ")");
     if (v.empty())
-        reject(quoted(field) + " is empty");
+        reject(quotedField(field) + " is empty");
     json out = json::array();
     for (size_t i = 0; i < v.size(); ++i) {
         const std::string at = field + "[" + std::to_string(i) + "]";
         if (!v[i].is_object())
-            reject(quoted(at) + " must be an object with a role and content (found " + v[i].type_name() + ")");
+            reject(quotedField(at) + " must be an object with a role and content (found " + v[i].type_name() + ")");
         Fields m(v[i], false);
         std::string roleKey, contentKey;
         const json* role = shareGpt ? m.findAny({"from", "role"}, roleKey) : m.findAny({"role"}, roleKey);
@@ -137,8 +122,8 @@ json messageList(const Fields& f, const json& raw, const std::string& field, boo
         if (!role)
             shareGpt ? m.absent({"from", "role"}) : m.absent({"role"});
         if (!role->is_string())
-            reject(quoted(at + "." + roleKey) + " must be a string (found " + role->type_name() + ")");
-        const std::string r = lower(role->get<std::string>());
+            reject(quotedField(at + "." + roleKey) + " must be a string (found " + role->type_name() + ")");
+        const std::string r = util::toLower(role->get<std::string>());
         std::string mapped;
         if (r == "system")
             mapped = "system";
@@ -218,16 +203,16 @@ void convertPreference(const Fields& f, json& out) {
         while (common < chosen.size() && common < rejected.size() && chosen[common] == rejected[common])
             ++common;
         if (common == 0)
-            reject(quoted("prompt") + " is missing (and chosen and rejected share no leading messages)");
+            reject(quotedField("prompt") + " is missing (and chosen and rejected share no leading messages)");
         prompt = json(chosen.begin(), chosen.begin() + static_cast<std::ptrdiff_t>(common));
         chosen.erase(chosen.begin(), chosen.begin() + static_cast<std::ptrdiff_t>(common));
         rejected.erase(rejected.begin(), rejected.begin() + static_cast<std::ptrdiff_t>(common));
         if (chosen.empty())
-            reject(quoted("chosen") + " is empty after its shared prompt messages");
+            reject(quotedField("chosen") + " is empty after its shared prompt messages");
         if (rejected.empty())
-            reject(quoted("rejected") + " is empty after its shared prompt messages");
+            reject(quotedField("rejected") + " is empty after its shared prompt messages");
     } else
-        reject(quoted("prompt") + " is missing");
+        reject(quotedField("prompt") + " is missing");
     out["prompt"] = std::move(prompt);
     out["chosen"] = std::move(chosen);
     out["rejected"] = std::move(rejected);
@@ -239,13 +224,13 @@ bool readBool(const Fields& f, const json& v, const std::string& field) {
     if (v.is_number_integer() && (v.get<int64_t>() == 0 || v.get<int64_t>() == 1))
         return v.get<int64_t>() == 1;
     if (f.textCells() && v.is_string()) {
-        const std::string s = lower(trim(v.get<std::string>()));
+        const std::string s = util::toLower(trim(v.get<std::string>()));
         if (s == "true" || s == "1" || s == "yes")
             return true;
         if (s == "false" || s == "0" || s == "no")
             return false;
     }
-    reject(quoted(field) + " must be true or false (found " + (v.is_string() ? "'" + v.get<std::string>() + "'" : v.type_name()) + ")");
+    reject(quotedField(field) + " must be true or false (found " + (v.is_string() ? "'" + v.get<std::string>() + "'" : v.type_name()) + ")");
 }
 
 void convertKto(const Fields& f, json& out) {
@@ -271,7 +256,7 @@ void convertVerifiable(const Fields& f, json& out) {
     if (const json* settings = f.find("verifier_settings")) {
         json s = f.structured(*settings, "verifier_settings", "an object");
         if (!s.is_object())
-            reject(quoted("verifier_settings") + " must be an object (found " + s.type_name() + ")");
+            reject(quotedField("verifier_settings") + " must be an object (found " + s.type_name() + ")");
         out["verifier_settings"] = std::move(s);
     }
 }
@@ -297,11 +282,11 @@ std::vector<std::string> readTags(const Fields& f) {
     } else if (v && v->is_array())
         list = *v;
     else if (v)
-        reject(quoted("tags") + " must be a list of strings (found " + v->type_name() + ")");
+        reject(quotedField("tags") + " must be a list of strings (found " + v->type_name() + ")");
     if (list.is_array())
         for (const auto& t : list) {
             if (!t.is_string())
-                reject(quoted("tags") + " must be a list of strings (found a " + t.type_name() + " in it)");
+                reject(quotedField("tags") + " must be a list of strings (found a " + t.type_name() + " in it)");
             raw.push_back(t.get<std::string>());
         }
     std::vector<std::string> tags;
@@ -321,22 +306,22 @@ void readMetadata(const Fields& f, DatasetKind kind, const ImportOptions& option
     row.notes = f.optionalString("notes").value_or("");
     row.split = options.defaultSplit;
     if (auto split = f.optionalString("split")) {
-        const std::string s = lower(trim(*split));
+        const std::string s = util::toLower(trim(*split));
         if (auto known = splitFromName(s))
             row.split = *known;
         else if (s == "validation" || s == "valid" || s == "dev" || s == "val")  // Hugging Face names
             row.split = Split::Eval;
         else
-            reject(quoted("split") + " must be one of train, eval, test, not '" + *split + "'");
+            reject(quotedField("split") + " must be one of train, eval, test, not '" + *split + "'");
     }
     if (kind != DatasetKind::Preference)
         return;
     // Pairs from a file come labelled by whoever made the file.
     row.labelSource = LabelSource::Imported;
     if (auto source = f.optionalString("label_source")) {
-        auto known = labelSourceFromName(lower(trim(*source)));
+        auto known = labelSourceFromName(util::toLower(trim(*source)));
         if (!known)
-            reject(quoted("label_source") + " must be one of none, human, ai, imported, not '" + *source + "'");
+            reject(quotedField("label_source") + " must be one of none, human, ai, imported, not '" + *source + "'");
         row.labelSource = *known;
     }
     row.annotator = f.optionalString("annotator").value_or("");
@@ -353,7 +338,7 @@ void readMetadata(const Fields& f, DatasetKind kind, const ImportOptions& option
                 value = -1;
         }
         if (!(value >= 0 && value <= 1))
-            reject(quoted("confidence") + " must be a number between 0 and 1");
+            reject(quotedField("confidence") + " must be a number between 0 and 1");
         row.confidence = value;
     }
 }

@@ -4,6 +4,7 @@
 #include "data/record_reader.h"
 
 #include "util/error.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,9 +14,8 @@ namespace ft::data {
 
 namespace {
 
-bool isBlank(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
-}
+using util::isBlank;
+using util::trim;
 
 std::string lowerExtension(const std::string& path) {
     const size_t slash = path.find_last_of('/');
@@ -40,15 +40,6 @@ std::string parseReason(const std::string& message) {
     const size_t at = message.find("parse error");
     const size_t colon = at == std::string::npos ? at : message.find(": ", at);
     return colon == std::string::npos ? message : message.substr(colon + 2);
-}
-
-std::string trim(std::string_view s) {
-    size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-        ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-        --e;
-    return std::string(s.substr(b, e - b));
 }
 
 } // namespace

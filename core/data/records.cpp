@@ -2,6 +2,7 @@
 // tables of the small enums, and the text full-text search indexes for a row.
 // Not here: anything that touches SQLite (project_store.cpp) or a file format.
 #include "data/records.h"
+#include "util/text.h"
 
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,8 @@
 namespace ft::data {
 
 namespace {
+
+using util::isBlank;
 
 struct KindName {
     DatasetKind kind;
@@ -24,21 +27,12 @@ constexpr KindName kKindNames[] = {
 
 constexpr const char* kRoles[] = {"system", "user", "assistant"};
 
-bool isBlank(const std::string& s) {
-    for (unsigned char c : s)
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
-            return false;
-    return true;
-}
-
-std::string quoted(const std::string& path) { return "field '" + path + "'"; }
-
 // Each check returns "" when fine, else the reason; the first reason wins.
 std::string checkText(const nlohmann::json& value, const std::string& path) {
     if (!value.is_string())
-        return quoted(path) + " must be a string (found " + value.type_name() + ")";
+        return quotedField(path) + " must be a string (found " + value.type_name() + ")";
     if (isBlank(value.get_ref<const std::string&>()))
-        return quoted(path) + " is empty";
+        return quotedField(path) + " is empty";
     return {};
 }
 
@@ -47,40 +41,40 @@ std::string checkOptionalText(const nlohmann::json& fields, const char* key) {
     auto it = fields.find(key);
     if (it == fields.end() || it->is_string())
         return {};
-    return quoted(key) + " must be a string (found " + it->type_name() + ")";
+    return quotedField(key) + " must be a string (found " + it->type_name() + ")";
 }
 
 std::string checkRequiredText(const nlohmann::json& fields, const char* key) {
     auto it = fields.find(key);
     if (it == fields.end())
-        return quoted(key) + " is missing";
+        return quotedField(key) + " is missing";
     return checkText(*it, key);
 }
 
 std::string checkMessages(const nlohmann::json& value, const std::string& path) {
     if (!value.is_array())
-        return quoted(path) + " must be a list of messages (found " + value.type_name() + ")";
+        return quotedField(path) + " must be a list of messages (found " + value.type_name() + ")";
     if (value.empty())
-        return quoted(path) + " has no messages";
+        return quotedField(path) + " has no messages";
     for (size_t i = 0; i < value.size(); ++i) {
         const nlohmann::json& m = value[i];
         const std::string at = path + "[" + std::to_string(i) + "]";
         if (!m.is_object())
-            return quoted(at) + " must be an object with role and content (found " + m.type_name() + ")";
+            return quotedField(at) + " must be an object with role and content (found " + m.type_name() + ")";
         for (auto it = m.begin(); it != m.end(); ++it)
             if (it.key() != "role" && it.key() != "content")
-                return quoted(at + "." + it.key()) + " is not allowed (a message has role and content)";
+                return quotedField(at + "." + it.key()) + " is not allowed (a message has role and content)";
         auto role = m.find("role");
         if (role == m.end())
-            return quoted(at + ".role") + " is missing";
+            return quotedField(at + ".role") + " is missing";
         bool known = false;
         for (const char* r : kRoles)
             known = known || (role->is_string() && *role == r);
         if (!known)
-            return quoted(at + ".role") + " must be one of system, user, assistant";
+            return quotedField(at + ".role") + " must be one of system, user, assistant";
         auto content = m.find("content");
         if (content == m.end())
-            return quoted(at + ".content") + " is missing";
+            return quotedField(at + ".content") + " is missing";
         if (std::string why = checkText(*content, at + ".content"); !why.empty())
             return why;
     }
@@ -91,11 +85,11 @@ std::string checkMessages(const nlohmann::json& value, const std::string& path) 
 std::string checkTextOrMessages(const nlohmann::json& fields, const char* key) {
     auto it = fields.find(key);
     if (it == fields.end())
-        return quoted(key) + " is missing";
+        return quotedField(key) + " is missing";
     if (it->is_array())
         return checkMessages(*it, key);
     if (!it->is_string())
-        return quoted(key) + " must be a string or a list of messages (found " + it->type_name() + ")";
+        return quotedField(key) + " must be a string or a list of messages (found " + it->type_name() + ")";
     return checkText(*it, key);
 }
 
@@ -109,7 +103,7 @@ std::string checkKeys(DatasetKind kind, const nlohmann::json& fields, std::initi
         std::string list;
         for (const char* a : allowed)
             list += (list.empty() ? "" : ", ") + std::string(a);
-        return quoted(it.key()) + " is not a field of " + datasetKindName(kind) + " rows (expected " + list + ")";
+        return quotedField(it.key()) + " is not a field of " + datasetKindName(kind) + " rows (expected " + list + ")";
     }
     return {};
 }
@@ -208,7 +202,7 @@ std::string validateFields(DatasetKind kind, const nlohmann::json& fields) {
             return why;
         auto it = fields.find("messages");
         if (it == fields.end())
-            return quoted("messages") + " is missing";
+            return quotedField("messages") + " is missing";
         return checkMessages(*it, "messages");
     }
     case DatasetKind::Preference: {
@@ -227,9 +221,9 @@ std::string validateFields(DatasetKind kind, const nlohmann::json& fields) {
             return why;
         auto it = fields.find("desirable");
         if (it == fields.end())
-            return quoted("desirable") + " is missing";
+            return quotedField("desirable") + " is missing";
         if (!it->is_boolean())
-            return quoted("desirable") + " must be true or false (found " + it->type_name() + ")";
+            return quotedField("desirable") + " must be true or false (found " + it->type_name() + ")";
         return {};
     }
     case DatasetKind::Verifiable: {
@@ -240,7 +234,7 @@ std::string validateFields(DatasetKind kind, const nlohmann::json& fields) {
             return why;
         auto it = fields.find("verifier_settings");
         if (it != fields.end() && !it->is_object())
-            return quoted("verifier_settings") + " must be an object (found " + it->type_name() + ")";
+            return quotedField("verifier_settings") + " must be an object (found " + it->type_name() + ")";
         return {};
     }
     case DatasetKind::Text:
@@ -270,5 +264,7 @@ std::string nowIso8601() {
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
     return buf;
 }
+
+std::string quotedField(const std::string& path) { return "field '" + path + "'"; }
 
 } // namespace ft::data

@@ -64,4 +64,7 @@ std::string searchableText(DatasetKind kind, const nlohmann::json& fields);
 // Current time as ISO 8601 UTC with milliseconds: 2026-11-28T10:57:03.123Z
 std::string nowIso8601();
 
+// "field 'messages[2].content'": how validation messages name a field.
+std::string quotedField(const std::string& path);
+
 } // namespace ft::data

@@ -4,6 +4,7 @@
 
 #include "tokenizer/unicode_text.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -33,14 +34,6 @@ std::string pcre2Message(int code)
 bool contains(const std::vector<std::string>& list, const std::string& item)
 {
     return std::find(list.begin(), list.end(), item) != list.end();
-}
-
-std::string joined(const std::vector<std::string>& items, const char* separator = ", ")
-{
-    std::string out;
-    for (const std::string& item : items)
-        out += (out.empty() ? "" : separator) + item;
-    return out;
 }
 
 // A value as a message shows it: compact JSON, long values cut short.
@@ -78,14 +71,6 @@ bool hasType(const json& v, const std::string& type)
     if (type == "number")
         return v.is_number();
     return typeOf(v) == type;
-}
-
-size_t codePoints(const std::string& s)
-{
-    size_t n = 0;
-    for (unsigned char c : s)
-        n += (c & 0xC0) != 0x80;
-    return n;
 }
 
 bool isMultipleOf(const json& v, const json& divisor)
@@ -182,14 +167,14 @@ void JsonSchema::check(const json& schema, const std::string& where)
             continue;
         if (!contains(supportedSchemaKeywords(), key))
             fail("JSON schema keyword \"" + key + "\" (at " + at + ") is not supported; supported keywords: " +
-                 joined(supportedSchemaKeywords()));
+                 util::joinList(supportedSchemaKeywords()));
         if (key == "type") {
             const json list = v.is_array() ? v : json::array({v});
             if (list.empty())
                 bad("a type name or a non-empty list of them");
             for (const json& t : list)
                 if (!t.is_string() || !contains(kTypeNames, t.get<std::string>()))
-                    bad("one of " + joined(kTypeNames) + ", or a list of them");
+                    bad("one of " + util::joinList(kTypeNames) + ", or a list of them");
         } else if (key == "enum" && !v.is_array()) {
             bad("a list of values");
         } else if (key == "properties") {
@@ -276,7 +261,7 @@ void JsonSchema::validate(const json& value, const json& schema, const std::stri
                 names.push_back(t.get<std::string>());
             }
             if (!ok)
-                problem("expected " + joined(names, " or ") + ", found " + typeOf(value));
+                problem("expected " + util::joinList(names, " or ") + ", found " + typeOf(value));
         } else if (key == "enum") {
             if (std::find(v.begin(), v.end(), value) == v.end())
                 problem("must be one of " + shown(v) + ", found " + shown(value));
@@ -320,10 +305,10 @@ void JsonSchema::validate(const json& value, const json& schema, const std::stri
                         reported = true;
                     }
         } else if (key == "minLength" && value.is_string()) {
-            if (const size_t n = codePoints(value.get<std::string>()); n < v.get<double>())
+            if (const size_t n = tok::utf8::codePointCount(value.get<std::string>()); n < v.get<double>())
                 problem("expected at least " + shown(v) + " characters, found " + std::to_string(n));
         } else if (key == "maxLength" && value.is_string()) {
-            if (const size_t n = codePoints(value.get<std::string>()); n > v.get<double>())
+            if (const size_t n = tok::utf8::codePointCount(value.get<std::string>()); n > v.get<double>())
                 problem("expected at most " + shown(v) + " characters, found " + std::to_string(n));
         } else if (key == "pattern" && value.is_string()) {
             if (!m_patterns.at(v.get<std::string>()).search(value.get<std::string>()))

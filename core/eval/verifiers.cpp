@@ -5,6 +5,7 @@
 #include "eval/json_schema.h"
 #include "tokenizer/unicode_text.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -18,14 +19,6 @@ namespace ft::eval {
 namespace {
 
 using nlohmann::json;
-
-std::string joined(const std::vector<std::string>& items, const std::string& separator = ", ")
-{
-    std::string out;
-    for (const std::string& item : items)
-        out += (out.empty() ? "" : separator) + item;
-    return out;
-}
 
 // ---- text -------------------------------------------------------------------
 
@@ -61,11 +54,6 @@ std::string collapseWhitespace(std::string_view text)
         out.append(s, at, i - at);
     }
     return out;
-}
-
-size_t codePoints(std::string_view s)
-{
-    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
 // A text as a detail quotes it: at most 40 characters, JSON-escaped (one line).
@@ -171,7 +159,7 @@ public:
         for (const auto& [key, value] : m_settings.items())
             if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
                 fail(prefix() + "unknown setting \"" + key + "\" (allowed: " +
-                     (allowed.empty() ? std::string("none") : joined(allowed)) + ")");
+                     (allowed.empty() ? std::string("none") : util::joinList(allowed)) + ")");
     }
 
     const std::string& verifier() const { return m_verifier; }
@@ -212,7 +200,7 @@ public:
     {
         const json* v = find(key);
         if (v && (!v->is_string() || std::find(choices.begin(), choices.end(), v->get<std::string>()) == choices.end()))
-            bad(key, "one of " + joined(choices));
+            bad(key, "one of " + util::joinList(choices));
         return v ? v->get<std::string>() : fallback;
     }
 
@@ -462,7 +450,7 @@ public:
             if (!problems.empty()) {
                 const size_t n = std::min<size_t>(2, problems.size());
                 std::vector<std::string> shown(problems.begin(), problems.begin() + static_cast<std::ptrdiff_t>(n));
-                return failed(joined(shown, "; ") +
+                return failed(util::joinList(shown, "; ") +
                               (problems.size() > 2 ? " (+" + std::to_string(problems.size() - 2) + " more)" : ""));
             }
         }
@@ -567,7 +555,7 @@ public:
     {
         const std::string text = m_words ? collapseWhitespace(completion) : trim(completion);
         const double length = m_words ? (text.empty() ? 0.0 : 1.0 + std::count(text.begin(), text.end(), ' '))
-                                      : static_cast<double>(codePoints(text));
+                                      : static_cast<double>(tok::utf8::codePointCount(text));
         const std::string detail = formatNumber(length) + (m_words ? " words" : " characters") + " (max " +
                                    formatNumber(m_max) + ")";
         if (length <= m_max)
@@ -600,7 +588,7 @@ public:
             const Settings p("composite", part, {"name", "weight", "settings"}, s.prefix() + where);
             const auto name = p.text("name");
             if (!name)
-                fail(p.prefix() + "setting \"name\" is required (one of " + joined(verifierNames()) + ")");
+                fail(p.prefix() + "setting \"name\" is required (one of " + util::joinList(verifierNames()) + ")");
             const double weight = p.number("weight", 1.0, 0);
             const json* settings = p.find("settings");
             try {
@@ -631,7 +619,7 @@ public:
             out.passed = out.passed && r.passed;
             details.push_back(p.name + ": " + r.detail);
         }
-        out.detail = joined(details, "; ");
+        out.detail = util::joinList(details, "; ");
         return out;
     }
 
@@ -683,7 +671,7 @@ std::unique_ptr<Verifier> makeVerifier(const std::string& name, const nlohmann::
     for (const Entry& e : table())
         if (name == e.name)
             return e.make(Settings(name, settings, e.keys));
-    fail("unknown verifier \"" + name + "\"; known verifiers: " + joined(verifierNames()));
+    fail("unknown verifier \"" + name + "\"; known verifiers: " + util::joinList(verifierNames()));
 }
 
 std::vector<std::string> verifierNames()

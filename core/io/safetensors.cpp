@@ -6,6 +6,7 @@
 #include "io/json_file.h"
 #include "io/mapped_file.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -75,13 +76,6 @@ std::optional<int64_t> checkedNumel(const std::vector<int64_t>& shape, size_t el
         return std::nullopt;
     }
     return numel;
-}
-
-std::string shapeString(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
 }
 
 // Parses the header, additionally reporting the first duplicated key: nlohmann
@@ -202,7 +196,7 @@ ParsedEntry parseEntry(const std::string& path, const std::string& name, const j
     const uint64_t expected = uint64_t(*numel) * elementSize;
     if (out.end - out.begin != expected)
         failTensor(path, name, "data_offsets cover " + std::to_string(out.end - out.begin) +
-                                   " bytes, but shape " + shapeString(out.view.shape) + " of " +
+                                   " bytes, but shape " + util::shapeString(out.view.shape) + " of " +
                                    dtypeName(out.view.dtype) + " needs " +
                                    std::to_string(expected) + " bytes");
     out.view.data = dataSection + out.begin;
@@ -426,11 +420,11 @@ void writeSafetensors(const std::string& path, const std::vector<TensorToWrite>&
         std::string why;
         const auto numel = checkedNumel(t.shape, dtypeSize(t.dtype), why);
         if (!numel)
-            failWriteTensor(path, t.name, why + " " + shapeString(t.shape));
+            failWriteTensor(path, t.name, why + " " + util::shapeString(t.shape));
         const uint64_t expected = uint64_t(*numel) * dtypeSize(t.dtype);
         if (t.nbytes != expected)
             failWriteTensor(path, t.name, "has " + std::to_string(t.nbytes) + " bytes, but shape " +
-                                  shapeString(t.shape) + " of " + dtypeName(t.dtype) +
+                                  util::shapeString(t.shape) + " of " + dtypeName(t.dtype) +
                                   " needs " + std::to_string(expected) + " bytes");
         if (t.nbytes > 0 && !t.data)
             failWriteTensor(path, t.name, "data pointer is null");

@@ -3,6 +3,7 @@
 #include "io/json_file.h"
 #include "io/mapped_file.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #include <ATen/ATen.h>
 #include <algorithm>
@@ -19,16 +20,6 @@ namespace fs = std::filesystem;
 namespace ft::model {
 
 namespace {
-
-std::string shapeString(at::IntArrayRef shape)
-{
-    std::ostringstream s;
-    s << '[';
-    for (size_t i = 0; i < shape.size(); ++i)
-        s << (i ? ", " : "") << shape[i];
-    s << ']';
-    return s.str();
-}
 
 c10::ScalarType torchTypeOf(io::DType d, const std::string& tensorName)
 {
@@ -129,10 +120,10 @@ std::vector<std::string> loadWeights(torch::nn::Module& model, const io::Safeten
         if (!view)
             fail("tensor '" + name + "' is missing from the checkpoint (" + checkpoint.files().front() +
                  (checkpoint.files().size() > 1 ? " and other shards" : "") + "); expected shape " +
-                 shapeString(param.sizes()));
+                 util::shapeString(param.sizes()));
         if (at::IntArrayRef(view->shape) != param.sizes())
-            fail("tensor '" + name + "' has shape " + shapeString(view->shape) + " in the checkpoint but the model config expects " +
-                 shapeString(param.sizes()) + " (" + checkpoint.files().front() + ")");
+            fail("tensor '" + name + "' has shape " + util::shapeString(view->shape) + " in the checkpoint but the model config expects " +
+                 util::shapeString(param.sizes()) + " (" + checkpoint.files().front() + ")");
         // Straight from the mapping into the parameter, converting on the way; then the
         // mapped pages leave the resident set, so the peak stays at the model's size.
         if (view->nbytes > 0 && !copyFromMapping(param, *view, torchTypeOf(view->dtype, name)))

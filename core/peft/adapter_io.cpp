@@ -3,8 +3,13 @@
 #include "io/json_file.h"
 #include "io/safetensors.h"
 #include "model/model_io.h"
+#include "peft/config_fields.h"
 #include "peft/registry.h"
+#include "peft/technique.h"
 #include "util/error.h"
+#include "util/text.h"
+
+#include <algorithm>
 
 #include <ATen/ATen.h>
 
@@ -14,12 +19,7 @@ namespace fs = std::filesystem;
 
 namespace ft::peft {
 
-namespace {
-
-constexpr const char* kConfigFile = "adapter_config.json";
-constexpr const char* kWeightsFile = "adapter_model.safetensors";
-
-std::vector<std::string> stringList(const nlohmann::json& j, const std::string& key, const std::string& file)
+std::vector<std::string> configStringList(const nlohmann::json& j, const std::string& key, const std::string& file)
 {
     if (!j.contains(key) || j[key].is_null())
         return {};
@@ -36,63 +36,31 @@ std::vector<std::string> stringList(const nlohmann::json& j, const std::string& 
     return out;
 }
 
-template <typename T>
-T field(const nlohmann::json& j, const std::string& key, T fallback, const std::string& file)
-{
-    if (!j.contains(key) || j[key].is_null())
-        return fallback;
-    try {
-        return j[key].get<T>();
-    } catch (const nlohmann::json::exception&) {
-        fail(file + ": field '" + key + "' has the wrong type (" + j[key].dump() + ")");
-    }
-}
+namespace {
 
-// Settings from PEFT's own fields (a folder written by PEFT or by another tool).
+constexpr const char* kConfigFile = "adapter_config.json";
+constexpr const char* kWeightsFile = "adapter_model.safetensors";
+
+// Settings from PEFT's own fields (a folder written by PEFT or by another tool): the
+// technique of that peft_type that reads PEFT's fields fills them in.
 PeftSettings settingsFromPeftFields(const nlohmann::json& j, const std::string& file)
 {
     PeftSettings s;
-    const std::string type = field<std::string>(j, "peft_type", "", file);
-    s.baseModelNameOrPath = field<std::string>(j, "base_model_name_or_path", "", file);
-    s.targetModules = stringList(j, "target_modules", file);
-    if (type == "LORA") {
-        s.r = field<int64_t>(j, "r", 8, file);
-        s.loraAlpha = field<double>(j, "lora_alpha", 8.0, file);
-        s.loraDropout = field<double>(j, "lora_dropout", 0.0, file);
-        s.useRslora = field<bool>(j, "use_rslora", false, file);
-        s.useDora = field<bool>(j, "use_dora", false, file);
-        s.technique = s.useDora ? "dora" : "lora";
-        if (j.contains("quantization") && j["quantization"].is_object()) {
-            s.technique = "qlora";
-            s.quantBlockSize = field<int64_t>(j["quantization"], "block_size", 64, file);
-            s.doubleQuant = field<bool>(j["quantization"], "double_quant", true, file);
-        }
-    } else if (type == "IA3") {
-        s.technique = "ia3";
-        s.feedforwardModules = stringList(j, "feedforward_modules", file);
-    } else if (type == "PREFIX_TUNING") {
-        s.technique = "prefix";
-        s.numVirtualTokens = field<int64_t>(j, "num_virtual_tokens", 20, file);
-        s.prefixProjection = field<bool>(j, "prefix_projection", false, file);
-        s.encoderHiddenSize = field<int64_t>(j, "encoder_hidden_size", s.encoderHiddenSize, file);
-    } else if (type == "PROMPT_TUNING") {
-        s.technique = "prompt";
-        s.numVirtualTokens = field<int64_t>(j, "num_virtual_tokens", 20, file);
-    } else if (type == "P_TUNING") {
-        s.technique = "ptuning";
-        s.numVirtualTokens = field<int64_t>(j, "num_virtual_tokens", 20, file);
-        const std::string enc = field<std::string>(j, "encoder_reparameterization_type", "MLP", file);
-        s.encoderType = enc == "LSTM" ? "lstm" : "mlp";
-        s.encoderHiddenSize = field<int64_t>(j, "encoder_hidden_size", s.encoderHiddenSize, file);
-        s.encoderNumLayers = field<int64_t>(j, "encoder_num_layers", s.encoderNumLayers, file);
-        s.encoderDropout = field<double>(j, "encoder_dropout", s.encoderDropout, file);
-    } else if (type.empty()) {
+    const std::string type = configField<std::string>(j, "peft_type", "", file);
+    s.baseModelNameOrPath = configField<std::string>(j, "base_model_name_or_path", "", file);
+    s.targetModules = configStringList(j, "target_modules", file);
+    if (type.empty())
         fail(file + ": field 'peft_type' is missing");
-    } else {
-        fail(file + ": peft_type '" + type +
-             "' is not supported (supported: LORA, IA3, PREFIX_TUNING, PROMPT_TUNING, P_TUNING, BOTTLENECK_ADAPTER, BITFIT)");
+    std::vector<std::string> supported;
+    for (const Technique* t : techniques()) {
+        if (t->peftType == type && t->readPeftConfig) {
+            t->readPeftConfig(j, file, s);
+            return s;
+        }
+        if (t->readPeftConfig && std::find(supported.begin(), supported.end(), t->peftType) == supported.end())
+            supported.push_back(t->peftType);
     }
-    return s;
+    fail(file + ": peft_type '" + type + "' is not supported (supported: " + util::joinList(supported) + ")");
 }
 
 } // namespace
@@ -120,7 +88,7 @@ PeftSettings readAdapterSettings(const std::string& dir)
                 message += "\n  " + e;
             fail(message);
         }
-        s.baseModelNameOrPath = field<std::string>(j, "base_model_name_or_path", "", file);
+        s.baseModelNameOrPath = configField<std::string>(j, "base_model_name_or_path", "", file);
         return s;
     }
     return settingsFromPeftFields(j, file);

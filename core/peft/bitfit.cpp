@@ -1,6 +1,8 @@
 #include "peft/bitfit.h"
 
 #include "peft/adapter_support.h"
+#include "peft/targets.h"
+#include "peft/technique.h"
 #include "peft/tensor_load_plan.h"
 #include "util/error.h"
 
@@ -256,8 +258,7 @@ std::unique_ptr<Adapter> applyBitFit(model::CausalLM& model, const PeftSettings&
                                      const ApplyContext& context)
 {
     (void)context;
-    const std::vector<std::string> targets =
-        settings.targetModules.empty() ? std::vector<std::string>{"all-linear"} : settings.targetModules;
+    const std::vector<std::string> targets = targetsOrDefault(settings);
     const at::TensorOptions opts = adapterTensorOptions(model);
     std::vector<BitFitAdapter::Site> sites;
     for (ProjectionSlot& slot : selectSlots(model, targets)) {
@@ -266,6 +267,34 @@ std::unique_ptr<Adapter> applyBitFit(model::CausalLM& model, const PeftSettings&
         sites.push_back({slot, wrapper});
     }
     return std::make_unique<BitFitAdapter>(name, settings, model, std::move(sites));
+}
+
+// ---- descriptor ----------------------------------------------------------------------
+
+namespace {
+
+// Every targeted projection gets a trained bias of its own: zeros where it had none,
+// a copy of the base's bias (which stays, frozen, for unmerge) where it had one.
+TechniqueEstimate estimateBitFit(const model::ModelConfig& c, const PeftSettings& s)
+{
+    TechniqueEstimate e;
+    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s)))
+        e.added += p.out;
+    return e;
+}
+
+} // namespace
+
+const Technique& bitFitTechnique()
+{
+    static const Technique t{.name = "bitfit",
+                             .summary = "BitFit: only bias terms train (zero biases added where there are none)",
+                             .peftType = "BITFIT",
+                             .settings = {"target_modules"},
+                             .defaultTargets = {"all-linear"},
+                             .apply = applyBitFit,
+                             .estimate = estimateBitFit};
+    return t;
 }
 
 } // namespace ft::peft

@@ -1,7 +1,9 @@
 #include "peft/bottleneck_adapter.h"
 
+#include "model/model_config.h"
 #include "peft/adapter_support.h"
 #include "peft/targets.h"
+#include "peft/technique.h"
 #include "peft/tensor_load_plan.h"
 #include "util/error.h"
 
@@ -127,6 +129,31 @@ std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const Pe
         sites.push_back({slot.path, wrapper});
     }
     return std::make_unique<BottleneckAdapter>(name, settings, model, std::move(sites));
+}
+
+// ---- descriptor ----------------------------------------------------------------------
+
+namespace {
+
+// Per site: down (C -> S) and up (S -> C), each with a bias.
+TechniqueEstimate estimateBottleneck(const model::ModelConfig& c, const PeftSettings& s)
+{
+    const int64_t sitesPerLayer = s.adapterPlacement == "pfeiffer" ? 1 : 2;
+    const int64_t C = c.hiddenSize, S = s.adapterSize;
+    return {.added = c.numHiddenLayers * sitesPerLayer * (C * S + S + S * C + C)};
+}
+
+} // namespace
+
+const Technique& bottleneckAdapterTechnique()
+{
+    static const Technique t{.name = "adapter",
+                             .summary = "Bottleneck adapters (Houlsby / Pfeiffer) after the transformer sublayers",
+                             .peftType = "BOTTLENECK_ADAPTER",
+                             .settings = {"adapter_size", "adapter_placement", "adapter_activation"},
+                             .apply = applyBottleneckAdapter,
+                             .estimate = estimateBottleneck};
+    return t;
 }
 
 } // namespace ft::peft

@@ -2,7 +2,10 @@
 #include "peft/ia3.h"
 
 #include "peft/adapter_support.h"
+#include "peft/config_fields.h"
 #include "peft/nf4.h"
+#include "peft/targets.h"
+#include "peft/technique.h"
 #include "peft/tensor_load_plan.h"
 #include "util/error.h"
 
@@ -197,8 +200,7 @@ std::unique_ptr<Adapter> applyIa3(model::CausalLM& model, const PeftSettings& se
     (void)context;
     if (settings.technique != "ia3")
         fail("applyIa3: technique '" + settings.technique + "' is not ia3");
-    const std::vector<std::string> targets =
-        settings.targetModules.empty() ? defaultTargets("ia3") : settings.targetModules;
+    const std::vector<std::string> targets = targetsOrDefault(settings);
     const std::vector<std::string> feedforward =
         settings.feedforwardModules.empty() ? std::vector<std::string>{"down_proj"} : settings.feedforwardModules;
     std::vector<ProjectionSlot> slots = selectSlots(model, targets);
@@ -213,6 +215,42 @@ std::unique_ptr<Adapter> applyIa3(model::CausalLM& model, const PeftSettings& se
     s.targetModules = targets;
     s.feedforwardModules = feedforward;
     return std::make_unique<Ia3Adapter>(name, std::move(s), model, std::move(entries), targets, feedforward);
+}
+
+// ---- descriptor ----------------------------------------------------------------------
+
+namespace {
+
+// One scale per output feature, or per input feature for feed-forward modules.
+TechniqueEstimate estimateIa3(const model::ModelConfig& c, const PeftSettings& s)
+{
+    const std::vector<std::string> feedforward =
+        s.feedforwardModules.empty() ? std::vector<std::string>{"down_proj"} : s.feedforwardModules;
+    TechniqueEstimate e;
+    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s)))
+        e.added += matchesTarget(p.path, p.shortName, feedforward) ? p.in : p.out;
+    return e;
+}
+
+void readPeftIa3(const nlohmann::json& j, const std::string& file, PeftSettings& s)
+{
+    s.technique = "ia3";
+    s.feedforwardModules = configStringList(j, "feedforward_modules", file);
+}
+
+} // namespace
+
+const Technique& ia3Technique()
+{
+    static const Technique t{.name = "ia3",
+                             .summary = "IA3: trained scales on the activations of the targeted projections",
+                             .peftType = "IA3",
+                             .settings = {"target_modules", "feedforward_modules"},
+                             .defaultTargets = {"k_proj", "v_proj", "down_proj"},
+                             .apply = applyIa3,
+                             .estimate = estimateIa3,
+                             .readPeftConfig = readPeftIa3};
+    return t;
 }
 
 } // namespace ft::peft

@@ -2,6 +2,8 @@
 #include "peft/lora.h"
 
 #include "peft/adapter_support.h"
+#include "peft/config_fields.h"
+#include "peft/technique.h"
 #include "peft/tensor_load_plan.h"
 #include "util/error.h"
 
@@ -13,7 +15,6 @@ namespace ft::peft {
 
 namespace {
 
-c10::ScalarType workType(c10::ScalarType t) { return t == at::kDouble ? at::kDouble : at::kFloat; }
 bool isHalf(c10::ScalarType t) { return t == at::kHalf || t == at::kBFloat16; }
 
 std::shared_ptr<model::DenseLinearImpl> uninitializedDense(int64_t in, int64_t out, bool bias)
@@ -319,7 +320,7 @@ std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& s
         fail("technique.r: the LoRA rank must be at least 1, got " + std::to_string(s.r));
     if (s.loraDropout < 0.0 || s.loraDropout >= 1.0)
         fail("technique.lora_dropout: must be in [0, 1), got " + std::to_string(s.loraDropout));
-    const std::vector<std::string> targets = s.targetModules.empty() ? defaultTargets(s.technique) : s.targetModules;
+    const std::vector<std::string> targets = targetsOrDefault(s);
     std::vector<ProjectionSlot> slots = selectSlots(model, targets);  // validates before anything changes
     if (s.technique == "qlora")
         quantizeDecoderProjections(model, s.quantBlockSize, s.doubleQuant);
@@ -341,6 +342,98 @@ std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& s
     }
     s.targetModules = targets;
     return std::make_unique<LoraAdapter>(name, std::move(s), model, std::move(entries), targets);
+}
+
+// ---- descriptors -------------------------------------------------------------------
+
+namespace {
+
+TechniqueEstimate estimateLora(const model::ModelConfig& c, const PeftSettings& s)
+{
+    const bool dora = s.useDora || s.technique == "dora";
+    TechniqueEstimate e;
+    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s)))
+        e.added += s.r * (p.in + p.out) + (dora ? p.out : 0);
+    if (s.technique == "qlora") {
+        // NF4: half a byte per projection weight, plus its block's absmax scale (an 8-bit
+        // code and a share of a second-level fp32 scale per 256 blocks with double quantization).
+        const double block = double(s.quantBlockSize);
+        e.quantizedBytesPerParameter = 0.5 + (s.doubleQuant ? 1.0 / block + 4.0 / (block * 256) : 4.0 / block);
+        for (const ProjectionShape& p : projectionShapes(c))
+            if (p.layer >= 0)
+                e.quantizedParameters += p.in * p.out;
+    }
+    return e;
+}
+
+// PEFT's LORA fields; DoRA and our QLoRA marker pick the technique.
+void readPeftLora(const nlohmann::json& j, const std::string& file, PeftSettings& s)
+{
+    s.r = configField<int64_t>(j, "r", 8, file);
+    s.loraAlpha = configField<double>(j, "lora_alpha", 8.0, file);
+    s.loraDropout = configField<double>(j, "lora_dropout", 0.0, file);
+    s.useRslora = configField<bool>(j, "use_rslora", false, file);
+    s.useDora = configField<bool>(j, "use_dora", false, file);
+    s.technique = s.useDora ? "dora" : "lora";
+    if (j.contains("quantization") && j["quantization"].is_object()) {
+        s.technique = "qlora";
+        s.quantBlockSize = configField<int64_t>(j["quantization"], "block_size", 64, file);
+        s.doubleQuant = configField<bool>(j["quantization"], "double_quant", true, file);
+    }
+}
+
+const std::vector<std::string> kAttentionProjections = {"q_proj", "k_proj", "v_proj", "o_proj"};
+
+} // namespace
+
+const Technique& loraTechnique()
+{
+    static const Technique t{.name = "lora",
+                             .summary = "LoRA: a trained low-rank update B·A beside each targeted projection",
+                             .peftType = "LORA",
+                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora"},
+                             .defaultTargets = kAttentionProjections,
+                             .apply = applyLora,
+                             .estimate = estimateLora,
+                             .readPeftConfig = readPeftLora};
+    return t;
+}
+
+const Technique& doraTechnique()
+{
+    static const Technique t{.name = "dora",
+                             .summary = "DoRA: LoRA with a trained magnitude per output row",
+                             .peftType = "LORA",
+                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora"},
+                             .defaultTargets = kAttentionProjections,
+                             .apply = applyLora,
+                             .estimate = estimateLora};
+    return t;
+}
+
+const Technique& rsloraTechnique()
+{
+    static const Technique t{.name = "rslora",
+                             .summary = "rsLoRA: LoRA scaled by alpha / sqrt(r)",
+                             .peftType = "LORA",
+                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_dora"},
+                             .defaultTargets = kAttentionProjections,
+                             .apply = applyLora,
+                             .estimate = estimateLora};
+    return t;
+}
+
+const Technique& qloraTechnique()
+{
+    static const Technique t{.name = "qlora",
+                             .summary = "QLoRA: LoRA over a base whose projections are stored in 4-bit NF4",
+                             .peftType = "LORA",
+                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora",
+                                          "quant_block_size", "double_quant"},
+                             .defaultTargets = kAttentionProjections,
+                             .apply = applyLora,
+                             .estimate = estimateLora};
+    return t;
 }
 
 } // namespace ft::peft

@@ -15,8 +15,6 @@ namespace {
 
 constexpr int64_t kChunkBlocks = 1 << 16;  // blocks quantized at a time: bounds the temporaries
 
-c10::ScalarType workType(c10::ScalarType t) { return t == at::kDouble ? at::kDouble : at::kFloat; }
-
 at::Tensor codeTensor(c10::ScalarType dtype)
 {
     const auto& c = nf4Codes();

@@ -19,6 +19,10 @@
 
 namespace ft::peft {
 
+// The dtype weight arithmetic (quantizing, merging) runs in: fp64 stays fp64,
+// everything else is computed in fp32 and cast back.
+inline c10::ScalarType workType(c10::ScalarType t) { return t == at::kDouble ? at::kDouble : at::kFloat; }
+
 // The 16 NF4 code values, ascending, exactly as bitsandbytes lists them
 // (bitsandbytes/functional.py, get_4bit_type("nf4"); built by create_normal_map with
 // offset 0.9677083: quantiles of N(0, 1), normalized to [-1, 1], with an exact 0).

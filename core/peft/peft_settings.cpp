@@ -4,6 +4,9 @@
 // Not here: what a setting does to a model (one file per technique).
 #include "peft/peft_settings.h"
 
+#include "peft/technique.h"
+#include "util/text.h"
+
 #include <algorithm>
 
 namespace ft::peft {
@@ -14,19 +17,9 @@ using nlohmann::json;
 using util::SettingSpec;
 using Type = SettingSpec::Type;
 
-const std::vector<std::string> kLoraFamily = {"lora", "dora", "rslora", "qlora"};
-
 bool contains(const std::vector<std::string>& list, const std::string& item)
 {
     return std::find(list.begin(), list.end(), item) != list.end();
-}
-
-std::string joinList(const std::vector<std::string>& items)
-{
-    std::string out;
-    for (const std::string& item : items)
-        out += (out.empty() ? "" : ", ") + item;
-    return out;
 }
 
 std::vector<std::string> stringList(const json& j)
@@ -43,82 +36,81 @@ std::vector<std::string> stringList(const json& j)
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 std::vector<SettingSpec> buildSchema()
 {
-    const std::vector<std::string> lora = kLoraFamily;
-    return {
+    std::vector<SettingSpec> specs = {
         {.key = "name", .type = Type::Choice, .defaultValue = "lora", .choices = techniqueNames(),
          .label = "Technique",
          .help = "How the model is adapted: LoRA and its variants, IA3, bottleneck adapters, prefix/prompt/P-tuning, "
                  "BitFit, freezing all but the last layers, or full fine-tuning."},
         {.key = "target_modules", .type = Type::StringList, .defaultValue = json::array(), .label = "Target modules",
          .help = "Projections to adapt: names such as q_proj (or a \".name\" suffix), \"all-linear\", or one "
-                 "regular expression over the module path. Empty: the technique's default.",
-         .appliesTo = {"lora", "dora", "rslora", "qlora", "ia3", "bitfit"}},
+                 "regular expression over the module path. Empty: the technique's default."},
         {.key = "seed", .type = Type::Int, .defaultValue = 0, .min = 0, .label = "Init seed",
          .help = "Seed of the adapter's weight initialization (the training seed is separate)."},
 
         {.key = "r", .type = Type::Int, .defaultValue = 8, .min = 1, .max = 1024, .label = "Rank r",
-         .help = "Rank of the low-rank update B·A; more rank, more trainable parameters.", .appliesTo = lora},
+         .help = "Rank of the low-rank update B·A; more rank, more trainable parameters."},
         {.key = "lora_alpha", .type = Type::Number, .defaultValue = 16.0, .min = 0, .label = "Alpha",
-         .help = "Scale of the update (> 0): alpha / r, or alpha / sqrt(r) with rsLoRA.", .appliesTo = lora},
+         .help = "Scale of the update (> 0): alpha / r, or alpha / sqrt(r) with rsLoRA."},
         {.key = "lora_dropout", .type = Type::Number, .defaultValue = 0.05, .min = 0, .max = 0.9,
-         .label = "Dropout", .help = "Dropout on the adapter's input while training.", .appliesTo = lora},
+         .label = "Dropout", .help = "Dropout on the adapter's input while training."},
         // Technique rslora implies use_rslora and dora implies use_dora, so there the keys do not apply.
         {.key = "use_rslora", .type = Type::Bool, .defaultValue = false, .label = "rsLoRA scaling",
-         .help = "Scale by alpha / sqrt(r) instead of alpha / r (technique rslora always does).",
-         .appliesTo = {"lora", "dora", "qlora"}},
+         .help = "Scale by alpha / sqrt(r) instead of alpha / r (technique rslora always does)."},
         {.key = "use_dora", .type = Type::Bool, .defaultValue = false, .label = "DoRA",
-         .help = "Weight-decomposed LoRA: a trained magnitude per output row (technique dora always has it).",
-         .appliesTo = {"lora", "rslora", "qlora"}},
+         .help = "Weight-decomposed LoRA: a trained magnitude per output row (technique dora always has it)."},
         {.key = "quant_block_size", .type = Type::Int, .defaultValue = 64, .choices = {"32", "64", "128", "256"},
-         .label = "NF4 block size", .help = "Weights sharing one absmax scale in the 4-bit base.",
-         .appliesTo = {"qlora"}},
+         .label = "NF4 block size", .help = "Weights sharing one absmax scale in the 4-bit base."},
         {.key = "double_quant", .type = Type::Bool, .defaultValue = true, .label = "Double quantization",
-         .help = "Quantize the per-block scales too (8-bit), saving about 0.4 bits per weight.",
-         .appliesTo = {"qlora"}},
+         .help = "Quantize the per-block scales too (8-bit), saving about 0.4 bits per weight."},
 
         {.key = "feedforward_modules", .type = Type::StringList, .defaultValue = json::array(),
          .label = "Feed-forward modules",
-         .help = "Targets scaled at their input rather than their output. Empty: down_proj.", .appliesTo = {"ia3"}},
+         .help = "Targets scaled at their input rather than their output. Empty: down_proj."},
 
         {.key = "adapter_size", .type = Type::Int, .defaultValue = 16, .min = 1, .max = 65536,
-         .label = "Bottleneck size", .help = "Width of the down/up bottleneck.", .appliesTo = {"adapter"}},
+         .label = "Bottleneck size", .help = "Width of the down/up bottleneck."},
         {.key = "adapter_placement", .type = Type::Choice, .defaultValue = "houlsby",
          .choices = {"houlsby", "pfeiffer"},
          .label = "Placement",
-         .help = "houlsby: after the attention and the MLP sublayers; pfeiffer: after the MLP only.",
-         .appliesTo = {"adapter"}},
+         .help = "houlsby: after the attention and the MLP sublayers; pfeiffer: after the MLP only."},
         {.key = "adapter_activation", .type = Type::Choice, .defaultValue = "relu", .choices = {"relu", "gelu", "silu"},
-         .label = "Activation", .help = "Non-linearity inside the bottleneck.", .appliesTo = {"adapter"}},
+         .label = "Activation", .help = "Non-linearity inside the bottleneck."},
 
         {.key = "num_virtual_tokens", .type = Type::Int, .defaultValue = 20, .min = 1, .max = 512,
          .label = "Virtual tokens", .help = "Learned positions prepended (prompt, P-tuning) or per-layer key/value "
-                                            "prefix length (prefix).",
-         .appliesTo = {"prefix", "prompt", "ptuning"}},
+                                            "prefix length (prefix)."},
         {.key = "prefix_projection", .type = Type::Bool, .defaultValue = false, .label = "Prefix projection",
-         .help = "Reparameterize the prefixes through an MLP while training.", .appliesTo = {"prefix"}},
+         .help = "Reparameterize the prefixes through an MLP while training."},
         {.key = "encoder_hidden_size", .type = Type::Int, .defaultValue = 128, .min = 1, .max = 65536,
-         .label = "Encoder width", .help = "Hidden width of the prefix projection or the P-tuning prompt encoder.",
-         .appliesTo = {"prefix", "ptuning"}},
+         .label = "Encoder width", .help = "Hidden width of the prefix projection or the P-tuning prompt encoder."},
         {.key = "encoder_type", .type = Type::Choice, .defaultValue = "mlp", .choices = {"mlp", "lstm"},
-         .label = "Prompt encoder", .help = "Network producing the virtual tokens.", .appliesTo = {"ptuning"}},
+         .label = "Prompt encoder", .help = "Network producing the virtual tokens."},
         {.key = "encoder_num_layers", .type = Type::Int, .defaultValue = 2, .min = 1, .max = 8,
-         .label = "Encoder layers", .help = "Layers of the prompt encoder.", .appliesTo = {"ptuning"}},
+         .label = "Encoder layers", .help = "Layers of the prompt encoder."},
         {.key = "encoder_dropout", .type = Type::Number, .defaultValue = 0.0, .min = 0, .max = 0.9,
-         .label = "Encoder dropout", .help = "Dropout inside the prompt encoder.", .appliesTo = {"ptuning"}},
+         .label = "Encoder dropout", .help = "Dropout inside the prompt encoder."},
         {.key = "prompt_init", .type = Type::Choice, .defaultValue = "random", .choices = {"random", "text"},
          .label = "Initialization",
-         .help = "random, or text: the virtual tokens start as the embeddings of prompt_init_text.",
-         .appliesTo = {"prompt"}},
+         .help = "random, or text: the virtual tokens start as the embeddings of prompt_init_text."},
         {.key = "prompt_init_text", .type = Type::String, .defaultValue = "", .label = "Initial text",
-         .help = "Text whose token embeddings initialize the prompt (prompt_init = text).", .appliesTo = {"prompt"}},
+         .help = "Text whose token embeddings initialize the prompt (prompt_init = text)."},
 
         {.key = "trainable_layers", .type = Type::Int, .defaultValue = 2, .min = 1, .label = "Trainable layers",
-         .help = "The last N decoder layers train; the rest stay frozen.", .appliesTo = {"freeze"}},
+         .help = "The last N decoder layers train; the rest stay frozen."},
         {.key = "train_embeddings", .type = Type::Bool, .defaultValue = false, .label = "Train embeddings",
-         .help = "Also train the token embeddings.", .appliesTo = {"freeze"}},
+         .help = "Also train the token embeddings."},
         {.key = "train_lm_head", .type = Type::Bool, .defaultValue = false, .label = "Train output head",
-         .help = "Also train the output head (lm_head).", .appliesTo = {"freeze"}},
+         .help = "Also train the output head (lm_head)."},
     };
+    // Which techniques a setting applies to is what each technique declares (technique.h).
+    for (SettingSpec& spec : specs) {
+        if (spec.key == "name" || spec.key == "seed")
+            continue;
+        for (const Technique* t : techniques())
+            if (contains(t->settings, spec.key))
+                spec.appliesTo.push_back(t->name);
+    }
+    return specs;
 }
 #pragma GCC diagnostic pop
 
@@ -131,8 +123,12 @@ bool applies(const SettingSpec& s, const std::string& technique)
 
 const std::vector<std::string>& techniqueNames()
 {
-    static const std::vector<std::string> names = {"lora",   "dora",   "rslora", "qlora",  "ia3",    "adapter",
-                                                   "prefix", "prompt", "ptuning", "bitfit", "freeze", "full"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const Technique* t : techniques())
+            out.push_back(t->name);
+        return out;
+    }();
     return names;
 }
 
@@ -156,7 +152,7 @@ PeftSettings settingsFromJson(const nlohmann::json& j, const std::string& path, 
             if (it == j.end() || it->is_null() || applies(spec, s.technique))
                 continue;
             errors.push_back(where(spec.key.c_str()) + ": does not apply to technique '" + s.technique +
-                             "' (it is a setting of " + joinList(spec.appliesTo) + ")");
+                             "' (it is a setting of " + util::joinList(spec.appliesTo) + ")");
         }
     }
 
@@ -186,8 +182,8 @@ PeftSettings settingsFromJson(const nlohmann::json& j, const std::string& path, 
     s.trainLmHead = r["train_lm_head"].get<bool>();
 
     // Rules one setting's range cannot say.
-    const bool loraFamily = contains(kLoraFamily, s.technique);
-    if (loraFamily && s.loraAlpha <= 0)
+    const Technique* t = findTechnique(s.technique);
+    if (t && contains(t->settings, "lora_alpha") && s.loraAlpha <= 0)
         errors.push_back(where("lora_alpha") + ": must be a number > 0, got " + r["lora_alpha"].dump());
     if (s.technique == "dora")
         s.useDora = true;
@@ -234,13 +230,8 @@ nlohmann::json settingsToJson(const PeftSettings& s)
 
 std::vector<std::string> defaultTargets(const std::string& technique)
 {
-    if (contains(kLoraFamily, technique))
-        return {"q_proj", "k_proj", "v_proj", "o_proj"};
-    if (technique == "ia3")
-        return {"k_proj", "v_proj", "down_proj"};
-    if (technique == "bitfit")
-        return {"all-linear"};
-    return {};
+    const Technique* t = findTechnique(technique);
+    return t ? t->defaultTargets : std::vector<std::string>{};
 }
 
 } // namespace ft::peft

@@ -1,52 +1,60 @@
 #include "peft/registry.h"
 
-#include "peft/bitfit.h"
-#include "peft/bottleneck_adapter.h"
-#include "peft/ia3.h"
-#include "peft/lora.h"
-#include "peft/prefix_tuning.h"
-#include "peft/prompt_tuning.h"
-#include "peft/selective.h"
 #include "peft/targets.h"
+#include "peft/technique.h"
 #include "util/error.h"
-
-#include <map>
+#include "util/text.h"
 
 namespace ft::peft {
 
-namespace {
+// Each technique's file defines its descriptor (technique.h); this is the one list of
+// them, in the order menus and `train --schema` show them.
+const Technique& loraTechnique();
+const Technique& doraTechnique();
+const Technique& rsloraTechnique();
+const Technique& qloraTechnique();
+const Technique& ia3Technique();
+const Technique& bottleneckAdapterTechnique();
+const Technique& prefixTuningTechnique();
+const Technique& promptTuningTechnique();
+const Technique& pTuningTechnique();
+const Technique& bitFitTechnique();
+const Technique& freezeTechnique();
+const Technique& fullTechnique();
 
-using Factory = std::unique_ptr<Adapter> (*)(model::CausalLM&, const PeftSettings&, const std::string&,
-                                            const ApplyContext&);
-
-const std::map<std::string, Factory>& factories()
+const std::vector<const Technique*>& techniques()
 {
-    static const std::map<std::string, Factory> table{
-        {"lora", applyLora},         {"dora", applyLora},          {"rslora", applyLora},
-        {"qlora", applyLora},        {"ia3", applyIa3},            {"adapter", applyBottleneckAdapter},
-        {"prefix", applyPrefixTuning}, {"prompt", applyPromptTuning}, {"ptuning", applyPTuning},
-        {"bitfit", applyBitFit},     {"freeze", applyFreeze},      {"full", applyFull},
+    static const std::vector<const Technique*> list = {
+        &loraTechnique(),          &doraTechnique(),        &rsloraTechnique(),       &qloraTechnique(),
+        &ia3Technique(),           &bottleneckAdapterTechnique(), &prefixTuningTechnique(), &promptTuningTechnique(),
+        &pTuningTechnique(),       &bitFitTechnique(),      &freezeTechnique(),       &fullTechnique(),
     };
-    return table;
+    return list;
 }
 
-} // namespace
+const Technique* findTechnique(const std::string& name)
+{
+    for (const Technique* t : techniques())
+        if (t->name == name)
+            return t;
+    return nullptr;
+}
+
+const Technique& technique(const std::string& name)
+{
+    if (const Technique* t = findTechnique(name))
+        return *t;
+    fail("unknown technique '" + name + "'; choose one of " + util::joinList(techniqueNames()));
+}
 
 std::unique_ptr<Adapter> applyTechnique(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
                                         const ApplyContext& context)
 {
-    const auto& table = factories();
-    const auto it = table.find(settings.technique);
-    if (it == table.end()) {
-        std::string list;
-        for (const auto& n : techniqueNames())
-            list += (list.empty() ? "" : ", ") + n;
-        fail("unknown technique '" + settings.technique + "'; choose one of " + list);
-    }
+    const Technique& t = technique(settings.technique);
     freezeAll(*model);
-    std::unique_ptr<Adapter> adapter = it->second(model, settings, name, context);
-    for (auto& [_, t] : adapter->trainableParameters())
-        t.set_requires_grad(true);
+    std::unique_ptr<Adapter> adapter = t.apply(model, settings, name, context);
+    for (auto& [_, tensor] : adapter->trainableParameters())
+        tensor.set_requires_grad(true);
     return adapter;
 }
 

@@ -1,6 +1,7 @@
 #include "peft/selective.h"
 
 #include "peft/targets.h"
+#include "peft/technique.h"
 #include "peft/tensor_load_plan.h"
 #include "util/error.h"
 
@@ -94,6 +95,57 @@ std::unique_ptr<Adapter> applyFull(model::CausalLM& model, const PeftSettings& s
             trainable.emplace_back(p.key(), p.value());
         }
     return std::make_unique<SelectiveAdapter>(name, settings, model, std::move(trainable), "FULL");
+}
+
+// ---- descriptors ---------------------------------------------------------------------
+
+namespace {
+
+// One decoder layer: its projections and its two norms.
+int64_t layerParameters(const model::ModelConfig& c)
+{
+    int64_t n = 2 * c.hiddenSize;
+    for (const ProjectionShape& p : projectionShapes(c))
+        if (p.layer == 0)
+            n += p.in * p.out + (p.hasBias ? p.out : 0);
+    return n;
+}
+
+TechniqueEstimate estimateFreeze(const model::ModelConfig& c, const PeftSettings& s)
+{
+    TechniqueEstimate e;
+    e.trainedInPlace = std::min(s.trainableLayers, c.numHiddenLayers) * layerParameters(c);
+    if (s.trainEmbeddings || (c.tieWordEmbeddings && s.trainLmHead))  // tied: one tensor for both
+        e.trainedInPlace += c.vocabSize * c.hiddenSize;
+    if (s.trainLmHead && !c.tieWordEmbeddings)
+        e.trainedInPlace += c.vocabSize * c.hiddenSize;
+    return e;
+}
+
+TechniqueEstimate estimateFull(const model::ModelConfig& c, const PeftSettings&)
+{
+    return {.trainedInPlace = c.parameterCount()};
+}
+
+} // namespace
+
+const Technique& freezeTechnique()
+{
+    static const Technique t{.name = "freeze",
+                             .summary = "Freeze all but the last N decoder layers (and optionally embeddings / head)",
+                             .settings = {"trainable_layers", "train_embeddings", "train_lm_head"},
+                             .apply = applyFreeze,
+                             .estimate = estimateFreeze};
+    return t;
+}
+
+const Technique& fullTechnique()
+{
+    static const Technique t{.name = "full",
+                             .summary = "Full fine-tuning: every weight trains",
+                             .apply = applyFull,
+                             .estimate = estimateFull};
+    return t;
 }
 
 } // namespace ft::peft

@@ -3,7 +3,7 @@
 #include "tokenizer/chat_template.h"
 
 #include "io/json_file.h"
-#include "tokenizer/jinja_eval.h"
+#include "jinja/eval.h"
 #include "util/error.h"
 
 #include <filesystem>

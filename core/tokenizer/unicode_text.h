@@ -23,6 +23,16 @@ inline size_t sequenceLength(unsigned char lead)
 
 void append(std::string& out, char32_t c);
 
+// Code points in s: the bytes that are not continuation bytes (10xxxxxx), which is
+// the count for valid UTF-8 and a stable count for anything else.
+inline size_t codePointCount(std::string_view s)
+{
+    size_t n = 0;
+    for (unsigned char c : s)
+        n += (c & 0xC0) != 0x80;
+    return n;
+}
+
 bool isValid(std::string_view s);
 
 // Rust's String::from_utf8_lossy: every maximal ill-formed subpart becomes one U+FFFD

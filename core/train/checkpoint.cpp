@@ -5,6 +5,7 @@
 #include "io/safetensors.h"
 #include "model/model_io.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -35,16 +36,6 @@ constexpr const char* kRngFile = "rng_state.safetensors";
 constexpr const char* kStateFile = "trainer_state.json";
 constexpr const char* kCompleteFile = "complete";
 constexpr const char* kPrefix = "checkpoint-";
-
-std::string shapeString(at::IntArrayRef shape)
-{
-    std::ostringstream s;
-    s << '[';
-    for (size_t i = 0; i < shape.size(); ++i)
-        s << (i ? ", " : "") << shape[i];
-    s << ']';
-    return s.str();
-}
 
 // fsync a file or a folder so that what was written (or renamed into it) survives a crash.
 void syncPath(const std::string& path, bool directory)
@@ -142,7 +133,7 @@ nlohmann::json optimizerLayout(const torch::optim::Optimizer& optimizer, const N
             auto it = names.find(params[i].unsafeGetTensorImpl());
             if (it == names.end())
                 fail("the optimizer's group " + std::to_string(g) + " tensor " + std::to_string(i) + " (shape " +
-                     shapeString(params[i].sizes()) + ") is not among the trainable tensors given to the checkpoint");
+                     util::shapeString(params[i].sizes()) + ") is not among the trainable tensors given to the checkpoint");
             group.push_back({{"name", *it->second}, {"shape", params[i].sizes().vec()}});
         }
         groups.push_back(std::move(group));
@@ -170,8 +161,8 @@ void checkLayout(const nlohmann::json& saved, const nlohmann::json& current, con
             const auto shape = c[i]["shape"].get<std::vector<int64_t>>();
             if (savedName != c[i]["name"].get<std::string>() || savedShape != shape)
                 fail("optimizer state in " + file + ": group " + std::to_string(g) + " tensor " + std::to_string(i) +
-                     " is '" + savedName + "' " + shapeString(savedShape) + " in the checkpoint but '" +
-                     c[i]["name"].get<std::string>() + "' " + shapeString(shape) + " in this run" + hint);
+                     " is '" + savedName + "' " + util::shapeString(savedShape) + " in the checkpoint but '" +
+                     c[i]["name"].get<std::string>() + "' " + util::shapeString(shape) + " in this run" + hint);
         }
     }
 }
@@ -231,7 +222,7 @@ void applyOptimizer(torch::serialize::InputArchive& archive, const std::string& 
         const auto* adam = dynamic_cast<const torch::optim::AdamWParamState*>(optimizerStateOf(optimizer, tensor));
         if (adam && adam->exp_avg().sizes() != tensor.sizes())
             fail("optimizer state in " + path + " for tensor '" + name + "' has shape " +
-                 shapeString(adam->exp_avg().sizes()) + " but the tensor has shape " + shapeString(tensor.sizes()));
+                 util::shapeString(adam->exp_avg().sizes()) + " but the tensor has shape " + util::shapeString(tensor.sizes()));
     }
 }
 
@@ -266,17 +257,17 @@ TensorLoadPlan planTensors(const std::string& path, const NamedTensors& trainabl
         const io::TensorView* view = plan.file.find(name);
         if (!view) {
             problems.push_back("tensor '" + name + "' is missing (this run trains it with shape " +
-                               shapeString(tensor.sizes()) + ")");
+                               util::shapeString(tensor.sizes()) + ")");
         } else if (at::IntArrayRef(view->shape) != tensor.sizes()) {
-            problems.push_back("tensor '" + name + "' has shape " + shapeString(view->shape) +
-                               " in the checkpoint but shape " + shapeString(tensor.sizes()) + " in this run");
+            problems.push_back("tensor '" + name + "' has shape " + util::shapeString(view->shape) +
+                               " in the checkpoint but shape " + util::shapeString(tensor.sizes()) + " in this run");
         } else {
             plan.copies.emplace_back(view, tensor);
         }
     }
     for (const auto& view : plan.file.tensors())
         if (!wanted.count(view.name))
-            problems.push_back("tensor '" + view.name + "' " + shapeString(view.shape) +
+            problems.push_back("tensor '" + view.name + "' " + util::shapeString(view.shape) +
                                " is in the checkpoint but this run does not train it");
     if (!problems.empty()) {
         std::string message = "checkpoint file " + path + " does not match the tensors this run trains:";

@@ -6,6 +6,7 @@
 #include "data/file_formats.h"
 #include "data/importer.h"
 #include "util/error.h"
+#include "util/random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,15 +16,6 @@
 namespace ft::train {
 
 namespace {
-
-// splitmix64, so a split is the same with every standard library.
-uint64_t splitMix(uint64_t& state)
-{
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 SourceRows loadFile(const std::string& path, const std::string& layoutName)
 {
@@ -127,9 +119,9 @@ TrainEvalRows splitTrainEval(const std::vector<data::Row>& rows, double evalFrac
     // The first k of a seeded shuffle are eval; both parts then keep the input order.
     std::vector<int64_t> order(n);
     std::iota(order.begin(), order.end(), 0);
-    uint64_t state = seed;
+    util::SplitMix64 rng(seed);  // the same split with every standard library
     for (int64_t i = n - 1; i > 0; --i) {
-        const uint64_t j = uint64_t((static_cast<unsigned __int128>(splitMix(state)) * uint64_t(i + 1)) >> 64);
+        const uint64_t j = rng.scaled(uint64_t(i + 1));
         std::swap(order[i], order[j]);
     }
     std::vector<bool> isEval(n, false);

@@ -1,5 +1,6 @@
 #include "train/pretrain.h"
 
+#include "model/eval_mode.h"
 #include "train/lm_batch.h"
 #include "train/lm_loss.h"
 #include "train/schedule.h"
@@ -40,12 +41,7 @@ double evaluateLoss(model::CausalLM& model, const std::vector<int64_t>& stream, 
                     int64_t maxBatches)
 {
     torch::NoGradGuard noGrad;
-    struct ModeRestorer {
-        model::CausalLM& m;
-        bool wasTraining;
-        ~ModeRestorer() { m->train(wasTraining); }
-    } restore{model, model->is_training()};
-    model->eval();
+    model::EvalModeGuard evalMode(*model);
     const auto device = model->parameters().front().device();
     double total = 0;
     int64_t count = 0;

@@ -4,6 +4,7 @@
 
 #include "train/lm_loss.h"
 #include "util/error.h"
+#include "util/random.h"
 
 #include <ATen/ATen.h>
 
@@ -13,24 +14,6 @@
 namespace ft::train {
 
 namespace {
-
-// splitmix64: a tiny PRNG whose stream is the same everywhere (std::shuffle and the
-// standard distributions differ between standard libraries).
-class SplitMix {
-public:
-    explicit SplitMix(uint64_t seed) : m_state(seed) {}
-    uint64_t next()
-    {
-        uint64_t z = (m_state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    uint64_t below(uint64_t n) { return uint64_t((static_cast<unsigned __int128>(next()) * n) >> 64); }
-
-private:
-    uint64_t m_state;
-};
 
 // First-fit bin packing in O(n log n): leaves are bins (all start with `capacity`),
 // inner nodes hold the largest remaining capacity below them, so the leftmost bin
@@ -220,9 +203,9 @@ SftBatcher::Plan SftBatcher::planEpoch(int64_t epoch) const
     std::vector<int64_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     if (m_options.shuffle) {
-        SplitMix rng(m_options.seed + static_cast<uint64_t>(epoch));
+        util::SplitMix64 rng(m_options.seed + static_cast<uint64_t>(epoch));
         for (int64_t i = n - 1; i > 0; --i)
-            std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
+            std::swap(order[i], order[rng.scaled(static_cast<uint64_t>(i) + 1)]);
     }
     Plan rows;
     if (!m_options.packing) {

@@ -1,5 +1,6 @@
 #include "train/sft_objective.h"
 
+#include "model/eval_mode.h"
 #include "train/lm_loss.h"
 #include "util/error.h"
 
@@ -61,8 +62,7 @@ BatchLoss SftObjective::loss(ObjectiveBatch& batch)
 EvalResult SftObjective::evaluate(int64_t maxBatches)
 {
     torch::NoGradGuard noGrad;
-    const bool wasTraining = m_model->is_training();
-    m_model->eval();
+    model::EvalModeGuard evalMode(*m_model);
     double sum = 0, weight = 0;
     int64_t n = 0;
     for (SftBatch& raw : evaluationBatches(m_setup.eval, m_setup.evalBatchSize)) {
@@ -72,7 +72,6 @@ EvalResult SftObjective::evaluate(int64_t maxBatches)
         sum += summedLmLoss(m_model->forward(b.ids, b.attentionMask), b.labels).item<double>();
         weight += double(b.tokens);
     }
-    m_model->train(wasTraining);
     EvalResult r;
     r.loss = weight > 0 ? sum / weight : 0.0;
     r.metrics["perplexity"] = std::exp(std::min(r.loss, 50.0));

@@ -2,6 +2,7 @@
 // Every problem is collected, never just the first, so that a user fixing a run
 // config sees all of its mistakes in one go. Not here: what any setting means.
 #include "util/settings_schema.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,23 +18,6 @@ using nlohmann::json;
 std::string joinPath(const std::string& path, const std::string& key)
 {
     return path.empty() ? key : path + "." + key;
-}
-
-// Numbers as a person writes them: 2e-4 rather than 0.000200, 1 rather than 1.000000.
-std::string formatNumber(double v)
-{
-    std::ostringstream s;
-    s.precision(12);
-    s << v;
-    return s.str();
-}
-
-std::string joinList(const std::vector<std::string>& items, const char* separator = ", ")
-{
-    std::string out;
-    for (const std::string& item : items)
-        out += (out.empty() ? "" : separator) + item;
-    return out;
 }
 
 // A value quoted for a message; long values (a pasted object) are cut short.
@@ -83,11 +67,11 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 std::string rangeText(const SettingSpec& s)
 {
     if (s.min && s.max)
-        return " between " + formatNumber(*s.min) + " and " + formatNumber(*s.max);
+        return " between " + formatNumber(*s.min, 12) + " and " + formatNumber(*s.max, 12);
     if (s.min)
-        return " >= " + formatNumber(*s.min);
+        return " >= " + formatNumber(*s.min, 12);
     if (s.max)
-        return " <= " + formatNumber(*s.max);
+        return " <= " + formatNumber(*s.max, 12);
     return "";
 }
 
@@ -97,7 +81,7 @@ std::string choiceProblem(const std::string& text, const std::vector<std::string
 {
     if (choices.empty() || std::find(choices.begin(), choices.end(), text) != choices.end())
         return "";
-    std::string message = "must be one of " + joinList(choices) + "; got " + shown(shownValue);
+    std::string message = "must be one of " + util::joinList(choices) + "; got " + shown(shownValue);
     if (const std::string guess = shownValue.is_string() ? closest(text, choices) : ""; !guess.empty())
         message += " (did you mean \"" + guess + "\"?)";
     return message;
@@ -148,7 +132,7 @@ json checkValue(const SettingSpec& s, const json& v, const std::string& where, s
         return v;
     case SettingSpec::Type::Choice: {
         if (!v.is_string())
-            return problem("must be one of " + joinList(s.choices) + " (a string); got " + shown(v));
+            return problem("must be one of " + util::joinList(s.choices) + " (a string); got " + shown(v));
         if (const std::string p = choiceProblem(v.get<std::string>(), s.choices, v); !p.empty())
             return problem(p);
         return v;
@@ -214,7 +198,7 @@ nlohmann::json applySchema(const nlohmann::json& value, const std::vector<Settin
             if (s.defaultValue.is_null()) {
                 std::string what = settingTypeName(s.type);
                 if (s.type == SettingSpec::Type::Choice)
-                    what = "one of " + joinList(s.choices);
+                    what = "one of " + util::joinList(s.choices);
                 errors.push_back(where + ": is required (" + what + (s.label.empty() ? "" : ": " + s.label) +
                                  ") but missing");
             }
@@ -236,7 +220,7 @@ nlohmann::json applySchema(const nlohmann::json& value, const std::vector<Settin
             if (const std::string guess = closest(key, known); !guess.empty())
                 message += "; did you mean \"" + guess + "\"?";
             else
-                message += "; known settings here: " + joinList(known);
+                message += "; known settings here: " + util::joinList(known);
             errors.push_back(message);
         }
     }

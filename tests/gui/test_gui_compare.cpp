@@ -9,6 +9,8 @@
 #include "eval/win_rate.h"
 #include "util/error.h"
 
+#include "test_main.h"
+
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -22,6 +24,10 @@
 #include <QTextBrowser>
 
 #include <cmath>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_gui_compare {
 
 using ft::data::ProjectStore;
 using ft::data::VoteRecord;
@@ -276,5 +282,8 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestGuiCompare)
+FT_TEST_MAIN_GUI(TestGuiCompare)
+
+} // namespace test_gui_compare
+
 #include "test_gui_compare.moc"

@@ -15,6 +15,8 @@
 #include "data/row_side_editor.h"
 #include "data/row_table_model.h"
 
+#include "test_main.h"
+
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
@@ -28,6 +30,10 @@
 #include <qcustomplot.h>
 
 #include <memory>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_gui_data {
 
 using namespace ft::ui;
 using ft::data::DatasetKind;
@@ -368,5 +374,8 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestGuiData)
+FT_TEST_MAIN_GUI(TestGuiData)
+
+} // namespace test_gui_data
+
 #include "test_gui_data.moc"

@@ -8,6 +8,8 @@
 #include "data/project_store.h"
 #include "label/label_page.h"
 
+#include "test_main.h"
+
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
@@ -23,6 +25,10 @@
 #include <QTextBrowser>
 
 #include <memory>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_gui_label {
 
 using ft::data::LabelSource;
 using ft::data::ProjectStore;
@@ -314,5 +320,8 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestGuiLabel)
+FT_TEST_MAIN_GUI(TestGuiLabel)
+
+} // namespace test_gui_label
+
 #include "test_gui_label.moc"

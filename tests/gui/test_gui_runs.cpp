@@ -6,10 +6,16 @@
 #include "data/run_records.h"
 #include "runs/runs_page.h"
 
+#include "test_main.h"
+
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <qcustomplot.h>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_gui_runs {
 
 using namespace ft::ui;
 
@@ -84,5 +90,8 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestGuiRuns)
+FT_TEST_MAIN_GUI(TestGuiRuns)
+
+} // namespace test_gui_runs
+
 #include "test_gui_runs.moc"

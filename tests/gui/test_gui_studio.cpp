@@ -8,12 +8,18 @@
 #include "app/studio_paths.h"
 #include "data/project_store.h"
 
+#include "test_main.h"
+
 #include <QAction>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QStackedWidget>
 #include <QTemporaryDir>
 #include <QtTest>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_gui_studio {
 
 using namespace ft::ui;
 
@@ -109,5 +115,8 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestGuiStudio)
+FT_TEST_MAIN_GUI(TestGuiStudio)
+
+} // namespace test_gui_studio
+
 #include "test_gui_studio.moc"

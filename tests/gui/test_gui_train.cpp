@@ -15,6 +15,8 @@
 #include "train/train_page.h"
 #include "train/train_setup.h"
 
+#include "test_main.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -33,6 +35,10 @@
 #include <QtTest>
 
 #include <memory>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_gui_train {
 
 using namespace ft::ui;
 
@@ -215,14 +221,16 @@ private slots:
         // A batch and length far beyond this machine: the estimate warns before launch.
         SchemaForm* form = m_page->setup()->form();
         QVERIFY(form->setValue("training.batch_size", 4096) && form->setValue("training.max_seq_len", 131072));
-        QTRY_VERIFY(m_page->findChild<QLabel*>("estimateLabel")->text().contains("Will not fit"));
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->findChild<QLabel*>("estimateLabel")->text().contains("Will not fit"), 15000);
         configure(30, 10, 10, 15);
         // The engine's own check of the config.
         auto* checkResult = m_page->findChild<QLabel*>("checkResult");
         QTest::mouseClick(m_page->findChild<QPushButton*>("checkButton"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(checkResult->text().contains("accepts"), 15000);
-        QTest::qWait(400);  // the estimate follows edits after a short pause
-        QVERIFY(m_page->findChild<QLabel*>("estimateLabel")->text().contains("Memory"));
+        // The estimate follows edits after a short pause (the engine computes it in a child process).
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->findChild<QLabel*>("estimateLabel")->text().contains("Memory") &&
+                                     !m_page->findChild<QLabel*>("estimateLabel")->text().contains("Will not fit"),
+                                 15000);
         qInfo("estimate before the run: %s", qPrintable(m_page->findChild<QLabel*>("estimateLabel")->text()));
 
         QSignalSpy state(m_page.get(), &TrainPage::runStateChanged);
@@ -350,5 +358,8 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestGuiTrain)
+FT_TEST_MAIN_GUI(TestGuiTrain)
+
+} // namespace test_gui_train
+
 #include "test_gui_train.moc"

@@ -6,6 +6,7 @@
 #include "app/session.h"
 #include "data/project_store.h"
 #include "engine/cli_job.h"
+#include "util/random.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -22,14 +23,6 @@ using ft::data::LabelSource;
 using ft::data::Row;
 
 namespace {
-
-// splitmix64: a well-mixed 64-bit hash, so neighbouring row ids get independent sides.
-quint64 mix(quint64 x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 bool matches(LabelPage::Filter f, LabelSource s) {
     switch (f) {
@@ -59,7 +52,7 @@ QString sourceText(const Row& r) {
 
 } // namespace
 
-bool LabelPage::sideSwapped(qint64 rowId) { return mix(kOrderSeed ^ quint64(rowId)) & 1; }
+bool LabelPage::sideSwapped(qint64 rowId) { return ft::util::splitMix64(kOrderSeed ^ quint64(rowId)) & 1; }
 
 // Stops a generation quietly (the row is about to change anyway).
 void LabelPage::stopGeneration() {

@@ -12,10 +12,12 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFile>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -117,6 +119,8 @@ TrainSetup::TrainSetup(Session* session, QWidget* parent) : QWidget(parent), m_s
     checkRow->addWidget(m_checkResult, 1);
     outer->addLayout(checkRow);
 
+    m_estimateJob = new CliJob(this);
+    connect(m_estimateJob, &CliJob::finished, this, &TrainSetup::showEstimate);
     m_estimateTimer = new QTimer(this);
     m_estimateTimer->setSingleShot(true);
     m_estimateTimer->setInterval(200);
@@ -305,11 +309,42 @@ void TrainSetup::setLocked(bool locked) {
 void TrainSetup::updateEstimate() {
     if (!m_form)
         return;
-    const MemoryPreview p = previewMemory(m_modelDir, m_form->fullConfig());
-    m_estimate->setText(p.summaryHtml());
+    if (m_modelDir.isEmpty() || !QFileInfo::exists(QDir(m_modelDir).filePath(QStringLiteral("config.json")))) {
+        m_estimateJob->cancel();
+        m_estimate->setText(previewError(m_modelDir.isEmpty()
+                                             ? QStringLiteral("choose a base model folder to see an estimate")
+                                             : QStringLiteral("%1 has no config.json").arg(m_modelDir))
+                                .summaryHtml());
+        return;
+    }
+    // The engine computes it (ftstudio-cli train --estimate) from the form as it is now.
+    QJsonObject config = m_form->fullConfig();
+    config.insert(QStringLiteral("model"), m_modelDir);
+    const QString path = m_estimateDir.filePath(QStringLiteral("estimate.json"));
+    QFile file(path);
+    if (!m_estimateDir.isValid() || !file.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+        file.write(QJsonDocument(config).toJson()) < 0) {
+        m_estimate->setText(previewError(QStringLiteral("cannot write %1").arg(path)).summaryHtml());
+        return;
+    }
+    file.close();
+    m_estimateJob->start({QStringLiteral("train"), QStringLiteral("--estimate"), QStringLiteral("--json"),
+                          QStringLiteral("--config"), path});
+}
+
+void TrainSetup::showEstimate(bool ok, const QString& message) {
+    if (!ok) {
+        if (message != QLatin1String("cancelled"))
+            m_estimate->setText(previewError(message).summaryHtml());
+        return;
+    }
+    const QJsonDocument doc = QJsonDocument::fromJson(lastLine(m_estimateJob->allOutput()).toUtf8());
+    m_estimate->setText(doc.isObject() ? previewFromEstimate(doc.object()).summaryHtml()
+                                       : previewError(QStringLiteral("the engine printed no estimate")).summaryHtml());
 }
 
 void TrainSetup::showEngineFigures(const QJsonObject& e) {
+    m_estimateJob->cancel();  // the run's own figures win over a pending estimate
     const QJsonObject params = e.value(QStringLiteral("parameters")).toObject();
     const QJsonObject mem = e.value(QStringLiteral("memory_estimate")).toObject();
     const qint64 trainable = params.value(QStringLiteral("trainable")).toInteger();

@@ -9,12 +9,12 @@
 #include <QJsonObject>
 #include <QPointer>
 #include <QString>
+#include <QTemporaryDir>
 #include <QWidget>
 
 class QLabel;
 class QLineEdit;
 class QPushButton;
-class QTemporaryDir;
 class QTimer;
 class QVBoxLayout;
 
@@ -62,6 +62,7 @@ signals:
 
 private:
     void updateEstimate();
+    void showEstimate(bool ok, const QString& message);
     void updateName();
     void check();
 
@@ -80,6 +81,8 @@ private:
     QLabel* m_checkResult = nullptr;
     QTimer* m_estimateTimer = nullptr;
     CliJob* m_checkJob = nullptr;
+    CliJob* m_estimateJob = nullptr;
+    QTemporaryDir m_estimateDir;
     QTemporaryDir* m_checkDir = nullptr;
     QString m_modelDir;
     QString m_stamp;

@@ -1,0 +1,445 @@
+#include "engine/trainer.h"
+
+#include "engine/objective_registry.h"
+#include "io/json_file.h"
+#include "model/autocast.h"
+#include "model/eval_mode.h"
+#include "model/generator.h"
+#include "model/model_io.h"
+#include "model/runtime.h"
+#include "peft/adapter_io.h"
+#include "peft/registry.h"
+#include "tokenizer/tokenizer_loader.h"
+#include "train/checkpoint.h"
+#include "train/loss_scaler.h"
+#include "train/memory_estimate.h"
+#include "train/optimizer.h"
+#include "train/rng_state.h"
+#include "train/schedule.h"
+#include "util/error.h"
+
+#include <ATen/ATen.h>
+#include <torch/types.h>
+
+#include <chrono>
+#include <limits>
+#include <optional>
+#include <cmath>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace ft::engine {
+
+using namespace ft::train;  // the engine drives the pieces train/ provides
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+nlohmann::json memoryJson()
+{
+    ProcessMemory m = processMemory();
+    nlohmann::json j{{"rss_bytes", m.rssBytes}, {"peak_rss_bytes", m.peakRssBytes}};
+    if (auto cuda = cudaMemory()) {
+        j["cuda_allocated"] = cuda->allocatedBytes;
+        j["cuda_reserved"] = cuda->reservedBytes;
+        j["cuda_peak"] = cuda->peakAllocatedBytes;
+    }
+    return j;
+}
+
+int64_t countParameters(torch::nn::Module& m)
+{
+    int64_t n = 0;
+    for (const auto& p : m.parameters())
+        n += p.numel();
+    return n;
+}
+
+// Bytes of everything that does not train: frozen parameters and buffers (an NF4
+// base keeps its packed codes and scales in buffers).
+int64_t frozenWeightBytes(torch::nn::Module& m, bool countAll = false)
+{
+    int64_t n = 0;
+    for (const auto& p : m.parameters())
+        if (countAll || !p.requires_grad())
+            n += int64_t(p.nbytes());
+    for (const auto& b : m.buffers())
+        n += int64_t(b.nbytes());
+    return n;
+}
+
+int64_t numel(const peft::NamedTensors& tensors)
+{
+    int64_t n = 0;
+    for (const auto& [_, t] : tensors)
+        n += t.numel();
+    return n;
+}
+
+// What training.precision means on a device: the dtype of the frozen weights, the
+// autocast dtype of forward passes (none: fp32), and whether the loss is scaled.
+struct Precision {
+    c10::ScalarType frozen = c10::kFloat;
+    std::optional<c10::ScalarType> autocast;
+    bool lossScaling = false;
+};
+
+Precision resolvePrecision(const RunConfig& c, const c10::Device& device)
+{
+    const std::string& p = c.training.precision;
+    if (p == "bf16")
+        return {c10::kBFloat16, c10::kBFloat16, false};
+    if (p == "fp16") {
+        if (!device.is_cuda())
+            fail("training.precision: fp16 needs a CUDA device (autocast on the CPU has bf16 only); "
+                 "on the CPU use bf16 or fp32");
+        return {c10::kHalf, c10::kHalf, true};
+    }
+    return {};  // fp32, and auto (fp32 until bf16 has been measured on a GPU)
+}
+
+// Everything a run needs, prepared before the first step.
+struct Session {
+    model::LoadedModel loaded;
+    std::unique_ptr<tok::Tokenizer> tokenizer;
+    std::unique_ptr<peft::Adapter> adapter;
+    std::unique_ptr<PromptFormat> format;
+    std::unique_ptr<Objective> objective;
+    peft::NamedTensors trainable;
+    int64_t totalParameters = 0;
+    int64_t trainableParameters = 0;
+    c10::Device device = c10::Device(c10::kCPU);
+    c10::ScalarType weightDtype = c10::kFloat;
+    Precision precision;
+    // Forward passes of the whole run (reference log-probs, rollouts, steps, evals,
+    // samples) under the run's autocast; backward and optimizer steps leave it.
+    std::unique_ptr<model::AutocastScope> autocast;
+};
+
+Session prepare(const RunConfig& c, EventWriter& events)
+{
+    Session s;
+    configureThreads(int(c.training.threads));
+    s.device = resolveDevice(c.training.device);
+    s.precision = resolvePrecision(c, s.device);
+    s.weightDtype = s.precision.frozen;
+    if (s.precision.autocast) {
+        model::AutocastState state = model::AutocastState::enabledFor(s.device, *s.precision.autocast);
+        state.cache = false;
+        s.autocast = std::make_unique<model::AutocastScope>(state);
+    }
+    at::manual_seed(uint64_t(c.training.seed));
+
+    s.tokenizer = tok::loadTokenizer(c.model);
+    s.loaded = model::loadModelFolder(c.model, {s.weightDtype, c10::Device(c10::kCPU)});
+    const int64_t baseParameters = countParameters(*s.loaded.model);
+    const int64_t frozenBefore = frozenWeightBytes(*s.loaded.model, /*countAll=*/true);
+    peft::ApplyContext context;
+    context.tokenizer = s.tokenizer.get();
+    peft::PeftSettings technique = c.technique;
+    if (technique.baseModelNameOrPath.empty())
+        technique.baseModelNameOrPath = c.model;
+    s.adapter = peft::applyTechnique(s.loaded.model, technique, "default", context);
+    s.loaded.model->to(s.device);
+    s.loaded.model->model->gradientCheckpointing = c.training.gradientCheckpointing;
+    const int64_t frozenAfter = frozenWeightBytes(*s.loaded.model);
+    if (c.technique.technique == "qlora")
+        events.log("info", "base weights: " + formatBytes(frozenBefore) + " as loaded, " + formatBytes(frozenAfter) +
+                               " with NF4 projections (" + std::to_string(double(frozenAfter) / double(frozenBefore)) +
+                               "x)");
+    s.trainable = s.adapter->trainableParameters();
+    for (auto& [_, t] : s.trainable)
+        if (t.scalar_type() != c10::kFloat)
+            t.set_data(t.data().to(c10::kFloat));  // trained weights and their optimizer states stay fp32
+    s.trainableParameters = numel(s.trainable);
+    s.totalParameters = s.adapter->savesFullModel() ? baseParameters : baseParameters + s.trainableParameters;
+
+    // Data and objective.
+    s.format = objectivePromptFormat(c);
+    ObjectiveContext objectiveContext;
+    objectiveContext.config = &c;
+    objectiveContext.model = s.loaded.model;
+    objectiveContext.tokenizer = s.tokenizer.get();
+    objectiveContext.adapter = s.adapter.get();
+    objectiveContext.generation = &s.loaded.generation;
+    objectiveContext.format = s.format.get();
+    objectiveContext.device = s.device;
+    objectiveContext.events = &events;
+    s.objective = makeObjective(objectiveContext);
+    for (auto& [name, t] : s.objective->extraTrainable()) {
+        s.trainable.emplace_back(name, t);
+        s.trainableParameters += t.numel();
+        s.totalParameters += t.numel();
+    }
+    return s;
+}
+
+// The final output: a PEFT adapter folder, or a full model folder for freeze/full.
+std::string writeOutput(const RunConfig& c, Session& s)
+{
+    if (s.adapter->savesFullModel()) {
+        const std::string dir = (fs::path(c.outputDir) / "model").string();
+        model::saveModelFolder(dir, s.loaded.model, s.loaded.generation, c10::kFloat);
+        model::copyTokenizerFiles(c.model, dir);
+        return dir;
+    }
+    const std::string dir = (fs::path(c.outputDir) / "adapter").string();
+    peft::saveAdapter(dir, *s.adapter, c.model);
+    return dir;
+}
+
+} // namespace
+
+TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& control)
+{
+    const auto start = Clock::now();
+    try {
+        fs::create_directories(c.outputDir);
+        const auto existing = latestCheckpoint(c.outputDir);
+        if (existing && !c.resume)
+            fail("output_dir '" + c.outputDir + "' already holds a run (" + fs::path(*existing).filename().string() +
+                 "); set \"resume\": true to continue it, or choose another output_dir");
+        Session s = prepare(c, events);
+        Objective& objective = *s.objective;
+        model::CausalLM model = s.loaded.model;
+
+        const int64_t accum = std::max<int64_t>(1, c.training.gradAccum);
+        const int64_t stepsPerEpoch = std::max<int64_t>(1, (objective.batchesInEpoch(0) + accum - 1) / accum);
+        // With packing an epoch's batch count can differ by one or two between epochs.
+        double microBatches = 0;
+        for (int64_t e = 0; double(e) < c.training.epochs; ++e)
+            microBatches += double(objective.batchesInEpoch(e)) * std::min(1.0, c.training.epochs - double(e));
+        const int64_t totalSteps = c.training.maxSteps > 0
+                                       ? c.training.maxSteps
+                                       : std::max<int64_t>(1, int64_t(std::ceil(microBatches / double(accum))));
+        ScheduleSettings schedule;
+        schedule.name = c.training.schedule.name;
+        schedule.warmupSteps = c.training.schedule.warmupSteps > 0
+                                   ? c.training.schedule.warmupSteps
+                                   : int64_t(std::llround(c.training.schedule.warmupRatio * double(totalSteps)));
+        schedule.minLrRatio = c.training.schedule.minLrRatio;
+
+        AdamWSettings adamw;
+        adamw.learningRate = c.training.optimizer.lr;
+        adamw.weightDecay = c.training.optimizer.weightDecay;
+        adamw.beta1 = c.training.optimizer.beta1;
+        adamw.beta2 = c.training.optimizer.beta2;
+        adamw.eps = c.training.optimizer.eps;
+        auto optimizer = makeAdamW(s.trainable, adamw);
+        std::vector<at::Tensor> params;
+        for (auto& [_, t] : s.trainable)
+            params.push_back(t);
+        LossScaler scaler(s.precision.lossScaling);  // fp16 only; its scale restarts at a resume
+
+        int64_t step = 0;
+        nlohmann::json history = nlohmann::json::array();
+        if (existing && c.resume) {
+            TrainingState state = loadCheckpoint(*existing, s.trainable, *optimizer);
+            step = state.step;
+            history = state.metricsHistory.is_array() ? state.metricsHistory : nlohmann::json::array();
+            objective.restoreDataPosition(state.dataPosition);
+            restoreRngState(state.rng);
+            events.log("info", "resumed from " + *existing + " at step " + std::to_string(step));
+        } else if (c.resume) {
+            events.log("info", "resume requested but '" + c.outputDir + "' has no complete checkpoint; starting fresh");
+        }
+        io::writeJsonFileAtomic((fs::path(c.outputDir) / "run_config.json").string(), toJson(c));
+
+        MemoryEstimateInput memoryInput;
+        memoryInput.config = model->config();
+        memoryInput.trainableParameters = s.trainableParameters;
+        memoryInput.frozenWeightBytes = frozenWeightBytes(*model);
+        memoryInput.batchSize = c.training.batchSize;
+        memoryInput.seqLen = c.training.maxSeqLen;
+        memoryInput.activationBytes = int64_t(c10::elementSize(s.weightDtype));
+        memoryInput.gradientCheckpointing = c.training.gradientCheckpointing;
+        const MemoryEstimate estimate = estimateTrainingMemory(memoryInput);
+        const nlohmann::json estimateJson{{"weights", estimate.weights},         {"gradients", estimate.gradients},
+                                          {"optimizer", estimate.optimizer},     {"activations", estimate.activations},
+                                          {"total", estimate.total},             {"summary", estimate.summary()}};
+        events.log("info", "memory estimate: " + estimate.summary());
+        events.write("started", {{"config", toJson(c)},
+                                {"parameters", {{"total", s.totalParameters}, {"trainable", s.trainableParameters}}},
+                                {"device", s.device.str()},
+                                {"dtype", dtypeLabel(s.weightDtype)},
+                                {"memory_estimate", estimateJson},
+                                {"data", objective.dataSummary()},
+                                {"total_steps", totalSteps},
+                                {"start_step", step}});
+
+        auto saveNow = [&]() {
+            TrainingState state;
+            state.step = step;
+            state.epoch = double(step) / double(stepsPerEpoch);
+            state.dataPosition = objective.dataPosition();
+            state.metricsHistory = history;
+            state.rng = captureRngState();
+            state.scheduler = {{"name", schedule.name}, {"warmup_steps", schedule.warmupSteps},
+                               {"total_steps", totalSteps}, {"peak_lr", c.training.optimizer.lr}};
+            const std::string path = saveCheckpoint(c.outputDir, state, s.trainable, *optimizer);
+            pruneCheckpoints(c.outputDir, int(c.checkpoint.keepLast));
+            events.write("checkpoint", {{"step", step}, {"path", path}});
+            return path;
+        };
+        auto evaluateNow = [&]() {
+            if (!objective.hasEvalData())
+                return;
+            EvalResult r = objective.evaluate(c.eval.maxBatches);
+            nlohmann::json event{{"step", step}, {"loss", r.loss}, {"metrics", r.metrics}};
+            nlohmann::json entry{{"step", step}, {"eval_loss", r.loss}};
+            if (r.hasPerplexity) {
+                event["perplexity"] = entry["eval_perplexity"] = std::exp(std::min(r.loss, 50.0));
+            }
+            for (auto& [k, v] : r.metrics.items())
+                if (v.is_number() && k != "perplexity")
+                    entry["eval_" + k] = v;
+            events.write("eval", event);
+            history.push_back(entry);
+        };
+        auto sampleNow = [&]() {
+            torch::NoGradGuard noGrad;
+            model::EvalModeGuard evalMode(*model);
+            for (const std::string& prompt : c.samples.prompts) {
+                const std::string text = s.format->renderPrompt(prompt);
+                std::vector<int> ids = s.tokenizer->encode(text, s.tokenizer->addsBosByDefault(), false);
+                model::GenerationOptions options;
+                options.maxNewTokens = c.samples.maxNewTokens;
+                options.sampling.temperature = c.samples.temperature;
+                options.sampling.seed = uint64_t(c.training.seed);
+                auto result = model::generateText(model, *s.tokenizer, s.loaded.generation,
+                                                  std::vector<int64_t>(ids.begin(), ids.end()), options);
+                events.write("sample", {{"step", step}, {"prompt", prompt}, {"text", result.text}});
+            }
+        };
+
+        if (step == 0)
+            evaluateNow();  // the baseline the curve is read against
+        model->train();
+        const int64_t firstStep = step;
+        const auto loopStart = Clock::now();
+        while (step < totalSteps) {
+            if (control.saveRequested())
+                saveNow();
+            if (control.paused()) {
+                events.write("paused", {{"step", step}});
+                const bool go = control.waitWhilePaused();
+                if (go)
+                    events.write("resumed", {{"step", step}});
+            }
+            if (control.stopRequested()) {
+                const std::string path = saveNow();
+                events.write("finished", {{"status", "stopped"}, {"step", step}, {"output", path},
+                                         {"metrics", nlohmann::json::object()},
+                                         {"peak_rss_bytes", processMemory().peakRssBytes},
+                                         {"elapsed_s", secondsSince(start)}});
+                return {"stopped", step, path};
+            }
+
+            const auto stepStart = Clock::now();
+            const double lr = learningRate(schedule, step, totalSteps, c.training.optimizer.lr);
+            setLearningRate(*optimizer, lr);
+            optimizer->zero_grad();
+            std::vector<std::unique_ptr<ObjectiveBatch>> batches;
+            double weight = 0;
+            int64_t tokens = 0;
+            for (int64_t i = 0; i < accum; ++i) {
+                batches.push_back(objective.nextBatch());
+                weight += batches.back()->weight;
+                tokens += batches.back()->tokens;
+            }
+            double lossSum = 0;
+            nlohmann::json metrics = nlohmann::json::object();
+            for (auto& b : batches) {
+                BatchLoss r = objective.loss(*b);
+                {
+                    model::AutocastScope off(model::AutocastState::off());
+                    scaler.scaled(r.sum / std::max(weight, 1.0)).backward();
+                }
+                lossSum += r.sum.item<double>();
+                for (auto& [k, v] : r.metrics.items())
+                    metrics[k] = v;
+            }
+            double gradNorm = 0;
+            {
+                model::AutocastScope off(model::AutocastState::off());
+                const bool scaledFinite = scaler.unscale(params);
+                gradNorm = scaledFinite ? clipGradNorm(params, c.training.maxGradNorm)
+                                                     : std::numeric_limits<double>::infinity();
+                scaler.update(std::isfinite(gradNorm));
+                if (std::isfinite(gradNorm)) {
+                    optimizer->step();
+                } else if (scaler.enabled()) {
+                    events.log("info", "step " + std::to_string(step + 1) + ": fp16 gradients overflowed; update skipped, "
+                                       "loss scale now " + std::to_string(scaler.scale()));
+                } else {
+                    events.log("warning", "step " + std::to_string(step + 1) + ": gradient norm is not finite; update skipped");
+                }
+            }
+            ++step;
+
+            const double loss = lossSum / std::max(weight, 1.0);
+            const double stepSeconds = secondsSince(stepStart);
+            const double elapsed = secondsSince(loopStart);
+            const double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
+            history.push_back({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gradNorm}});
+            if (step % std::max<int64_t>(1, c.training.logEvery) == 0 || step == totalSteps)
+                events.write("step", {{"step", step},
+                                     {"epoch", double(step) / double(stepsPerEpoch)},
+                                     {"loss", loss},
+                                     {"lr", lr},
+                                     {"grad_norm", gradNorm},
+                                     {"tokens_per_second", double(tokens) / std::max(stepSeconds, 1e-9)},
+                                     {"elapsed_s", secondsSince(start)},
+                                     {"eta_s", eta},
+                                     {"metrics", metrics},
+                                     {"memory", memoryJson()}});
+            if (c.eval.everySteps > 0 && step % c.eval.everySteps == 0 && step < totalSteps)
+                evaluateNow();
+            if (c.samples.everySteps > 0 && step % c.samples.everySteps == 0)
+                sampleNow();
+            if (c.checkpoint.everySteps > 0 && step % c.checkpoint.everySteps == 0 && step < totalSteps)
+                saveNow();
+        }
+
+        evaluateNow();
+        const std::string checkpoint = saveNow();
+        const std::string output = writeOutput(c, s);
+        objective.writeOutputs(output);
+        io::writeJsonFileAtomic((fs::path(c.outputDir) / "trainer_state.json").string(),
+                                {{"global_step", step}, {"log_history", history}, {"last_checkpoint", checkpoint},
+                                 {"memory_estimate", estimateJson},
+                                 {"peak_rss_bytes", processMemory().peakRssBytes}});
+        nlohmann::json final = nlohmann::json::object();
+        for (auto it = history.rbegin(); it != history.rend(); ++it)
+            if (it->contains("eval_loss")) {
+                for (auto& [k, v] : it->items())
+                    if (k != "step")
+                        final[k] = v;
+                break;
+            }
+        for (auto it = history.rbegin(); it != history.rend(); ++it)
+            if (it->contains("loss")) {
+                final["train_loss"] = (*it)["loss"];
+                break;
+            }
+        events.write("finished", {{"status", "finished"}, {"step", step}, {"output", output}, {"metrics", final},
+                                 {"peak_rss_bytes", processMemory().peakRssBytes},
+                                 {"memory_estimate", estimateJson}, {"elapsed_s", secondsSince(start)}});
+        return {"finished", step, output};
+    } catch (const std::bad_alloc&) {
+        const std::string message = "out of memory; lower training.batch_size or training.max_seq_len, or use qlora";
+        events.write("error", {{"message", message}});
+        fail(message);
+    } catch (const std::exception& e) {
+        std::string message = e.what();
+        if (auto nl = message.find('\n'); nl != std::string::npos && !dynamic_cast<const ft::Error*>(&e))
+            message.resize(nl);
+        events.write("error", {{"message", message}});
+        throw;
+    }
+}
+
+} // namespace ft::engine

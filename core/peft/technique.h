@@ -1,0 +1,72 @@
+// What one parameter-efficient technique declares about itself, in its own file
+// (lora.cpp, ia3.cpp ...); registry.cpp is the one list of them. Everything that
+// varies by technique is read from here and nowhere else:
+//   - which settings apply (settingsSchema(), the run-config validator, `train
+//     --schema` and the GUI's technique form),
+//   - the modules it adapts by default,
+//   - how it wraps a model (apply),
+//   - adapter files: its PEFT peft_type and how PEFT's own adapter_config.json
+//     fields read back into settings,
+//   - its trainable-parameter count from the model's shapes alone (the memory
+//     estimate before a run, `train --estimate`, the GUI's preview).
+// Adding a technique: its file defines `const Technique& fooTechnique()` and
+// registry.cpp lists it (docs/architecture.md). Torch-free, so the estimate can be
+// used without loading a model.
+#pragma once
+
+#include "peft/peft_settings.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ft::model {
+struct ModelConfig;
+class CausalLM;
+} // namespace ft::model
+
+namespace ft::peft {
+
+class Adapter;
+struct ApplyContext;
+
+// A technique's parameters as counted from the model's shapes.
+struct TechniqueEstimate {
+    int64_t added = 0;           // parameters the technique adds to the model (all train)
+    int64_t trainedInPlace = 0;  // base parameters that train (BitFit's existing biases, freeze, full)
+    // Frozen base parameters the technique stores quantized (QLoRA's NF4 projections)
+    // and their bytes per parameter, scales included; the rest stay in the run's dtype.
+    int64_t quantizedParameters = 0;
+    double quantizedBytesPerParameter = 0;
+};
+
+struct Technique {
+    using ApplyFn = std::unique_ptr<Adapter> (*)(model::CausalLM& model, const PeftSettings& settings,
+                                                 const std::string& name, const ApplyContext& context);
+    using EstimateFn = TechniqueEstimate (*)(const model::ModelConfig& config, const PeftSettings& settings);
+    // Fills `settings` (technique included) from a PEFT adapter_config.json of this
+    // technique's peft_type; ft::Error naming `file` and the field on a bad value.
+    using ReadPeftFn = void (*)(const nlohmann::json& config, const std::string& file, PeftSettings& settings);
+
+    std::string name;                         // technique.name in a run config
+    std::string summary;                      // one line, for --help and the schema
+    std::string peftType;                     // adapter_config.json's peft_type; "" when it saves a whole model
+    std::vector<std::string> settings;        // keys of settingsSchema() it uses (besides name and seed)
+    std::vector<std::string> defaultTargets;  // what target_modules means when empty
+    ApplyFn apply = nullptr;
+    EstimateFn estimate = nullptr;
+    ReadPeftFn readPeftConfig = nullptr;      // nullptr: not read from PEFT's fields (another technique of
+                                              // the same peft_type reads them, or only ours writes the type)
+};
+
+// Every technique, in the order menus show them.
+const std::vector<const Technique*>& techniques();
+// nullptr when no technique has that name.
+const Technique* findTechnique(const std::string& name);
+// The technique or an ft::Error listing the known ones.
+const Technique& technique(const std::string& name);
+
+} // namespace ft::peft

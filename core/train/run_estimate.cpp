@@ -1,0 +1,93 @@
+#include "train/run_estimate.h"
+
+#include "model/model_config.h"
+#include "model/runtime.h"
+#include "peft/technique.h"
+
+#include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace ft::train {
+
+namespace {
+
+// Bytes per element of the frozen weights and activations under training.precision
+// (the engine's resolvePrecision: bf16 and fp16 store and compute in half width).
+int64_t precisionBytes(const std::string& precision)
+{
+    return precision == "bf16" || precision == "fp16" ? 2 : 4;
+}
+
+} // namespace
+
+RunEstimate estimateRun(const RunConfig& c)
+{
+    const model::ModelConfig mc = model::readModelConfig((std::filesystem::path(c.model) / "config.json").string());
+    const peft::Technique& technique = peft::technique(c.technique.technique);
+    const peft::TechniqueEstimate t = technique.estimate(mc, c.technique);
+
+    RunEstimate e;
+    const int64_t elementBytes = precisionBytes(c.training.precision);
+    e.dtype = elementBytes == 2 ? c.training.precision : "fp32";
+    e.baseParameters = mc.parameterCount();
+    e.trainableParameters = t.added + t.trainedInPlace;
+    e.totalParameters = e.baseParameters + t.added;
+
+    MemoryEstimateInput in;
+    in.config = mc;
+    in.trainableParameters = e.trainableParameters;
+    const int64_t frozen = e.baseParameters - t.trainedInPlace - t.quantizedParameters;
+    in.frozenWeightBytes = frozen * elementBytes + int64_t(double(t.quantizedParameters) * t.quantizedBytesPerParameter);
+    in.batchSize = c.training.batchSize;
+    in.seqLen = c.training.maxSeqLen;
+    in.activationBytes = elementBytes;
+    in.gradientCheckpointing = c.training.gradientCheckpointing;
+    e.memory = estimateTrainingMemory(in);
+
+    const c10::Device device = resolveDevice(c.training.device);
+    e.device = device.str();
+    if (device.is_cuda()) {
+        if (const auto m = cudaDeviceMemory(device.has_index() ? device.index() : 0)) {
+            e.availableBytes = m->freeBytes;
+            e.deviceTotalBytes = m->totalBytes;
+        }
+    } else {
+        e.availableBytes = availableHostMemory();
+    }
+    e.fits = e.availableBytes <= 0 || e.memory.total <= e.availableBytes;
+    return e;
+}
+
+RunConfig estimateConfig(const nlohmann::json& partial, const std::string& sourceName, const std::string& baseDir)
+{
+    nlohmann::json j = partial.is_object() ? partial : nlohmann::json::object();
+    if (!j.contains("output_dir") || j["output_dir"] == "")
+        j["output_dir"] = "estimate";
+    if (!j.contains("data") || !j["data"].is_object())
+        j["data"] = nlohmann::json::object();
+    if (!j["data"].contains("train") || j["data"]["train"] == "")
+        j["data"]["train"] = "estimate.jsonl";
+    return parseRunConfig(j, sourceName, baseDir);
+}
+
+nlohmann::json toJson(const RunEstimate& e)
+{
+    return {{"parameters",
+             {{"base", e.baseParameters}, {"total", e.totalParameters}, {"trainable", e.trainableParameters}}},
+            {"memory_estimate",
+             {{"weights", e.memory.weights},
+              {"gradients", e.memory.gradients},
+              {"optimizer", e.memory.optimizer},
+              {"activations", e.memory.activations},
+              {"total", e.memory.total},
+              {"summary", e.memory.summary()}}},
+            {"device", e.device},
+            {"dtype", e.dtype},
+            {"available_bytes", e.availableBytes},
+            {"device_total_bytes", e.deviceTotalBytes},
+            {"fits", e.fits}};
+}
+
+} // namespace ft::train
