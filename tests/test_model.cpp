@@ -49,6 +49,31 @@ at::Tensor randomIds(int64_t b, int64_t t, int64_t vocab, uint64_t seed)
 class TestModel : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // NEFTune's noise on the token embeddings: uniform in +-alpha / sqrt(T * C) in
+    // training mode (the paper's formula, T the padded length), none in eval mode or at 0.
+    void neftuneNoiseOnlyWhileTraining()
+    {
+        const ModelConfig c = fttest::tinyConfig();
+        CausalLM m = makeModel(c);
+        const at::Tensor ids = at::randint(c.vocabSize, {3, 10}, at::kLong);
+        const at::Tensor clean = m->model->embed_tokens->forward(ids).detach();
+        m->neftuneNoiseAlpha = 5.0;
+        m->train();
+        at::manual_seed(1);
+        const at::Tensor noise = (m->tokenEmbeddings(ids) - clean).detach();
+        const double bound = 5.0 / std::sqrt(10.0 * double(c.hiddenSize));
+        QVERIFY(noise.abs().max().item<double>() <= bound * (1 + 1e-5));
+        QVERIFY(noise.abs().max().item<double>() > 0.9 * bound);  // 960 draws fill the range
+        QVERIFY(std::abs(noise.mean().item<double>()) < 0.1 * bound);
+        // Variance of U(-b, b) is b^2 / 3.
+        QVERIFY(std::abs(noise.pow(2).mean().item<double>() / (bound * bound / 3) - 1) < 0.15);
+        m->eval();
+        QVERIFY(m->tokenEmbeddings(ids).equal(clean));
+        m->train();
+        m->neftuneNoiseAlpha = 0;
+        QVERIFY(m->tokenEmbeddings(ids).equal(clean));
+    }
+
     void initTestCase() { torch::manual_seed(0); }
 
     void parameterNamesFollowHuggingFace_data()

@@ -307,8 +307,8 @@ void TestRunConfig::crossSettingRules()
     json d = minimalConfig();
     d["technique"] = {{"name", "dora"}, {"use_dora", false}};
     QCOMPARE(problemLines(parseError(d)),
-             QStringList{"technique.use_dora: does not apply to technique 'dora' (it is a setting of lora, rslora, "
-                         "qlora)"});
+             QStringList{"technique.use_dora: does not apply to technique 'dora' (it is a setting of lora, loraplus, "
+                         "rslora, qlora)"});
     d["technique"].erase("use_dora");
     QVERIFY(parseRunConfig(d, "x").technique.useDora);  // implied by the technique
     QVERIFY(!parseRunConfig(d, "x").technique.useRslora);
@@ -340,9 +340,9 @@ void TestRunConfig::techniqueKeysMustApply()
     const QStringList problems = problemLines(parseError(j));
     QCOMPARE(problems,
              (QStringList{"technique.target_modules: does not apply to technique 'prefix' (it is a setting of lora, "
-                          "dora, rslora, qlora, ia3, bitfit)",
-                          "technique.r: does not apply to technique 'prefix' (it is a setting of lora, dora, rslora, "
-                          "qlora)"}));
+                          "loraplus, dora, rslora, qlora, ia3, bitfit)",
+                          "technique.r: does not apply to technique 'prefix' (it is a setting of lora, loraplus, dora, "
+                          "rslora, qlora)"}));
 
     j["technique"] = {{"name", "ia3"}, {"target_modules", {"k_proj", "v_proj"}}, {"seed", 3}};
     const RunConfig c = parseRunConfig(j, "run.json");
@@ -365,6 +365,8 @@ void TestRunConfig::techniqueSettingsRoundTrip()
     // The keys each technique writes, listed by hand from the design.
     const std::map<std::string, std::set<std::string>> keys = {
         {"lora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora"}},
+        {"loraplus", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora",
+                      "loraplus_lr_ratio"}},
         {"dora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora"}},
         {"rslora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_dora"}},
         {"qlora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora",
@@ -397,14 +399,22 @@ void TestRunConfig::techniqueSettingsRoundTrip()
                                     "technique", errors);
     QCOMPARE(s.adapterSize, int64_t(32));
     QCOMPARE(s.adapterPlacement, std::string("pfeiffer"));
-    QCOMPARE(ft::peft::techniqueNames().size(), size_t(12));
+    QCOMPARE(ft::peft::techniqueNames().size(), size_t(13));
+    // A setting a technique declares itself round-trips through PeftSettings::extra.
+    const auto plus = settingsFromJson({{"name", "loraplus"}, {"loraplus_lr_ratio", 4}}, "technique", errors);
+    QVERIFY(errors.empty());
+    QCOMPARE(plus.extra["loraplus_lr_ratio"].get<double>(), 4.0);
+    QCOMPARE(settingsToJson(plus)["loraplus_lr_ratio"].get<double>(), 4.0);
+    settingsFromJson({{"name", "lora"}, {"loraplus_lr_ratio", 4}}, "technique", errors);
+    QVERIFY(errors.size() == 1 && errors[0].find("loraplus_lr_ratio") != std::string::npos &&
+            errors[0].find("does not apply") != std::string::npos);
 }
 
 void TestRunConfig::defaultTargetsPerTechnique()
 {
     using ft::peft::defaultTargets;
     const std::vector<std::string> attention = {"q_proj", "k_proj", "v_proj", "o_proj"};
-    for (const char* t : {"lora", "dora", "rslora", "qlora"})
+    for (const char* t : {"lora", "loraplus", "dora", "rslora", "qlora"})
         QCOMPARE(defaultTargets(t), attention);
     QCOMPARE(defaultTargets("ia3"), (std::vector<std::string>{"k_proj", "v_proj", "down_proj"}));
     QCOMPARE(defaultTargets("bitfit"), std::vector<std::string>{"all-linear"});
@@ -439,7 +449,7 @@ void TestRunConfig::schemaJsonDescribesEverySection()
     QCOMPARE(r["min"], json(1));
     QCOMPARE(r["max"], json(1024));
     QVERIFY(find(find(training["settings"], "optimizer")["settings"], "beta1")["max"].is_number_float());
-    QCOMPARE(r["applies_to"], json({"lora", "dora", "rslora", "qlora"}));
+    QCOMPARE(r["applies_to"], json({"lora", "loraplus", "dora", "rslora", "qlora"}));
     QVERIFY(!r["label"].get<std::string>().empty() && !r["help"].get<std::string>().empty());
     const json objective = find(schema["settings"], "objective");
     QCOMPARE(find(objective["settings"], "name")["choices"],

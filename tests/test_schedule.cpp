@@ -4,6 +4,7 @@
 // libtorch's own clip_grad_norm_, and the memory estimate's formula at hand-computed
 // sizes. Training-time measurements live in test_checkpoint.
 #include "model/llama.h"
+#include "peft/technique.h"
 #include "test_support.h"
 #include "tiny_models.h"
 #include "train/memory_estimate.h"
@@ -230,6 +231,40 @@ private Q_SLOTS:
         n.mutable_grad() = at::ones({3});
         opt->step();
         QVERIFY(n.lt(1.0).all().item<bool>());
+    }
+
+    // LoRA+: the technique's learning-rate scale puts its B matrices into their own
+    // groups; one AdamW step moves each element by lr x scale (Adam's first step is
+    // lr * g / (|g| + eps)), checked element by element against that closed form.
+    void loraPlusTrainsBFasterThanA()
+    {
+        const auto& plus = ft::peft::technique("loraplus");
+        ft::peft::PeftSettings s;
+        s.technique = "loraplus";
+        s.extra["loraplus_lr_ratio"] = 16.0;
+        const auto f64 = at::TensorOptions().dtype(at::kDouble);
+        at::Tensor a = at::full({2, 3}, 0.5, f64).requires_grad_(), b = at::full({3, 2}, 0.5, f64).requires_grad_(),
+                   bias = at::full({3}, 0.5, f64).requires_grad_();
+        const NamedTensors trainable = {{"m.q_proj.lora_A.weight", a}, {"m.q_proj.lora_B.weight", b}, {"m.q_proj.bias", bias}};
+        std::vector<double> scales;
+        AdamWSettings settings;
+        settings.eps = 1e-12;
+        auto opt = makeAdamW(trainable, settings, [&](const std::string& n) { return plus.learningRateScale(s, n); },
+                             &scales);
+        QCOMPARE(scales, (std::vector<double>{1, 1, 16, 16}));
+        QCOMPARE(int(opt->param_groups()[2].params().size()), 1);  // lora_B decays
+        QVERIFY(opt->param_groups()[2].params()[0].is_same(b));
+        setLearningRate(*opt, 1e-3, scales);
+        for (at::Tensor t : {a, b, bias})
+            t.mutable_grad() = at::full_like(t.detach(), 0.25);
+        opt->step();
+        QVERIFY(std::abs(a[0][0].item<double>() - (0.5 - 1e-3)) < 1e-9);
+        QVERIFY(std::abs(b[0][0].item<double>() - (0.5 - 16e-3)) < 1e-9);
+        QVERIFY(std::abs(bias[0].item<double>() - (0.5 - 1e-3)) < 1e-9);
+        // Plain LoRA keeps the two groups of every other technique.
+        QVERIFY(ft::peft::technique("lora").learningRateScale == nullptr);
+        QVERIFY(fttest::errorOf([&] { makeAdamW(trainable, settings, [](const std::string&) { return 0.0; }); })
+                    .contains("learning-rate scale"));
     }
 
     // ---- gradient clipping -----------------------------------------------------

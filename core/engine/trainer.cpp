@@ -9,6 +9,7 @@
 #include "model/runtime.h"
 #include "peft/adapter_io.h"
 #include "peft/registry.h"
+#include "peft/technique.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "train/checkpoint.h"
 #include "train/loss_scaler.h"
@@ -145,6 +146,7 @@ Session prepare(const RunConfig& c, EventWriter& events)
     s.adapter = peft::applyTechnique(s.loaded.model, technique, "default", context);
     s.loaded.model->to(s.device);
     s.loaded.model->model->gradientCheckpointing = c.training.gradientCheckpointing;
+    s.loaded.model->neftuneNoiseAlpha = c.training.neftuneNoiseAlpha;
     const int64_t frozenAfter = frozenWeightBytes(*s.loaded.model);
     if (c.technique.technique == "qlora")
         events.log("info", "base weights: " + formatBytes(frozenBefore) + " as loaded, " + formatBytes(frozenAfter) +
@@ -228,7 +230,12 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         adamw.beta1 = c.training.optimizer.beta1;
         adamw.beta2 = c.training.optimizer.beta2;
         adamw.eps = c.training.optimizer.eps;
-        auto optimizer = makeAdamW(s.trainable, adamw);
+        // The technique may train some tensors at another rate (LoRA+'s B matrices).
+        LearningRateScale lrScale;
+        if (const auto* technique = peft::findTechnique(c.technique.technique); technique && technique->learningRateScale)
+            lrScale = [technique, &c](const std::string& name) { return technique->learningRateScale(c.technique, name); };
+        std::vector<double> groupScales;
+        auto optimizer = makeAdamW(s.trainable, adamw, lrScale, &groupScales);
         std::vector<at::Tensor> params;
         for (auto& [_, t] : s.trainable)
             params.push_back(t);
@@ -340,7 +347,7 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
 
             const auto stepStart = Clock::now();
             const double lr = learningRate(schedule, step, totalSteps, c.training.optimizer.lr);
-            setLearningRate(*optimizer, lr);
+            setLearningRate(*optimizer, lr, groupScales);
             optimizer->zero_grad();
             std::vector<std::unique_ptr<ObjectiveBatch>> batches;
             double weight = 0;

@@ -1,71 +1,81 @@
 #include "model/architecture.h"
 
+#include "util/error.h"
+
 namespace ft::model {
 
+// Each family's file defines its descriptor (architecture.h); this is the one list.
+const Architecture& llamaArchitecture();
+const Architecture& mistralArchitecture();
+const Architecture& qwen2Architecture();
+
 namespace {
-struct ArchRow {
-    Arch arch;
-    const char* modelType;
-    const char* className;
-};
-constexpr ArchRow kArchitectures[] = {
-    {Arch::Llama, "llama", "LlamaForCausalLM"},
-    {Arch::Mistral, "mistral", "MistralForCausalLM"},
-    {Arch::Qwen2, "qwen2", "Qwen2ForCausalLM"},
-};
+
+const std::vector<const Architecture*>& kArchitectures()
+{
+    static const std::vector<const Architecture*> list = {&llamaArchitecture(), &mistralArchitecture(),
+                                                          &qwen2Architecture()};
+    return list;
+}
+
+const Architecture* find(Arch a)
+{
+    for (const Architecture* row : kArchitectures())
+        if (row->arch == a)
+            return row;
+    return nullptr;
+}
+
 } // namespace
+
+const Architecture& architecture(Arch a)
+{
+    if (const Architecture* row = find(a))
+        return *row;
+    fail("unknown architecture; supported: " + supportedArchList());
+}
 
 Arch archFromString(std::string_view name)
 {
-    for (const auto& row : kArchitectures)
-        if (name == row.modelType || name == row.className)
-            return row.arch;
+    for (const Architecture* row : kArchitectures())
+        if (name == row->modelType || name == row->className)
+            return row->arch;
     return Arch::Unknown;
 }
 
 const char* archName(Arch a)
 {
-    for (const auto& row : kArchitectures)
-        if (row.arch == a)
-            return row.modelType;
-    return "unknown";
+    const Architecture* row = find(a);
+    return row ? row->modelType : "unknown";
 }
 
 const char* archClassName(Arch a)
 {
-    for (const auto& row : kArchitectures)
-        if (row.arch == a)
-            return row.className;
-    return "Unknown";
+    const Architecture* row = find(a);
+    return row ? row->className : "Unknown";
 }
 
 ArchTraits archTraits(Arch a)
 {
-    ArchTraits t;
-    switch (a) {
-    case Arch::Qwen2: t.qkvBias = true; break;
-    case Arch::Mistral: t.slidingWindow = true; break;
-    case Arch::Llama:
-    case Arch::Unknown: break;
-    }
-    return t;
+    const Architecture* row = find(a);
+    return row ? row->traits : ArchTraits{};
 }
 
 std::vector<Arch> registeredArchs()
 {
     std::vector<Arch> out;
-    for (const auto& row : kArchitectures)
-        out.push_back(row.arch);
+    for (const Architecture* row : kArchitectures())
+        out.push_back(row->arch);
     return out;
 }
 
 std::string supportedArchList()
 {
     std::string s;
-    for (const auto& row : kArchitectures) {
+    for (const Architecture* row : kArchitectures()) {
         if (!s.empty())
             s += ", ";
-        s += row.className;
+        s += row->className;
     }
     return s;
 }

@@ -1,10 +1,16 @@
 // The architecture registry: which Hugging Face model families the engine can run
-// and how they differ. Adding an architecture:
-//   1. add an Arch value and its row in kArchitectures (architecture.cpp);
-//   2. answer its capabilities in archTraits();
-//   3. if its module layout differs from Llama's, teach model/llama.cpp;
-//   4. tests/test_model.cpp loops over every registered architecture — run it.
+// and how they differ. Each family is one file, model/arch_<family>.cpp, defining its
+// descriptor (below): its names, traits and how it reads and writes its own config.json
+// fields; kArchitectures in architecture.cpp lists them. Adding an architecture:
+//   1. add an Arch value and write model/arch_<family>.cpp with its descriptor;
+//   2. add its line to kArchitectures (architecture.cpp);
+//   3. if its block differs from Llama's (norms, activations, fused projections),
+//      give the block its own file beside model/llama.cpp;
+//   4. tests/test_model.cpp loops over every registered architecture, and a golden
+//      forward test (tests/test_golden_forward.cpp) checks its equations.
 #pragma once
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 #include <string_view>
@@ -19,6 +25,24 @@ struct ArchTraits {
     bool slidingWindow = false;  // attention limited to a window of recent keys (Mistral)
 };
 
+struct ModelConfig;
+class FieldReader;
+
+struct Architecture {
+    Arch arch = Arch::Unknown;
+    const char* modelType = "";  // config.json's model_type: "llama"
+    const char* className = "";  // config.json's architectures[]: "LlamaForCausalLM"
+    ArchTraits traits;
+    // The family's own config.json fields, read after the common ones (model_config.cpp);
+    // an ft::Error naming `source` for a value the engine cannot run.
+    void (*parseFields)(const nlohmann::json& j, const FieldReader& f, ModelConfig& c, const std::string& source) =
+        nullptr;
+    // Writes them back (modelConfigToJson), as the family's config.json spells them.
+    void (*writeFields)(const ModelConfig& c, nlohmann::json& j) = nullptr;
+};
+
+// The registered family; an ft::Error for Arch::Unknown.
+const Architecture& architecture(Arch a);
 // "LlamaForCausalLM" or "llama" -> Arch::Llama; Unknown when not registered.
 Arch archFromString(std::string_view name);
 const char* archName(Arch a);            // the model_type spelling: "llama"

@@ -298,20 +298,29 @@ CausalLMImpl::CausalLMImpl(const ModelConfig& c) : m_config(c)
         lm_head = register_module("lm_head", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.vocabSize, false));
 }
 
+at::Tensor CausalLMImpl::tokenEmbeddings(const at::Tensor& ids)
+{
+    at::Tensor embeds = model->embed_tokens->forward(ids);  // (B, T, C)
+    if (neftuneNoiseAlpha <= 0 || !is_training())
+        return embeds;
+    const double magnitude = neftuneNoiseAlpha / std::sqrt(double(embeds.size(1) * embeds.size(2)));
+    return embeds + at::empty_like(embeds).uniform_(-magnitude, magnitude);
+}
+
 at::Tensor CausalLMImpl::hidden(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache,
                                 const at::Tensor& segmentIds)
 {
     VirtualTokens virt = activeVirtualTokens();
     const bool sequenceStart = !cache || cache->length() == 0;
     if (!virt || !sequenceStart)
-        return model->forwardEmbeddings(model->embed_tokens->forward(ids), attentionMask, cache, segmentIds);
+        return model->forwardEmbeddings(tokenEmbeddings(ids), attentionMask, cache, segmentIds);
     if (segmentIds.defined())
         fail("packed sequences cannot be combined with virtual tokens (prompt or prefix tuning); turn packing off");
 
     const int64_t b = ids.size(0), t = ids.size(1), n = virt->count();
     const auto longOpts = at::TensorOptions().dtype(at::kLong).device(ids.device());
     at::Tensor realMask = attentionMask.defined() ? attentionMask.to(longOpts) : at::ones({b, t}, longOpts);
-    at::Tensor embeds = model->embed_tokens->forward(ids);  // (B, T, C)
+    at::Tensor embeds = tokenEmbeddings(ids);       // (B, T, C)
     at::Tensor prompt = virt->promptEmbeddings(b);          // (B, N, C) or undefined
     if (prompt.defined()) {
         at::Tensor all = at::cat({prompt.to(embeds.scalar_type()), embeds}, 1);  // (B, N + T, C)

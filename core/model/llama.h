@@ -162,12 +162,19 @@ public:
     // starts (no cache or an empty one) and never appear in the output.
     at::Tensor hidden(const at::Tensor& ids, const at::Tensor& attentionMask = {}, KVCache* cache = nullptr,
                       const at::Tensor& segmentIds = {});
-    at::Tensor logitsFromHidden(const at::Tensor& hidden);                                                     // (B, T, V)
+    at::Tensor logitsFromHidden(const at::Tensor& hidden);
+    // The input embeddings of ids (B, T) -> (B, T, C), with NEFTune's noise when it is on.
+    at::Tensor tokenEmbeddings(const at::Tensor& ids);                                                     // (B, T, V)
     at::Tensor outputEmbeddingWeight();  // (V, C): lm_head, or the input embedding when tied
     // Normal(0, 0.02) weights, unit norms, zero biases: Hugging Face's initializer.
     void initializeWeights(uint64_t seed);
     const ModelConfig& config() const { return m_config; }
     ModelConfig& mutableConfig() { return m_config; }  // BitFit turns bias flags on
+
+    // NEFTune (Jain et al. 2023): in training mode, the token embeddings (B, T, C) get
+    // uniform noise in +-alpha / sqrt(T * C) (transformers' neftune_post_forward_hook,
+    // T the padded length); 0 = off. Eval mode (evaluation, sampling) never adds it.
+    double neftuneNoiseAlpha = 0;
 
     // Registered as a child module "virtual_tokens_<name>"; the first enabled one is used.
     void addVirtualTokens(const std::string& name, VirtualTokens tokens);

@@ -1,6 +1,7 @@
 #include "model/model_config.h"
 
 #include "io/json_file.h"
+#include "model/config_fields.h"
 #include "util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -10,58 +11,6 @@ namespace ft::model {
 namespace {
 
 using nlohmann::json;
-
-class FieldReader {
-public:
-    FieldReader(const json& j, const std::string& source) : m_j(j), m_source(source) {}
-
-    int64_t positiveInt(const char* key) const
-    {
-        if (!m_j.contains(key))
-            fail(m_source + ": required field '" + key + "' is missing");
-        return checkPositive(key, m_j.at(key));
-    }
-    int64_t positiveIntOr(const char* key, int64_t fallback) const
-    {
-        if (!m_j.contains(key) || m_j.at(key).is_null())
-            return fallback;
-        return checkPositive(key, m_j.at(key));
-    }
-    double numberOr(const char* key, double fallback) const
-    {
-        if (!m_j.contains(key) || m_j.at(key).is_null())
-            return fallback;
-        if (!m_j.at(key).is_number())
-            fail(m_source + ": field '" + key + "' must be a number, found " + m_j.at(key).dump());
-        return m_j.at(key).get<double>();
-    }
-    bool boolOr(const char* key, bool fallback) const
-    {
-        if (!m_j.contains(key) || m_j.at(key).is_null())
-            return fallback;
-        if (!m_j.at(key).is_boolean())
-            fail(m_source + ": field '" + key + "' must be true or false, found " + m_j.at(key).dump());
-        return m_j.at(key).get<bool>();
-    }
-    std::string stringOr(const char* key, const std::string& fallback) const
-    {
-        if (!m_j.contains(key) || m_j.at(key).is_null())
-            return fallback;
-        if (!m_j.at(key).is_string())
-            fail(m_source + ": field '" + key + "' must be a string, found " + m_j.at(key).dump());
-        return m_j.at(key).get<std::string>();
-    }
-
-private:
-    int64_t checkPositive(const char* key, const json& v) const
-    {
-        if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-            fail(m_source + ": field '" + key + "' must be a positive integer, found " + v.dump());
-        return v.get<int64_t>();
-    }
-    const json& m_j;
-    const std::string& m_source;
-};
 
 Arch detectArch(const json& j, const std::string& source)
 {
@@ -172,29 +121,8 @@ ModelConfig parseModelConfig(const json& j, const std::string& source)
     c.ropeTheta = f.numberOr("rope_theta", 10000.0);
     c.ropeScaling = parseRopeScaling(j, source);
     c.tieWordEmbeddings = f.boolOr("tie_word_embeddings", false);
-    const ArchTraits traits = archTraits(c.arch);
-    const bool llamaAttentionBias = f.boolOr("attention_bias", false);
-    c.attentionBias = traits.qkvBias || llamaAttentionBias;
-    c.attentionOutBias = !traits.qkvBias && llamaAttentionBias;
     c.mlpBias = f.boolOr("mlp_bias", false);
-    if (traits.slidingWindow && f.boolOr("use_sliding_window", true)) {
-        // Hugging Face's MistralConfig defaults to 4096 when the key is absent; null means none.
-        if (!j.contains("sliding_window"))
-            c.slidingWindow = 4096;
-        else if (!j["sliding_window"].is_null())
-            c.slidingWindow = f.positiveInt("sliding_window");
-    }
-    if (c.arch == Arch::Qwen2 && f.boolOr("use_sliding_window", false) && j.contains("sliding_window") &&
-        !j["sliding_window"].is_null()) {
-        // Qwen2 windows only the layers from max_window_layers on; with none of them
-        // windowed the model is exactly full attention, otherwise it is refused.
-        const int64_t windowFrom = f.positiveIntOr("max_window_layers", 28);
-        if (windowFrom < c.numHiddenLayers)
-            fail(source + ": use_sliding_window is true and max_window_layers (" + std::to_string(windowFrom) +
-                 ") < num_hidden_layers (" + std::to_string(c.numHiddenLayers) +
-                 "): Qwen2's per-layer sliding window is not supported; set use_sliding_window to false to run "
-                 "every layer with full attention (as Qwen2 checkpoints ship)");
-    }
+    architecture(c.arch).parseFields(j, f, c, source);  // the family's own fields (biases, windows)
     c.hiddenAct = f.stringOr("hidden_act", "silu");
     if (c.hiddenAct != "silu")
         fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu");
@@ -237,13 +165,8 @@ nlohmann::json modelConfigToJson(const ModelConfig& c)
         j["rope_scaling"] = s;
     }
     j["tie_word_embeddings"] = c.tieWordEmbeddings;
-    if (c.arch != Arch::Qwen2)
-        j["attention_bias"] = c.attentionBias;
     j["mlp_bias"] = c.mlpBias;
-    if (c.slidingWindow)
-        j["sliding_window"] = *c.slidingWindow;
-    else if (archTraits(c.arch).slidingWindow)
-        j["sliding_window"] = nullptr;
+    architecture(c.arch).writeFields(c, j);
     j["hidden_act"] = c.hiddenAct;
     j["torch_dtype"] = c.torchDtype;
     j["bos_token_id"] = c.bosTokenId;

@@ -110,6 +110,17 @@ std::vector<SettingSpec> buildSchema()
             if (contains(t->settings, spec.key))
                 spec.appliesTo.push_back(t->name);
     }
+    // Then the settings techniques declare themselves.
+    for (const Technique* t : techniques())
+        for (const SettingSpec& own : t->ownSettings) {
+            auto same = std::find_if(specs.begin(), specs.end(), [&](const SettingSpec& x) { return x.key == own.key; });
+            if (same == specs.end()) {
+                specs.push_back(own);
+                specs.back().appliesTo = {t->name};
+            } else {
+                same->appliesTo.push_back(t->name);
+            }
+        }
     return specs;
 }
 #pragma GCC diagnostic pop
@@ -180,6 +191,9 @@ PeftSettings settingsFromJson(const nlohmann::json& j, const std::string& path, 
     s.trainableLayers = r["trainable_layers"].get<int64_t>();
     s.trainEmbeddings = r["train_embeddings"].get<bool>();
     s.trainLmHead = r["train_lm_head"].get<bool>();
+    if (const Technique* own = findTechnique(s.technique))
+        for (const SettingSpec& spec : own->ownSettings)
+            s.extra[spec.key] = r.at(spec.key);
 
     // Rules one setting's range cannot say.
     const Technique* t = findTechnique(s.technique);
@@ -224,7 +238,7 @@ nlohmann::json settingsToJson(const PeftSettings& s)
     json out = json::object();
     for (const SettingSpec& spec : settingsSchema())
         if (applies(spec, s.technique))
-            out[spec.key] = all.at(spec.key);
+            out[spec.key] = all.contains(spec.key) ? all.at(spec.key) : s.extra.value(spec.key, spec.defaultValue);
     return out;
 }
 

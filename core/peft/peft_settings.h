@@ -50,6 +50,8 @@ struct PeftSettings {
     bool trainLmHead = false;
 
     std::string baseModelNameOrPath;
+    // Values of the settings a technique declares itself (Technique::ownSettings), by key.
+    nlohmann::json extra = nlohmann::json::object();
 };
 
 const std::vector<std::string>& techniqueNames();

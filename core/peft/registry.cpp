@@ -10,6 +10,7 @@ namespace ft::peft {
 // Each technique's file defines its descriptor (technique.h); this is the one list of
 // them, in the order menus and `train --schema` show them.
 const Technique& loraTechnique();
+const Technique& loraPlusTechnique();
 const Technique& doraTechnique();
 const Technique& rsloraTechnique();
 const Technique& qloraTechnique();
@@ -25,7 +26,7 @@ const Technique& fullTechnique();
 const std::vector<const Technique*>& techniques()
 {
     static const std::vector<const Technique*> list = {
-        &loraTechnique(),          &doraTechnique(),        &rsloraTechnique(),       &qloraTechnique(),
+        &loraTechnique(),          &loraPlusTechnique(),    &doraTechnique(),        &rsloraTechnique(),       &qloraTechnique(),
         &ia3Technique(),           &bottleneckAdapterTechnique(), &prefixTuningTechnique(), &promptTuningTechnique(),
         &pTuningTechnique(),       &bitFitTechnique(),      &freezeTechnique(),       &fullTechnique(),
     };

@@ -50,16 +50,23 @@ struct Technique {
     // Fills `settings` (technique included) from a PEFT adapter_config.json of this
     // technique's peft_type; ft::Error naming `file` and the field on a bad value.
     using ReadPeftFn = void (*)(const nlohmann::json& config, const std::string& file, PeftSettings& settings);
+    // The factor on the learning rate of one trainable tensor (named as in
+    // Adapter::trainableParameters()); nullptr: 1 for every tensor.
+    using LearningRateScaleFn = double (*)(const PeftSettings& settings, const std::string& tensorName);
 
     std::string name;                         // technique.name in a run config
     std::string summary;                      // one line, for --help and the schema
     std::string peftType;                     // adapter_config.json's peft_type; "" when it saves a whole model
     std::vector<std::string> settings;        // keys of settingsSchema() it uses (besides name and seed)
+    // Settings only this technique has, declared here rather than in peft_settings.cpp;
+    // their values are in PeftSettings::extra under their keys.
+    std::vector<util::SettingSpec> ownSettings;
     std::vector<std::string> defaultTargets;  // what target_modules means when empty
     ApplyFn apply = nullptr;
     EstimateFn estimate = nullptr;
     ReadPeftFn readPeftConfig = nullptr;      // nullptr: not read from PEFT's fields (another technique of
                                               // the same peft_type reads them, or only ours writes the type)
+    LearningRateScaleFn learningRateScale = nullptr;
 };
 
 // Every technique, in the order menus show them.

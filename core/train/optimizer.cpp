@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <sstream>
 #include <type_traits>
@@ -19,13 +20,16 @@ bool usesWeightDecay(const std::string& name)
     return lower.find("bias") == std::string::npos && lower.find("norm") == std::string::npos;
 }
 
-std::unique_ptr<torch::optim::AdamW> makeAdamW(const NamedTensors& trainable, const AdamWSettings& s)
+std::unique_ptr<torch::optim::AdamW> makeAdamW(const NamedTensors& trainable, const AdamWSettings& s,
+                                               const LearningRateScale& scale, std::vector<double>* groupScales)
 {
     if (!(s.learningRate >= 0) || !(s.weightDecay >= 0) || !(s.eps >= 0))
         fail("AdamW needs learning_rate, weight_decay and eps >= 0");
     if (!(s.beta1 >= 0 && s.beta1 < 1) || !(s.beta2 >= 0 && s.beta2 < 1))
         fail("AdamW betas must lie in [0, 1) (got " + std::to_string(s.beta1) + ", " + std::to_string(s.beta2) + ")");
-    std::vector<at::Tensor> decay, noDecay;
+    // (decay, no decay) tensors per scale; scale 1 first, always.
+    std::vector<double> scales{1.0};
+    std::vector<std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>>> byScale(1);
     std::unordered_map<const void*, const std::string*> seen;
     for (const auto& [name, tensor] : trainable) {
         if (!tensor.defined())
@@ -38,16 +42,30 @@ std::unique_ptr<torch::optim::AdamW> makeAdamW(const NamedTensors& trainable, co
         if (!inserted)
             fail("trainable tensors '" + *it->second + "' and '" + name +
                  "' are the same tensor (tied weights); list it once or AdamW would update it twice");
-        (usesWeightDecay(name) ? decay : noDecay).push_back(tensor);
+        const double f = scale ? scale(name) : 1.0;
+        if (!(f > 0) || !std::isfinite(f))
+            fail("the learning-rate scale of '" + name + "' must be a finite number > 0, got " + std::to_string(f));
+        size_t k = size_t(std::find(scales.begin(), scales.end(), f) - scales.begin());
+        if (k == scales.size()) {
+            scales.push_back(f);
+            byScale.emplace_back();
+        }
+        (usesWeightDecay(name) ? byScale[k].first : byScale[k].second).push_back(tensor);
     }
-    auto options = [&](double weightDecay) {
-        auto o = std::make_unique<torch::optim::AdamWOptions>(s.learningRate);
+    auto options = [&](double lrScale, double weightDecay) {
+        auto o = std::make_unique<torch::optim::AdamWOptions>(s.learningRate * lrScale);
         o->betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(weightDecay);
         return o;
     };
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, options(s.weightDecay));
-    groups.emplace_back(noDecay, options(0.0));
+    if (groupScales)
+        groupScales->clear();
+    for (size_t k = 0; k < scales.size(); ++k) {
+        groups.emplace_back(byScale[k].first, options(scales[k], s.weightDecay));
+        groups.emplace_back(byScale[k].second, options(scales[k], 0.0));
+        if (groupScales)
+            groupScales->insert(groupScales->end(), {scales[k], scales[k]});
+    }
     torch::optim::AdamWOptions defaults(s.learningRate);
     defaults.betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(s.weightDecay);
     return std::make_unique<torch::optim::AdamW>(std::move(groups), defaults);
@@ -57,6 +75,16 @@ void setLearningRate(torch::optim::Optimizer& optimizer, double lr)
 {
     for (auto& group : optimizer.param_groups())
         group.options().set_lr(lr);
+}
+
+void setLearningRate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& groupScales)
+{
+    auto& groups = optimizer.param_groups();
+    if (!groupScales.empty() && groupScales.size() != groups.size())
+        fail("setLearningRate: " + std::to_string(groupScales.size()) + " group scales for " +
+             std::to_string(groups.size()) + " optimizer groups");
+    for (size_t g = 0; g < groups.size(); ++g)
+        groups[g].options().set_lr(lr * (groupScales.empty() ? 1.0 : groupScales[g]));
 }
 
 namespace {

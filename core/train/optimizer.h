@@ -7,6 +7,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/optim/adamw.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -31,15 +32,26 @@ struct AdamWSettings {
 // (input_layernorm, post_attention_layernorm, model.norm, *.bias).
 bool usesWeightDecay(const std::string& name);
 
+// The factor on the learning rate of a trainable tensor, by name (LoRA+ trains its B
+// matrices faster); an empty function means 1 for every tensor.
+using LearningRateScale = std::function<double(const std::string& name)>;
+
 // Group 0: tensors that decay (settings.weightDecay); group 1: those that do not.
 // Both groups always exist, possibly empty, so a checkpoint's layout does not depend
-// on which technique is trained. Within a group the caller's order is kept.
+// on which technique is trained. Tensors whose scale is not 1 go into further groups,
+// a decay and a no-decay group per distinct scale, in the order the scales first
+// appear. Within a group the caller's order is kept. `groupScales`, when given,
+// receives each group's scale (what setLearningRate needs).
 // Throws ft::Error naming the tensor when one does not require grad, is not a leaf,
-// or appears twice (tied weights must be passed once).
-std::unique_ptr<torch::optim::AdamW> makeAdamW(const NamedTensors& trainable, const AdamWSettings& settings);
+// or appears twice (tied weights must be passed once), or a scale that is not > 0.
+std::unique_ptr<torch::optim::AdamW> makeAdamW(const NamedTensors& trainable, const AdamWSettings& settings,
+                                               const LearningRateScale& scale = {},
+                                               std::vector<double>* groupScales = nullptr);
 
-// Sets lr on every parameter group.
+// Sets lr on every parameter group; with groupScales (from makeAdamW), lr times the
+// group's scale.
 void setLearningRate(torch::optim::Optimizer& optimizer, double lr);
+void setLearningRate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& groupScales);
 
 // The optimizer's per-parameter state (AdamW: step, exp_avg, exp_avg_sq), nullptr
 // before the parameter's first update. Hides how libtorch keys its state map

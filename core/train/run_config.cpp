@@ -194,6 +194,7 @@ RunConfig parseInto(const json& j, const std::string& sourceName, const std::str
     t.schedule.minLrRatio = schedule["min_lr_ratio"].get<double>();
     t.maxGradNorm = training["max_grad_norm"].get<double>();
     t.gradientCheckpointing = training["gradient_checkpointing"].get<bool>();
+    t.neftuneNoiseAlpha = training["neftune_noise_alpha"].get<double>();
     t.precision = training["precision"].get<std::string>();
     t.device = training["device"].get<std::string>();
     t.threads = training["threads"].get<int64_t>();
@@ -324,6 +325,7 @@ nlohmann::json toJson(const RunConfig& c)
             {"min_lr_ratio", t.schedule.minLrRatio}}},
           {"max_grad_norm", t.maxGradNorm},
           {"gradient_checkpointing", t.gradientCheckpointing},
+          {"neftune_noise_alpha", t.neftuneNoiseAlpha},
           {"precision", t.precision},
           {"device", t.device},
           {"threads", t.threads},

@@ -65,6 +65,7 @@ struct TrainingConfig {
     ScheduleConfig schedule;
     double maxGradNorm = 1.0;  // 0 = no clipping
     bool gradientCheckpointing = false;
+    double neftuneNoiseAlpha = 0;    // NEFTune: noise on the input embeddings while training; 0 = off
     std::string precision = "auto";  // auto (= fp32) | fp32 | bf16 (autocast, CPU or CUDA) | fp16 (autocast + loss scaling, CUDA)
     std::string device = "auto";     // auto | cpu | cuda | cuda:N
     int64_t threads = 0;             // 0 = all cores the process may use

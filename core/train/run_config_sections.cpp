@@ -310,6 +310,10 @@ const std::vector<SettingSpec>& trainingSpecs()
         {.key = "gradient_checkpointing", .type = Type::Bool, .defaultValue = false, .label = "Gradient checkpointing",
          .help = "Recompute each layer's activations in the backward pass instead of keeping them: less memory, "
                  "about one more forward pass of time."},
+        {.key = "neftune_noise_alpha", .type = Type::Number, .defaultValue = 0.0, .min = 0, .max = 1000,
+         .label = "NEFTune noise",
+         .help = "NEFTune (Jain et al. 2023): uniform noise of scale alpha / sqrt(T * hidden) added to the input "
+                 "embeddings while training (5 in the paper; 0: off). Never during evaluation or generation."},
         {.key = "precision", .type = Type::Choice, .defaultValue = "auto", .choices = {"auto", "fp32", "bf16", "fp16"},
          .label = "Precision", .help = "fp32; bf16: frozen weights in bf16 and forward passes under bf16 autocast, trained weights and optimizer in fp32 (CPU or CUDA); fp16: the same in fp16 with dynamic loss scaling (CUDA only). auto = fp32."},
         {.key = "device", .type = Type::String, .defaultValue = "auto", .label = "Device",
