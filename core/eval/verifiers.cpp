@@ -24,18 +24,6 @@ using nlohmann::json;
 
 std::string validUtf8(std::string_view s) { return tok::utf8::isValid(s) ? std::string(s) : tok::utf8::sanitize(s); }
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string trim(std::string_view s)
-{
-    size_t b = 0, e = s.size();
-    while (b < e && isSpace(s[b]))
-        ++b;
-    while (e > b && isSpace(s[e - 1]))
-        --e;
-    return std::string(s.substr(b, e - b));
-}
-
 // Unicode whitespace runs become one space; leading and trailing ones go.
 std::string collapseWhitespace(std::string_view text)
 {
@@ -240,7 +228,7 @@ std::optional<std::string> extract(const Extraction& e, const std::string& compl
     if (e.mode == "first_line") {
         for (size_t start = 0; start <= completion.size();) {
             const size_t end = std::min(completion.find('\n', start), completion.size());
-            if (std::string line = trim(std::string_view(completion).substr(start, end - start)); !line.empty())
+            if (std::string line = util::trim(std::string_view(completion).substr(start, end - start)); !line.empty())
                 return line;
             start = end + 1;
         }
@@ -284,7 +272,7 @@ std::optional<std::string> extract(const Extraction& e, const std::string& compl
             why = "no " + shownText(e.prefix) + " in the answer";
             return std::nullopt;
         }
-        return trim(std::string_view(completion).substr(at + e.prefix.size()));
+        return util::trim(std::string_view(completion).substr(at + e.prefix.size()));
     }
     return completion;
 }
@@ -308,8 +296,8 @@ public:
         if (!answer)
             return failed(why);
         if (normalized(*answer) == normalized(reference))
-            return passed("matches " + shownText(trim(reference)));
-        return failed("expected " + shownText(trim(reference)) + ", found " + shownText(trim(*answer)));
+            return passed("matches " + shownText(util::trim(reference)));
+        return failed("expected " + shownText(util::trim(reference)) + ", found " + shownText(util::trim(*answer)));
     }
 
 private:
@@ -382,7 +370,7 @@ public:
     VerifyResult score(const std::string& completion, const std::string& reference) const override
     {
         const Regex regex = compiled(reference);
-        const bool ok = m_fullMatch ? regex.fullMatch(trim(completion)) : regex.search(completion);
+        const bool ok = m_fullMatch ? regex.fullMatch(util::trim(completion)) : regex.search(completion);
         return ok ? passed("matches " + shownText(regex.pattern()))
                   : failed(std::string(m_fullMatch ? "does not fully match " : "does not match ") +
                            shownText(regex.pattern()));
@@ -463,12 +451,12 @@ public:
 private:
     static std::string withoutCodeFence(const std::string& text)
     {
-        std::string s = trim(text);
+        std::string s = util::trim(text);
         if (s.rfind("```", 0) != 0)
             return s;
         const size_t firstLineEnd = s.find('\n');
         s = firstLineEnd == std::string::npos ? "" : s.substr(firstLineEnd + 1);
-        s = trim(s);
+        s = util::trim(s);
         if (s.size() >= 3 && s.compare(s.size() - 3, 3, "```") == 0)
             s.resize(s.size() - 3);
         return s;
@@ -527,10 +515,10 @@ public:
             const size_t begin = completion.find(open) + open.size(), end = completion.find(close);
             if (closes == 0 || end < begin)
                 return failed(open + " is not closed by " + close);
-            if (trim(std::string_view(completion).substr(begin, end - begin)).empty())
+            if (util::trim(std::string_view(completion).substr(begin, end - begin)).empty())
                 return failed("empty " + open + " tag");
         }
-        if (m_pattern && !m_pattern->fullMatch(trim(completion)))
+        if (m_pattern && !m_pattern->fullMatch(util::trim(completion)))
             return failed("does not have the required form " + shownText(m_pattern->pattern()));
         return passed("well-formed");
     }
@@ -553,7 +541,7 @@ public:
     }
     VerifyResult score(const std::string& completion, const std::string&) const override
     {
-        const std::string text = m_words ? collapseWhitespace(completion) : trim(completion);
+        const std::string text = m_words ? collapseWhitespace(completion) : util::trim(completion);
         const double length = m_words ? (text.empty() ? 0.0 : 1.0 + std::count(text.begin(), text.end(), ' '))
                                       : static_cast<double>(tok::utf8::codePointCount(text));
         const std::string detail = formatNumber(length) + (m_words ? " words" : " characters") + " (max " +
