@@ -3,6 +3,7 @@
 #include "model/model_config.h"
 #include "model/runtime.h"
 #include "peft/technique.h"
+#include "util/error.h"
 
 #include <c10/core/ScalarType.h>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,10 @@ int64_t precisionBytes(const std::string& precision)
 
 RunEstimate estimateRun(const RunConfig& c)
 {
-    const model::ModelConfig mc = model::readModelConfig((std::filesystem::path(c.model) / "config.json").string());
+    const std::filesystem::path configPath = std::filesystem::path(c.model) / "config.json";
+    if (!std::filesystem::is_regular_file(configPath))
+        fail("model: '" + c.model + "' is not a model folder (it has no config.json)");
+    const model::ModelConfig mc = model::readModelConfig(configPath.string());
     const peft::Technique& technique = peft::technique(c.technique.technique);
     const peft::TechniqueEstimate t = technique.estimate(mc, c.technique);
 
