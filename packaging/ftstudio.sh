@@ -15,9 +15,10 @@ root="$(cd "$here/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 jobs="${FTSTUDIO_JOBS:-$(nproc)}"
 
-# ccache (installed by install-deps.sh) keeps compiled objects between clean builds and
-# checkouts: paths are taken relative to the source root, and the working directory
-# is left out of the hash, so a fresh clone elsewhere reuses what another one compiled.
+# ccache (installed by install-deps.sh) keeps compiled objects between clean builds of a
+# checkout. Paths are taken relative to the source root and the working directory is
+# left out of the hash; unity sources still name absolute paths, so another checkout
+# reuses only what was compiled outside them.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"

@@ -108,11 +108,13 @@ std::unique_ptr<train::ObjectiveBatch> GrpoObjective::nextBatch()
     b->weight = double(r.completions.size());
     b->tokens = r.attentionMask.sum().item<int64_t>();
     if (iterations > 1) {
-        m_reuse = b;
+        m_reuse = b;  // the same batch: its last reuse ends the epoch, not this first pass
         m_reuse->epochEnded = next.epochEnded;
         m_reuseLeft = iterations - 1;
     }
-    return std::make_unique<RolloutBatch>(*b);
+    auto first = std::make_unique<RolloutBatch>(*b);
+    first->epochEnded = next.epochEnded && iterations == 1;
+    return first;
 }
 
 train::BatchLoss GrpoObjective::loss(train::ObjectiveBatch& batch)
