@@ -382,57 +382,52 @@ void readPeftLora(const nlohmann::json& j, const std::string& file, PeftSettings
     }
 }
 
-const std::vector<std::string> kAttentionProjections = {"q_proj", "k_proj", "v_proj", "o_proj"};
+// The LoRA family shares everything but its name, its summary and the settings keys
+// its variant fixes (dora implies use_dora, rslora use_rslora) or adds (qlora's NF4).
+Technique loraFamily(std::string name, std::string summary, std::vector<std::string> settings)
+{
+    return {.name = std::move(name),
+            .summary = std::move(summary),
+            .peftType = "LORA",
+            .settings = std::move(settings),
+            .defaultTargets = {"q_proj", "k_proj", "v_proj", "o_proj"},
+            .apply = applyLora,
+            .estimate = estimateLora};
+}
 
 } // namespace
 
 const Technique& loraTechnique()
 {
-    static const Technique t{.name = "lora",
-                             .summary = "LoRA: a trained low-rank update B·A beside each targeted projection",
-                             .peftType = "LORA",
-                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora"},
-                             .defaultTargets = kAttentionProjections,
-                             .apply = applyLora,
-                             .estimate = estimateLora,
-                             .readPeftConfig = readPeftLora};
+    static const Technique t = [] {
+        Technique lora = loraFamily("lora", "LoRA: a trained low-rank update B·A beside each targeted projection",
+                                    {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora"});
+        lora.readPeftConfig = readPeftLora;  // PEFT's LORA folders (DoRA and QLoRA included) read back through it
+        return lora;
+    }();
     return t;
 }
 
 const Technique& doraTechnique()
 {
-    static const Technique t{.name = "dora",
-                             .summary = "DoRA: LoRA with a trained magnitude per output row",
-                             .peftType = "LORA",
-                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora"},
-                             .defaultTargets = kAttentionProjections,
-                             .apply = applyLora,
-                             .estimate = estimateLora};
+    static const Technique t = loraFamily("dora", "DoRA: LoRA with a trained magnitude per output row",
+                                          {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora"});
     return t;
 }
 
 const Technique& rsloraTechnique()
 {
-    static const Technique t{.name = "rslora",
-                             .summary = "rsLoRA: LoRA scaled by alpha / sqrt(r)",
-                             .peftType = "LORA",
-                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_dora"},
-                             .defaultTargets = kAttentionProjections,
-                             .apply = applyLora,
-                             .estimate = estimateLora};
+    static const Technique t = loraFamily("rslora", "rsLoRA: LoRA scaled by alpha / sqrt(r)",
+                                          {"target_modules", "r", "lora_alpha", "lora_dropout", "use_dora"});
     return t;
 }
 
 const Technique& qloraTechnique()
 {
-    static const Technique t{.name = "qlora",
-                             .summary = "QLoRA: LoRA over a base whose projections are stored in 4-bit NF4",
-                             .peftType = "LORA",
-                             .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora",
-                                          "quant_block_size", "double_quant"},
-                             .defaultTargets = kAttentionProjections,
-                             .apply = applyLora,
-                             .estimate = estimateLora};
+    static const Technique t =
+        loraFamily("qlora", "QLoRA: LoRA over a base whose projections are stored in 4-bit NF4",
+                   {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora", "quant_block_size",
+                    "double_quant"});
     return t;
 }
 
