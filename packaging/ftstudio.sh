@@ -15,10 +15,9 @@ root="$(cd "$here/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 jobs="${FTSTUDIO_JOBS:-$(nproc)}"
 
-# ccache (installed by install-deps.sh) keeps compiled objects between clean builds of a
-# checkout. Paths are taken relative to the source root and the working directory is
-# left out of the hash; unity sources still name absolute paths, so another checkout
-# reuses only what was compiled outside them.
+# ccache (installed by install-deps.sh) keeps compiled objects between clean builds.
+# Paths are taken relative to the source root and the working directory is left out of
+# the hash, so another checkout reuses part of them (unity sources name absolute paths).
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
