@@ -71,12 +71,6 @@ std::unique_ptr<torch::optim::AdamW> makeAdamW(const NamedTensors& trainable, co
     return std::make_unique<torch::optim::AdamW>(std::move(groups), defaults);
 }
 
-void setLearningRate(torch::optim::Optimizer& optimizer, double lr)
-{
-    for (auto& group : optimizer.param_groups())
-        group.options().set_lr(lr);
-}
-
 void setLearningRate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& groupScales)
 {
     auto& groups = optimizer.param_groups();

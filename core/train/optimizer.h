@@ -50,8 +50,7 @@ std::unique_ptr<torch::optim::AdamW> makeAdamW(const NamedTensors& trainable, co
 
 // Sets lr on every parameter group; with groupScales (from makeAdamW), lr times the
 // group's scale.
-void setLearningRate(torch::optim::Optimizer& optimizer, double lr);
-void setLearningRate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& groupScales);
+void setLearningRate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& groupScales = {});
 
 // The optimizer's per-parameter state (AdamW: step, exp_avg, exp_avg_sq), nullptr
 // before the parameter's first update. Hides how libtorch keys its state map

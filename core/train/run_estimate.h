@@ -34,7 +34,8 @@ struct RunEstimate {
 RunEstimate estimateRun(const RunConfig& config);
 
 // A run config for the estimate from a partial one (the GUI's form before data or an
-// output folder is chosen): the keys the estimate does not read get placeholders.
+// output folder is chosen): data.train and output_dir, which the estimate does not
+// read, are filled in when missing so that the rest is validated as for a run.
 RunConfig estimateConfig(const nlohmann::json& partial, const std::string& sourceName, const std::string& baseDir);
 
 nlohmann::json toJson(const RunEstimate& estimate);
