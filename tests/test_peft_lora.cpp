@@ -269,12 +269,13 @@ private Q_SLOTS:
         adapter->merge();  // re-quantizes W + s B A: equal to the unmerged model up to 4-bit rounding
         // Reference: the update added to the dequantized base in the test, quantized afresh.
         for (const auto& e : static_cast<peft::LoraAdapter&>(*adapter).entries()) {
-            auto* nf4 = e.layer->base_layer->as<peft::Nf4LinearImpl>();
+            auto* lora = e.layer->as<peft::LoraLinearImpl>();
+            auto* nf4 = lora->base_layer->as<peft::Nf4LinearImpl>();
             size_t i = 0;
             while (i < layers.size() && layers[i] != nf4)
                 ++i;
             QVERIFY2(i < layers.size(), e.slot.path.c_str());
-            const at::Tensor B = e.layer->lora_B->weight.detach(), A = e.layer->lora_A->weight.detach();
+            const at::Tensor B = lora->lora_B->weight.detach(), A = lora->lora_A->weight.detach();
             const at::Tensor delta = B.matmul(A) * 2.0;  // s = alpha / r = 8 / 4
             const peft::Nf4Tensor expected = peft::quantizeNf4(peft::dequantizeNf4(saved[i], at::kDouble) + delta);
             QVERIFY2(at::equal(nf4->quantized().packed, expected.packed), e.slot.path.c_str());
@@ -507,7 +508,7 @@ private Q_SLOTS:
         CausalLM m = makeModel();
         auto adapter = applyFrozen(m, settingsFor("rslora"));
         QCOMPARE(adapter->configJson()["use_rslora"].get<bool>(), true);
-        QCOMPARE(static_cast<peft::LoraAdapter&>(*adapter).entries().front().layer->scaling(), 8.0 / 2.0);
+        QCOMPARE(static_cast<peft::LoraAdapter&>(*adapter).layer(0).scaling(), 8.0 / 2.0);
     }
 
     void dropoutOnlyTouchesTheAdapterPath()

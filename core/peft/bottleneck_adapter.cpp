@@ -13,10 +13,9 @@ namespace ft::peft {
 
 BottleneckLinearImpl::BottleneckLinearImpl(model::LinearLayer base, int64_t adapterSize, std::string activation,
                                            const at::TensorOptions& opts)
-    : m_activation(std::move(activation))
+    : AdaptedLinearImpl(std::move(base)), m_activation(std::move(activation))
 {
-    const int64_t c = base->outFeatures();
-    base_layer = register_module("base_layer", std::move(base));
+    const int64_t c = base_layer->outFeatures();
     model::SkipWeightInit skip;  // initialized by the caller from the adapter's seed
     adapter_down = register_module("adapter_down", std::make_shared<model::DenseLinearImpl>(c, adapterSize, true));
     adapter_up = register_module("adapter_up", std::make_shared<model::DenseLinearImpl>(adapterSize, c, true));
@@ -27,60 +26,32 @@ BottleneckLinearImpl::BottleneckLinearImpl(model::LinearLayer base, int64_t adap
 at::Tensor BottleneckLinearImpl::forward(const at::Tensor& x)
 {
     at::Tensor y = base_layer->forward(x);  // (..., C)
-    if (!enabled)
+    if (!contributes())
         return y;
     at::Tensor h = adapter_down->forward(y.to(adapter_down->weight.scalar_type()));  // (..., S)
     h = m_activation == "gelu" ? at::gelu(h) : m_activation == "silu" ? at::silu(h) : at::relu(h);
     return y + adapter_up->forward(h).to(y.scalar_type());
 }
 
-BottleneckAdapter::BottleneckAdapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Site> sites)
-    : Adapter(std::move(name), std::move(settings)), m_model(std::move(model)), m_sites(std::move(sites))
+std::vector<std::pair<std::string, at::Tensor>> BottleneckLinearImpl::adapterTensors() const
 {
+    return {{"adapter_down.weight", adapter_down->weight},
+            {"adapter_down.bias", adapter_down->bias},
+            {"adapter_up.weight", adapter_up->weight},
+            {"adapter_up.bias", adapter_up->bias}};
 }
 
-NamedTensors BottleneckAdapter::trainableParameters()
+BottleneckAdapter::BottleneckAdapter(std::string name, PeftSettings settings, model::CausalLM model,
+                                     std::vector<Entry> entries)
+    : LayerAdapter(std::move(name), std::move(settings), std::move(model), std::move(entries))
 {
-    const auto paths = modulePaths(*m_model);
-    NamedTensors out;
-    for (const Site& site : m_sites) {
-        auto it = paths.find(site.wrapper.get());
-        const std::string path = it != paths.end() ? it->second : site.path;
-        const std::pair<const char*, model::DenseLinearImpl*> children[] = {{"adapter_down", site.wrapper->adapter_down.get()},
-                                                                            {"adapter_up", site.wrapper->adapter_up.get()}};
-        for (const auto& [child, layer] : children) {
-            out.emplace_back(path + "." + child + ".weight", layer->weight);
-            out.emplace_back(path + "." + child + ".bias", layer->bias);
-        }
-    }
-    return out;
-}
-
-NamedTensors BottleneckAdapter::stateDict()
-{
-    NamedTensors out;
-    for (const Site& site : m_sites) {
-        out.emplace_back(peftKey(site.path, "adapter_down.weight"), site.wrapper->adapter_down->weight.detach());
-        out.emplace_back(peftKey(site.path, "adapter_down.bias"), site.wrapper->adapter_down->bias.detach());
-        out.emplace_back(peftKey(site.path, "adapter_up.weight"), site.wrapper->adapter_up->weight.detach());
-        out.emplace_back(peftKey(site.path, "adapter_up.bias"), site.wrapper->adapter_up->bias.detach());
-    }
-    return out;
-}
-
-void BottleneckAdapter::loadStateDict(const std::map<std::string, at::Tensor>& tensors, const std::string& source)
-{
-    TensorLoadPlan plan(tensors, source);
-    for (auto& [key, dest] : stateDict())
-        plan.expect(key, dest);
-    plan.apply();
 }
 
 nlohmann::json BottleneckAdapter::configJson() const
 {
     nlohmann::json targets = nlohmann::json::array();
-    for (const Site& site : m_sites) {
-        const std::string shortName = site.path.substr(site.path.rfind('.') + 1);
+    for (const Entry& e : entries()) {
+        const std::string& shortName = e.slot.shortName;
         if (std::find(targets.begin(), targets.end(), shortName) == targets.end())
             targets.push_back(shortName);
     }
@@ -90,13 +61,6 @@ nlohmann::json BottleneckAdapter::configJson() const
             {"adapter_placement", settings().adapterPlacement},
             {"adapter_activation", settings().adapterActivation},
             {"target_modules", targets}};
-}
-
-void BottleneckAdapter::setEnabled(bool on)
-{
-    m_enabled = on;
-    for (Site& site : m_sites)
-        site.wrapper->enabled = on;
 }
 
 std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const PeftSettings& settings,
@@ -116,7 +80,7 @@ std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const Pe
         placement == "houlsby" ? std::vector<std::string>{"o_proj", "down_proj"} : std::vector<std::string>{"down_proj"};
     const at::TensorOptions opts = adapterTensorOptions(model);
     SeededInit init(settings.seed);
-    std::vector<BottleneckAdapter::Site> sites;
+    std::vector<LayerAdapter::Entry> entries;
     for (ProjectionSlot& slot : selectSlots(model, targets)) {
         auto wrapper = std::make_shared<BottleneckLinearImpl>(slot.get(), settings.adapterSize, act, opts);
         init.linearDefault(wrapper->adapter_down->weight, wrapper->adapter_down->bias);
@@ -126,9 +90,9 @@ std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const Pe
             wrapper->adapter_up->bias.zero_();
         }
         slot.set(wrapper);
-        sites.push_back({slot.path, wrapper});
+        entries.push_back({slot, wrapper});
     }
-    return std::make_unique<BottleneckAdapter>(name, settings, model, std::move(sites));
+    return std::make_unique<BottleneckAdapter>(name, settings, model, std::move(entries));
 }
 
 // ---- descriptor ----------------------------------------------------------------------

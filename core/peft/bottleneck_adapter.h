@@ -12,45 +12,31 @@
 // Shape legend: C hidden size, S adapter (bottleneck) size.
 #pragma once
 
-#include "peft/adapter.h"
+#include "peft/adapted_linear.h"
+#include "peft/layer_adapter.h"
 
 namespace ft::peft {
 
-class BottleneckLinearImpl : public model::LinearLayerImpl {
+class BottleneckLinearImpl : public AdaptedLinearImpl {
 public:
     // down: Kaiming-uniform from `seed` (torch.nn.Linear's default); up: zeros.
     BottleneckLinearImpl(model::LinearLayer base, int64_t adapterSize, std::string activation, const at::TensorOptions& opts);
     at::Tensor forward(const at::Tensor& x) override;  // (..., in) -> (..., C)
-    int64_t inFeatures() const override { return base_layer->inFeatures(); }
-    int64_t outFeatures() const override { return base_layer->outFeatures(); }
+    // "adapter_down.weight", "adapter_down.bias", "adapter_up.weight", "adapter_up.bias"
+    std::vector<std::pair<std::string, at::Tensor>> adapterTensors() const override;
 
-    model::LinearLayer base_layer;
     std::shared_ptr<model::DenseLinearImpl> adapter_down;  // C -> S
     std::shared_ptr<model::DenseLinearImpl> adapter_up;    // S -> C
-    bool enabled = true;
 
 private:
     std::string m_activation;  // relu | gelu | silu
 };
 
-class BottleneckAdapter : public Adapter {
+class BottleneckAdapter : public LayerAdapter {
 public:
-    struct Site {
-        std::string path;  // the projection's path when wrapped: model.layers.0.mlp.down_proj
-        std::shared_ptr<BottleneckLinearImpl> wrapper;
-    };
-    BottleneckAdapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Site> sites);
+    BottleneckAdapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Entry> entries);
     std::string peftType() const override { return "BOTTLENECK_ADAPTER"; }
-    NamedTensors trainableParameters() override;
-    NamedTensors stateDict() override;
-    void loadStateDict(const std::map<std::string, at::Tensor>& tensors, const std::string& source) override;
     nlohmann::json configJson() const override;
-    void setEnabled(bool on) override;
-    const std::vector<Site>& sites() const { return m_sites; }
-
-private:
-    model::CausalLM m_model;
-    std::vector<Site> m_sites;
 };
 
 std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const PeftSettings& settings,

@@ -5,75 +5,49 @@
 // Not here: file I/O (adapter_io.h), choosing a technique by name (registry.h).
 #pragma once
 
-#include "peft/adapter.h"
-#include "peft/targets.h"
+#include "peft/adapted_linear.h"
+#include "peft/layer_adapter.h"
 
 namespace ft::peft {
 
-class Ia3LinearImpl : public model::LinearLayerImpl {
+// Merging scales the base's weight columns (feed-forward) or rows and bias; it is
+// refused when a scale is 0 or not finite, since unmerge divides by the same vector
+// (exact up to one rounding per element).
+class Ia3LinearImpl : public AdaptedLinearImpl {
 public:
     Ia3LinearImpl(model::LinearLayer base, bool feedforward, c10::ScalarType dtype);
     // feed-forward: base(x * l); otherwise base(x) * l (the bias scaled too, as in PEFT)
     at::Tensor forward(const at::Tensor& x) override;  // (..., in) -> (..., out)
-    int64_t inFeatures() const override { return base_layer->inFeatures(); }
-    int64_t outFeatures() const override { return base_layer->outFeatures(); }
+    std::vector<std::pair<std::string, at::Tensor>> adapterTensors() const override { return {{"ia3_l", ia3_l}}; }
+    bool canMerge() const override { return true; }
     bool feedforward() const { return m_feedforward; }
 
-    // Disabled: exactly the base's output (a merged layer is unmerged first).
-    void setEnabled(bool on)
-    {
-        if (!on)
-            unmerge();
-        m_enabled = on;
-    }
-    bool enabled() const { return m_enabled; }
-    // Scales the dense base's weight columns (feed-forward) or rows and bias; refuses
-    // (ft::Error naming `where`) when a scale is 0 or not finite, since unmerge
-    // divides by the same vector (exact up to one rounding per element).
-    void merge(const std::string& where);
-    void unmerge();
-    bool merged() const { return m_merged; }
-    // A DenseLinear with the scaled weight (an NF4 base is dequantized to `dtype`).
-    std::shared_ptr<model::DenseLinearImpl> unloaded(c10::ScalarType dtype, const std::string& where) const;
+    at::Tensor mergedWeight(c10::ScalarType dtype, const std::string& where) const override;
+    at::Tensor mergedBias(c10::ScalarType dtype) const override;
 
-    model::LinearLayer base_layer;
     at::Tensor ia3_l;  // (out, 1), or (1, in) for a feed-forward module; ones at init
+
+protected:
+    void checkMergeable(const std::string& where) const override;
+    bool undoesMerge(c10::ScalarType) const override { return true; }
+    void undoMerge(model::DenseLinearImpl& base) const override;
 
 private:
     bool m_feedforward;
-    bool m_enabled = true;
-    bool m_merged = false;
 };
 using Ia3Linear = std::shared_ptr<Ia3LinearImpl>;
 
-class Ia3Adapter : public Adapter {
+class Ia3Adapter : public LayerAdapter {
 public:
-    struct Entry {
-        ProjectionSlot slot;
-        Ia3Linear layer;
-    };
     Ia3Adapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Entry> entries,
                std::vector<std::string> targets, std::vector<std::string> feedforward);
 
     std::string peftType() const override { return "IA3"; }
-    NamedTensors trainableParameters() override;  // "<module path>.ia3_l"
-    NamedTensors stateDict() override;            // peftKey(slot path, "ia3_l")
-    void loadStateDict(const std::map<std::string, at::Tensor>& tensors, const std::string& source) override;
     // target_modules, feedforward_modules, init_ia3_weights true, fan_in_fan_out false
     nlohmann::json configJson() const override;
-    void setEnabled(bool on) override;
-    bool canMerge() const override { return true; }
-    void merge() override;
-    void unmerge() override;
-    void mergeAndUnload(c10::ScalarType dtype) override;
-
-    const std::vector<Entry>& entries() const { return m_entries; }
 
 private:
-    model::CausalLM m_model;
-    std::vector<Entry> m_entries;
     std::vector<std::string> m_targets, m_feedforward;
-    bool m_unloaded = false;
 };
 
 // Technique "ia3". Targets: settings.targetModules or defaultTargets("ia3"); a target

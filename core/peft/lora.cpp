@@ -23,25 +23,18 @@ std::shared_ptr<model::DenseLinearImpl> uninitializedDense(int64_t in, int64_t o
     return std::make_shared<model::DenseLinearImpl>(in, out, bias);
 }
 
-void requireFinite(const at::Tensor& t, const std::string& where)
-{
-    if (!t.isfinite().all().item<bool>())
-        fail(where + ": merging would write inf or NaN values into the weight; the adapter's weights are not "
-                     "usable (nothing was changed)");
-}
-
 } // namespace
 
 // ---- LoraLinear ------------------------------------------------------------------
 
-LoraLinearImpl::LoraLinearImpl(model::LinearLayer base, const LoraOptions& o) : m_options(o)
+LoraLinearImpl::LoraLinearImpl(model::LinearLayer base, const LoraOptions& o)
+    : AdaptedLinearImpl(std::move(base)), m_options(o)
 {
     if (o.r < 1)
         fail("LoRA rank r must be at least 1, got " + std::to_string(o.r));
     if (o.dropout < 0.0 || o.dropout >= 1.0)
         fail("LoRA dropout must be in [0, 1), got " + std::to_string(o.dropout));
     m_scaling = o.useRslora ? o.alpha / std::sqrt(double(o.r)) : o.alpha / double(o.r);
-    base_layer = register_module("base_layer", std::move(base));
     const int64_t in = base_layer->inFeatures(), out = base_layer->outFeatures();
     const c10::Device device = projectionDevice(base_layer);
     lora_A = register_module("lora_A", uninitializedDense(in, o.r, false));
@@ -58,6 +51,15 @@ LoraLinearImpl::LoraLinearImpl(model::LinearLayer base, const LoraOptions& o) : 
     train(base_layer->is_training());  // a wrapper put into an eval() model must not start dropping out
 }
 
+std::vector<std::pair<std::string, at::Tensor>> LoraLinearImpl::adapterTensors() const
+{
+    std::vector<std::pair<std::string, at::Tensor>> out = {{"lora_A.weight", lora_A->weight},
+                                                           {"lora_B.weight", lora_B->weight}};
+    if (lora_magnitude_vector.defined())
+        out.emplace_back("lora_magnitude_vector", lora_magnitude_vector);
+    return out;
+}
+
 at::Tensor LoraLinearImpl::rowNorm(const at::Tensor& w) const
 {
     at::Tensor wf = w.to(workType(w.scalar_type()));
@@ -67,7 +69,7 @@ at::Tensor LoraLinearImpl::rowNorm(const at::Tensor& w) const
 at::Tensor LoraLinearImpl::forward(const at::Tensor& x)
 {
     at::Tensor result = base_layer->forward(x);  // (..., out)
-    if (!m_enabled || m_merged)
+    if (!contributes())
         return result;
     const auto dtype = m_options.dtype;
     at::Tensor h = x.scalar_type() == dtype ? x : x.to(dtype);
@@ -95,13 +97,6 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor& x)
     return result + ((g - 1) * baseNoBias + g * update * m_scaling).to(result.scalar_type());
 }
 
-void LoraLinearImpl::setEnabled(bool on)
-{
-    if (!on)
-        unmerge();
-    m_enabled = on;
-}
-
 at::Tensor LoraLinearImpl::deltaWeight(c10::ScalarType dtype) const
 {
     at::NoGradGuard noGrad;
@@ -121,115 +116,20 @@ at::Tensor LoraLinearImpl::mergedWeight(c10::ScalarType dtype, const std::string
     return merged.to(dtype);
 }
 
-void LoraLinearImpl::merge(const std::string& where)
-{
-    if (m_merged)
-        return;
-    at::NoGradGuard noGrad;
-    if (auto* dense = base_layer->as<model::DenseLinearImpl>()) {
-        const auto dt = dense->weight.scalar_type();
-        at::Tensor merged = mergedWeight(dt, where);
-        requireFinite(merged, where);
-        if (m_options.useDora || isHalf(dt))
-            m_preMergeWeight = dense->weight.detach().clone();
-        dense->weight.copy_(merged);
-    } else if (auto* nf4 = base_layer->as<Nf4LinearImpl>()) {
-        at::Tensor merged = mergedWeight(workType(m_options.dtype), where);
-        requireFinite(merged, where);
-        m_preMergeNf4 = nf4->quantized().clone();
-        nf4->requantize(merged);
-    } else {
-        projectionWeight(base_layer, at::kFloat, where);  // fails with the explanation
-    }
-    m_merged = true;
-}
+bool LoraLinearImpl::undoesMerge(c10::ScalarType baseType) const { return !m_options.useDora && !isHalf(baseType); }
 
-void LoraLinearImpl::unmerge()
+void LoraLinearImpl::undoMerge(model::DenseLinearImpl& base) const
 {
-    if (!m_merged)
-        return;
-    at::NoGradGuard noGrad;
-    if (auto* dense = base_layer->as<model::DenseLinearImpl>()) {
-        if (m_preMergeWeight.defined())
-            dense->weight.copy_(m_preMergeWeight);
-        else
-            dense->weight.sub_(deltaWeight(dense->weight.scalar_type()));
-        m_preMergeWeight = at::Tensor();
-    } else if (auto* nf4 = base_layer->as<Nf4LinearImpl>()) {
-        nf4->restore(*m_preMergeNf4);
-        m_preMergeNf4.reset();
-    }
-    m_merged = false;
-}
-
-std::shared_ptr<model::DenseLinearImpl> LoraLinearImpl::unloaded(c10::ScalarType dtype, const std::string& where) const
-{
-    if (m_merged)
-        fail(where + ": unmerge before unloading");
-    auto* dense = base_layer->as<model::DenseLinearImpl>();
-    const auto target = dense ? dense->weight.scalar_type() : dtype;
-    at::Tensor w = mergedWeight(target, where);
-    requireFinite(w, where);
-    at::Tensor bias = projectionBias(base_layer);
-    auto layer = uninitializedDense(inFeatures(), outFeatures(), bias.defined());
-    layer->train(is_training());
-    at::NoGradGuard noGrad;
-    layer->weight.set_data(w);
-    layer->weight.set_requires_grad(dense ? dense->weight.requires_grad() : false);
-    if (bias.defined()) {
-        layer->bias.set_data(bias.detach().to(target).clone());
-        layer->bias.set_requires_grad(bias.requires_grad());
-    }
-    return layer;
+    base.weight.sub_(deltaWeight(base.weight.scalar_type()));
 }
 
 // ---- LoraAdapter -----------------------------------------------------------------
 
 LoraAdapter::LoraAdapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Entry> entries,
                          std::vector<std::string> targets)
-    : Adapter(std::move(name), std::move(settings)), m_model(std::move(model)), m_entries(std::move(entries)),
+    : LayerAdapter(std::move(name), std::move(settings), std::move(model), std::move(entries)),
       m_targets(std::move(targets))
 {
-}
-
-NamedTensors LoraAdapter::trainableParameters()
-{
-    const auto paths = modulePaths(*m_model);  // live: another adapter may have wrapped ours since
-    NamedTensors out;
-    for (const auto& e : m_entries) {
-        auto it = paths.find(e.layer.get());
-        const std::string path = it != paths.end() ? it->second : e.slot.path;
-        out.emplace_back(path + ".lora_A.weight", e.layer->lora_A->weight);
-        out.emplace_back(path + ".lora_B.weight", e.layer->lora_B->weight);
-        if (e.layer->lora_magnitude_vector.defined())
-            out.emplace_back(path + ".lora_magnitude_vector", e.layer->lora_magnitude_vector);
-    }
-    return out;
-}
-
-NamedTensors LoraAdapter::stateDict()
-{
-    NamedTensors out;
-    for (const auto& e : m_entries) {
-        out.emplace_back(peftKey(e.slot.path, "lora_A.weight"), e.layer->lora_A->weight.detach());
-        out.emplace_back(peftKey(e.slot.path, "lora_B.weight"), e.layer->lora_B->weight.detach());
-        // PEFT saves DoRA's magnitude without a ".weight" suffix (save_and_load.py strips it).
-        if (e.layer->lora_magnitude_vector.defined())
-            out.emplace_back(peftKey(e.slot.path, "lora_magnitude_vector"), e.layer->lora_magnitude_vector.detach());
-    }
-    return out;
-}
-
-void LoraAdapter::loadStateDict(const std::map<std::string, at::Tensor>& tensors, const std::string& source)
-{
-    if (m_unloaded)
-        fail("adapter '" + name() + "' was merged into the model and unloaded; load " + source + " into a new adapter");
-    if (m_merged)
-        fail("adapter '" + name() + "' is merged; unmerge it before loading " + source);
-    TensorLoadPlan plan(tensors, source);
-    for (auto& [key, dest] : stateDict())
-        plan.expect(key, dest);
-    plan.apply();
 }
 
 nlohmann::json LoraAdapter::configJson() const
@@ -253,54 +153,10 @@ nlohmann::json LoraAdapter::configJson() const
     return j;
 }
 
-void LoraAdapter::setEnabled(bool on)
+void LoraAdapter::afterUnload(c10::ScalarType dtype)
 {
-    if (!on && m_merged)
-        unmerge();  // as PEFT: disabling a merged adapter takes its update out of the weights
-    for (auto& e : m_entries)
-        e.layer->setEnabled(on);
-    m_enabled = on;
-}
-
-void LoraAdapter::merge()
-{
-    if (m_merged)
-        return;
-    std::vector<LoraLinearImpl*> done;
-    try {
-        for (auto& e : m_entries) {
-            e.layer->merge(e.slot.path);
-            done.push_back(e.layer.get());
-        }
-    } catch (...) {
-        for (auto* layer : done)
-            layer->unmerge();  // all or nothing
-        throw;
-    }
-    m_merged = true;
-}
-
-void LoraAdapter::unmerge()
-{
-    for (auto& e : m_entries)
-        e.layer->unmerge();
-    m_merged = false;
-}
-
-void LoraAdapter::mergeAndUnload(c10::ScalarType dtype)
-{
-    if (m_unloaded)
-        return;
-    unmerge();
-    // First a pass that only checks, so a bad layer stops the unload before any slot changed.
-    for (auto& e : m_entries)
-        requireFinite(e.layer->mergedWeight(at::kFloat, e.slot.path), e.slot.path);
-    for (auto& e : m_entries)
-        e.slot.set(e.layer->unloaded(dtype, e.slot.path));
     if (settings().technique == "qlora")
-        dequantizeDecoderProjections(m_model, dtype);  // the projections QLoRA quantized without adapting
-    m_entries.clear();
-    m_unloaded = true;
+        dequantizeDecoderProjections(model(), dtype);
 }
 
 // ---- applyLora -------------------------------------------------------------------
@@ -326,7 +182,7 @@ std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& s
         quantizeDecoderProjections(model, s.quantBlockSize, s.doubleQuant);
 
     const auto dtype = adapterTensorOptions(model).dtype().toScalarType();
-    std::vector<LoraAdapter::Entry> entries;
+    std::vector<LayerAdapter::Entry> entries;
     for (size_t i = 0; i < slots.size(); ++i) {
         LoraOptions o;
         o.r = s.r;

@@ -7,11 +7,9 @@
 // Shape legend: r rank, in / out the wrapped projection's features.
 #pragma once
 
-#include "peft/adapter.h"
+#include "peft/adapted_linear.h"
+#include "peft/layer_adapter.h"
 #include "peft/nf4.h"
-#include "peft/targets.h"
-
-#include <optional>
 
 namespace ft::peft {
 
@@ -30,87 +28,62 @@ struct LoraOptions {
 // and g = magnitude / n, y = base(x) + (g - 1) * (W x') + g * s * B(A(x')), x' the
 // dropped-out input (x' = x outside training, where W x is taken as base(x) - bias).
 // At initialization B = 0 and magnitude = ||W||_row, so y equals base(x) exactly.
-class LoraLinearImpl : public model::LinearLayerImpl {
+// Merging (AdaptedLinearImpl) writes W + s B A, or for DoRA magnitude * (W + s B A) /
+// ||W + s B A||_row; LoRA on an fp32/fp64 dense base unmerges by subtracting the
+// update again (exact up to rounding, |dW| <= a few ulp of |W| + |s B A|); DoRA, NF4
+// and fp16/bf16 bases get back a copy kept at merge time.
+class LoraLinearImpl : public AdaptedLinearImpl {
 public:
     LoraLinearImpl(model::LinearLayer base, const LoraOptions& options);
     at::Tensor forward(const at::Tensor& x) override;  // (..., in) -> (..., out)
-    int64_t inFeatures() const override { return base_layer->inFeatures(); }
-    int64_t outFeatures() const override { return base_layer->outFeatures(); }
+    // "lora_A.weight", "lora_B.weight", and for DoRA "lora_magnitude_vector" (no
+    // ".weight": PEFT's save_and_load strips it)
+    std::vector<std::pair<std::string, at::Tensor>> adapterTensors() const override;
+    bool canMerge() const override { return true; }
 
     double scaling() const { return m_scaling; }
     const LoraOptions& options() const { return m_options; }
-    // s * B @ A, (out, in) in `dtype`, outside autograd.
-    at::Tensor deltaWeight(c10::ScalarType dtype) const;
-    // The weight merge() writes, (out, in) in `dtype`: W + s B A, or for DoRA
-    // magnitude * (W + s B A) / ||W + s B A||_row. `where` names the layer in errors.
-    at::Tensor mergedWeight(c10::ScalarType dtype, const std::string& where) const;
+    // The update the adapter adds to W, (out, in) in `dtype`, outside autograd: s * B @ A.
+    virtual at::Tensor deltaWeight(c10::ScalarType dtype) const;
+    at::Tensor mergedWeight(c10::ScalarType dtype, const std::string& where) const override;
 
-    // Disabled: exactly the base's output (a merged layer is unmerged first).
-    void setEnabled(bool on);
-    bool enabled() const { return m_enabled; }
-    // Folds the update into the base (dense: in place; NF4: re-quantized) after
-    // checking it is finite; unmerge() restores the base: LoRA on an fp32/fp64 dense
-    // base subtracts the update again (exact up to rounding, |dW| <= a few ulp of
-    // |W| + |s B A|); DoRA, NF4 and fp16/bf16 bases get back a copy kept at merge time.
-    void merge(const std::string& where);
-    void unmerge();
-    bool merged() const { return m_merged; }
-    // A DenseLinear holding the merged weight and the base's bias; an NF4 base is
-    // dequantized to `dtype` first, a dense base keeps its dtype.
-    std::shared_ptr<model::DenseLinearImpl> unloaded(c10::ScalarType dtype, const std::string& where) const;
-
-    model::LinearLayer base_layer;
     std::shared_ptr<model::DenseLinearImpl> lora_A;  // weight (r, in), Kaiming-uniform(a = sqrt(5))
     std::shared_ptr<model::DenseLinearImpl> lora_B;  // weight (out, r), zeros
     at::Tensor lora_magnitude_vector;                // (out,) DoRA only, else undefined
+
+protected:
+    c10::ScalarType quantizedMergeType() const override { return workType(m_options.dtype); }
+    bool undoesMerge(c10::ScalarType baseType) const override;
+    void undoMerge(model::DenseLinearImpl& base) const override;
 
 private:
     at::Tensor rowNorm(const at::Tensor& w) const;  // (out, in) -> (out,) in the magnitude's dtype
 
     LoraOptions m_options;
     double m_scaling;
-    bool m_enabled = true;
-    bool m_merged = false;
-    at::Tensor m_preMergeWeight;             // dense base, when merge could not be undone by subtraction
-    std::optional<Nf4Tensor> m_preMergeNf4;  // NF4 base
 };
 using LoraLinear = std::shared_ptr<LoraLinearImpl>;
 
 // One LoRA-family adapter on a model: its wrappers and where they sit.
-class LoraAdapter : public Adapter {
+class LoraAdapter : public LayerAdapter {
 public:
-    struct Entry {
-        ProjectionSlot slot;
-        LoraLinear layer;
-    };
     LoraAdapter(std::string name, PeftSettings settings, model::CausalLM model, std::vector<Entry> entries,
                 std::vector<std::string> targets);
 
     std::string peftType() const override { return "LORA"; }
-    // "<module path>.lora_A.weight", "...lora_B.weight", "...lora_magnitude_vector"
-    NamedTensors trainableParameters() override;
-    // peftKey(slot path, "lora_A.weight"), "lora_B.weight", and for DoRA
-    // "lora_magnitude_vector" (no ".weight": PEFT's save_and_load strips it)
-    NamedTensors stateDict() override;
-    void loadStateDict(const std::map<std::string, at::Tensor>& tensors, const std::string& source) override;
     // r, lora_alpha, lora_dropout, target_modules, use_rslora, use_dora, bias "none",
     // fan_in_fan_out false, init_lora_weights true; for QLoRA also our own extension
     // "quantization": {"method": "nf4", "block_size": 64, "double_quant": true}, which
     // PEFT ignores (there the base model's config carries the quantization).
     nlohmann::json configJson() const override;
-    void setEnabled(bool on) override;
-    bool canMerge() const override { return true; }
-    void merge() override;
-    void unmerge() override;
-    void mergeAndUnload(c10::ScalarType dtype) override;
+    // The wrapper of entry i.
+    LoraLinearImpl& layer(size_t i) const { return static_cast<LoraLinearImpl&>(*entries().at(i).layer); }
 
-    const std::vector<Entry>& entries() const { return m_entries; }
+protected:
+    void afterUnload(c10::ScalarType dtype) override;  // QLoRA: the projections it quantized without adapting
 
 private:
-    model::CausalLM m_model;
-    std::vector<Entry> m_entries;
     std::vector<std::string> m_targets;
-    bool m_unloaded = false;
 };
 
 // Applies technique lora, dora (forces useDora), rslora (forces useRslora) or qlora

@@ -270,34 +270,6 @@ void Nf4LinearImpl::to(torch::Device device, bool nonBlocking)
         bias.set_data(bias.to(device, nonBlocking));
 }
 
-at::Tensor projectionWeight(const model::LinearLayer& layer, c10::ScalarType dtype, const std::string& where)
-{
-    if (auto* dense = layer->as<model::DenseLinearImpl>())
-        return dense->weight.scalar_type() == dtype ? dense->weight.detach() : dense->weight.detach().to(dtype);
-    if (auto* nf4 = layer->as<Nf4LinearImpl>())
-        return nf4->dequantizedWeight(dtype);
-    fail(where + ": the layer there is neither a dense nor an NF4 projection (is another adapter wrapped around it? "
-                 "merge or remove that adapter first)");
-}
-
-at::Tensor projectionBias(const model::LinearLayer& layer)
-{
-    if (auto* dense = layer->as<model::DenseLinearImpl>())
-        return dense->bias;
-    if (auto* nf4 = layer->as<Nf4LinearImpl>())
-        return nf4->bias;
-    return {};
-}
-
-c10::Device projectionDevice(const model::LinearLayer& layer)
-{
-    for (const auto& p : layer->parameters())
-        return p.device();
-    for (const auto& b : layer->buffers())
-        return b.device();
-    return c10::Device(c10::kCPU);
-}
-
 int64_t quantizeDecoderProjections(model::CausalLM& model, int64_t blockSize, bool doubleQuant)
 {
     int64_t replaced = 0;

@@ -99,14 +99,6 @@ private:
 };
 using Nf4Linear = std::shared_ptr<Nf4LinearImpl>;
 
-// The weight of a dense or NF4 projection in `dtype` ((out, in); the dense one
-// without a copy when the dtype already matches), and its bias (undefined when none).
-// Other layer kinds (an adapter's wrapper) are an ft::Error naming `where`.
-at::Tensor projectionWeight(const model::LinearLayer& layer, c10::ScalarType dtype, const std::string& where);
-at::Tensor projectionBias(const model::LinearLayer& layer);
-// The device a projection's tensors live on.
-c10::Device projectionDevice(const model::LinearLayer& layer);
-
 // QLoRA's base: every dense projection of every decoder layer (q, k, v, o, gate, up,
 // down) becomes an Nf4Linear; embeddings, norms and lm_head stay as they are.
 // Returns how many projections were replaced (layers already wrapped are skipped).
