@@ -1,5 +1,5 @@
-// The reparameterization techniques on the tiny model: LoRA, rsLoRA, DoRA, QLoRA and
-// IA3. Each is checked against an independent reference: the base model's own output
+// The reparameterization techniques on the tiny model: LoRA, rsLoRA, DoRA, QLoRA, PiSSA
+// and IA3. Each is checked against an independent reference: the base model's own output
 // (at initialization and when disabled), merged against unmerged forwards, the base
 // weights before merging, hand-counted parameters, finite differences in fp64, a
 // closed-form DoRA with its norm held fixed, and a short training run.
@@ -7,6 +7,7 @@
 #include "peft/ia3.h"
 #include "peft/lora.h"
 #include "peft/nf4.h"
+#include "peft/technique.h"
 #include "peft/targets.h"
 #include "tensor_compare.h"
 #include "test_support.h"
@@ -72,6 +73,8 @@ peft::PeftSettings settingsFor(const std::string& technique)
 
 std::unique_ptr<peft::Adapter> apply(CausalLM& m, const peft::PeftSettings& s)
 {
+    if (s.technique == "pissa")  // defined in its own file, reached through its descriptor
+        return peft::technique("pissa").apply(m, s, "default", {});
     return s.technique == "ia3" ? peft::applyIa3(m, s, "default", {}) : peft::applyLora(m, s, "default", {});
 }
 
@@ -208,6 +211,7 @@ private Q_SLOTS:
         QTest::newRow("rslora") << QString("rslora") << 1e-13;
         QTest::newRow("dora") << QString("dora") << 0.0;         // a copy is kept
         QTest::newRow("ia3") << QString("ia3") << 1e-13;        // W * l / l in fp64
+        QTest::newRow("pissa") << QString("pissa") << 1e-13;    // W + s(BA - B0A0), subtracted again
     }
     void mergeEqualsUnmergedAndUnmergeRestores()
     {
@@ -252,6 +256,81 @@ private Q_SLOTS:
                          p.key().find("ia3_") == std::string::npos,
                      p.key().c_str());
         FT_COMPARE_TENSORS(logits(m, ids), unmerged, 1e-10);
+    }
+
+    // PiSSA starts from the principal part of each weight: the model computes exactly
+    // the base at initialization, and s B0 A0 is a best rank-r approximation of W.
+    // Reference (not an SVD): by Eckart-Young a rank-r matrix M is a best approximation
+    // exactly when ||W - M||_F^2 equals the sum of all but the r largest eigenvalues of
+    // W^T W, computed here with a symmetric eigensolver.
+    void pissaStartsFromThePrincipalPart()
+    {
+        for (int64_t niter : {0, 8}) {
+            auto s = settingsFor("pissa");
+            s.extra["pissa_niter"] = niter;
+            CausalLM m = makeModel();
+            const at::Tensor ids = randomIds(2, 9, 5);
+            const at::Tensor base = logits(m, ids);
+            const auto before = baseWeights(m);
+            auto adapter = applyFrozen(m, s);
+            FT_COMPARE_TENSORS(logits(m, ids), base, 0.0);  // the update is exactly 0
+            double worstGap = 0;
+            const auto& lora = static_cast<peft::LoraAdapter&>(*adapter);
+            for (size_t i = 0; i < lora.entries().size(); ++i) {
+                const peft::LoraLinearImpl& layer = lora.layer(i);
+                const at::Tensor w = before.at(lora.entries()[i].slot.path);
+                const at::Tensor m0 = layer.scaling() * layer.lora_B->weight.matmul(layer.lora_A->weight).detach();
+                QCOMPARE(m0.sizes().vec(), w.sizes().vec());
+                const at::Tensor eig = at::linalg_eigvalsh(w.t().matmul(w)).flip(0);  // descending
+                const double tail = eig.narrow(0, 4, eig.size(0) - 4).sum().item<double>();
+                const double residual = (w - m0).pow(2).sum().item<double>();
+                worstGap = std::max(worstGap, (residual - tail) / eig.sum().item<double>());
+            }
+            qInfo("PiSSA niter %lld: residual above the optimal tail by at most %.3g of ||W||^2", (long long)niter,
+                  worstGap);
+            QVERIFY(worstGap <= (niter == 0 ? 1e-10 : 2e-2));
+            QVERIFY(worstGap >= -1e-10);  // never better than optimal: the reference is right
+        }
+    }
+
+    // A PiSSA adapter is saved as PEFT's converted form: plain LoRA of rank 2r over the
+    // untouched base, which a plain LoRA adapter loads and computes the same function
+    // with; loading it back as PiSSA restores A, B, A0 and B0 exactly.
+    void pissaSavesAsPlainLoraOfTwiceTheRank()
+    {
+        const auto s = settingsFor("pissa");
+        CausalLM a = makeModel();
+        auto pissa = applyFrozen(a, s);
+        perturb(*pissa, 500);
+        const at::Tensor ids = randomIds(2, 9, 6);
+        const at::Tensor expected = logits(a, ids);
+        std::map<std::string, at::Tensor> saved;
+        for (auto& [key, t] : pissa->stateDict())
+            saved[key] = t.clone();
+        const std::string q = "base_model.model.model.layers.0.self_attn.q_proj.";
+        QCOMPARE(saved.at(q + "lora_A.weight").sizes().vec(), (std::vector<int64_t>{8, 32}));
+        QCOMPARE(saved.at(q + "lora_B.weight").sizes().vec(), (std::vector<int64_t>{32, 8}));
+        const nlohmann::json config = pissa->configJson();
+        QCOMPARE(config["r"].get<int64_t>(), int64_t(8));
+        QCOMPARE(config["lora_alpha"].get<double>(), 16.0);
+
+        auto plainSettings = settingsFor("lora");
+        plainSettings.r = config["r"].get<int64_t>();
+        plainSettings.loraAlpha = config["lora_alpha"].get<double>();
+        CausalLM b = makeModel();
+        auto plain = applyFrozen(b, plainSettings);
+        plain->loadStateDict(saved, "adapter_model.safetensors");
+        FT_COMPARE_TENSORS(logits(b, ids), expected, 1e-10);
+
+        CausalLM c = makeModel();
+        peft::ApplyContext loading;
+        loading.tensorsFollow = true;
+        peft::freezeAll(*c);
+        auto back = peft::technique("pissa").apply(c, s, "default", loading);
+        back->loadStateDict(saved, "adapter_model.safetensors");
+        FT_COMPARE_TENSORS(logits(c, ids), expected, 0.0);
+        for (auto& [key, t] : back->stateDict())
+            FT_COMPARE_TENSORS(t, saved.at(key), 0.0);
     }
 
     void qloraMergeRequantizesAndUnmergeRestoresCodes()

@@ -340,9 +340,9 @@ void TestRunConfig::techniqueKeysMustApply()
     const QStringList problems = problemLines(parseError(j));
     QCOMPARE(problems,
              (QStringList{"technique.target_modules: does not apply to technique 'prefix' (it is a setting of lora, "
-                          "loraplus, dora, rslora, qlora, ia3, bitfit)",
-                          "technique.r: does not apply to technique 'prefix' (it is a setting of lora, loraplus, dora, "
-                          "rslora, qlora)"}));
+                          "loraplus, pissa, dora, rslora, qlora, ia3, bitfit)",
+                          "technique.r: does not apply to technique 'prefix' (it is a setting of lora, loraplus, pissa, "
+                          "dora, rslora, qlora)"}));
 
     j["technique"] = {{"name", "ia3"}, {"target_modules", {"k_proj", "v_proj"}}, {"seed", 3}};
     const RunConfig c = parseRunConfig(j, "run.json");
@@ -367,6 +367,7 @@ void TestRunConfig::techniqueSettingsRoundTrip()
         {"lora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora"}},
         {"loraplus", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora",
                       "loraplus_lr_ratio"}},
+        {"pissa", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "pissa_niter"}},
         {"dora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora"}},
         {"rslora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_dora"}},
         {"qlora", {"name", "seed", "target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora",
@@ -399,7 +400,7 @@ void TestRunConfig::techniqueSettingsRoundTrip()
                                     "technique", errors);
     QCOMPARE(s.adapterSize, int64_t(32));
     QCOMPARE(s.adapterPlacement, std::string("pfeiffer"));
-    QCOMPARE(ft::peft::techniqueNames().size(), size_t(13));
+    QCOMPARE(ft::peft::techniqueNames().size(), size_t(14));
     // A setting a technique declares itself round-trips through PeftSettings::extra.
     const auto plus = settingsFromJson({{"name", "loraplus"}, {"loraplus_lr_ratio", 4}}, "technique", errors);
     QVERIFY(errors.empty());
@@ -414,7 +415,7 @@ void TestRunConfig::defaultTargetsPerTechnique()
 {
     using ft::peft::defaultTargets;
     const std::vector<std::string> attention = {"q_proj", "k_proj", "v_proj", "o_proj"};
-    for (const char* t : {"lora", "loraplus", "dora", "rslora", "qlora"})
+    for (const char* t : {"lora", "loraplus", "pissa", "dora", "rslora", "qlora"})
         QCOMPARE(defaultTargets(t), attention);
     QCOMPARE(defaultTargets("ia3"), (std::vector<std::string>{"k_proj", "v_proj", "down_proj"}));
     QCOMPARE(defaultTargets("bitfit"), std::vector<std::string>{"all-linear"});
@@ -449,7 +450,7 @@ void TestRunConfig::schemaJsonDescribesEverySection()
     QCOMPARE(r["min"], json(1));
     QCOMPARE(r["max"], json(1024));
     QVERIFY(find(find(training["settings"], "optimizer")["settings"], "beta1")["max"].is_number_float());
-    QCOMPARE(r["applies_to"], json({"lora", "loraplus", "dora", "rslora", "qlora"}));
+    QCOMPARE(r["applies_to"], json({"lora", "loraplus", "pissa", "dora", "rslora", "qlora"}));
     QVERIFY(!r["label"].get<std::string>().empty() && !r["help"].get<std::string>().empty());
     const json objective = find(schema["settings"], "objective");
     QCOMPARE(find(objective["settings"], "name")["choices"],

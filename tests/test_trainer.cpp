@@ -133,6 +133,25 @@ private Q_SLOTS:
         QVERIFY2(plus > 0.05 && plus > 1.5 * lora, qPrintable(QString("lora %1, loraplus %2").arg(lora).arg(plus)));
     }
 
+    // PiSSA against LoRA with the same rank, learning rate, steps, data and seed:
+    // starting the factors from the weights' principal directions (instead of B = 0)
+    // lowers the held-out loss markedly more in the same steps (the paper's faster
+    // convergence), at a rate where plain LoRA moves slowly.
+    void pissaConvergesFasterThanLora()
+    {
+        auto drop = [&](const char* technique) {
+            std::vector<json> events;
+            json j = config(std::string("pissa-") + technique, {{"name", technique}, {"r", 8}}, 30);
+            j["training"]["optimizer"]["lr"] = 3e-4;
+            auto outcome = run(j, &events);
+            const auto evals = evalLosses(events);
+            return evals.front() - evals.back();
+        };
+        const double lora = drop("lora"), pissa = drop("pissa");
+        qInfo("held-out loss drop after 30 steps at lr 3e-4: lora %.4f, pissa %.4f", lora, pissa);
+        QVERIFY2(pissa > 0.05 && pissa > 1.5 * lora, qPrintable(QString("lora %1, pissa %2").arg(lora).arg(pissa)));
+    }
+
     // NEFTune: noise only while training. The evaluation before the first step (eval
     // mode) equals the noiseless run's exactly; the trained weights differ (the noise
     // was applied); and the run still lowers its held-out loss.

@@ -100,6 +100,9 @@ private:
 // What a technique may need besides the model and its settings.
 struct ApplyContext {
     const tok::Tokenizer* tokenizer = nullptr;  // prompt tuning initialized from text
+    // Every adapter tensor is loaded right after (loadAdapter): initializations that
+    // cost (PiSSA's SVD) are skipped, only the shapes matter.
+    bool tensorsFollow = false;
 };
 
 } // namespace ft::peft

@@ -130,7 +130,9 @@ std::unique_ptr<Adapter> loadAdapter(const std::string& dir, model::CausalLM& mo
     std::map<std::string, at::Tensor> tensors;
     for (const auto& view : file.tensors())
         tensors[view.name] = model::tensorFromView(view, c10::kFloat);
-    std::unique_ptr<Adapter> adapter = applyTechnique(model, settings, name, context);
+    ApplyContext loading = context;
+    loading.tensorsFollow = true;
+    std::unique_ptr<Adapter> adapter = applyTechnique(model, settings, name, loading);
     adapter->loadStateDict(tensors, weights.string());
     return adapter;
 }

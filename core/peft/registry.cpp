@@ -11,6 +11,7 @@ namespace ft::peft {
 // them, in the order menus and `train --schema` show them.
 const Technique& loraTechnique();
 const Technique& loraPlusTechnique();
+const Technique& pissaTechnique();
 const Technique& doraTechnique();
 const Technique& rsloraTechnique();
 const Technique& qloraTechnique();
@@ -26,7 +27,7 @@ const Technique& fullTechnique();
 const std::vector<const Technique*>& techniques()
 {
     static const std::vector<const Technique*> list = {
-        &loraTechnique(),          &loraPlusTechnique(),    &doraTechnique(),        &rsloraTechnique(),       &qloraTechnique(),
+        &loraTechnique(),          &loraPlusTechnique(),    &pissaTechnique(),       &doraTechnique(),        &rsloraTechnique(),       &qloraTechnique(),
         &ia3Technique(),           &bottleneckAdapterTechnique(), &prefixTuningTechnique(), &promptTuningTechnique(),
         &pTuningTechnique(),       &bitFitTechnique(),      &freezeTechnique(),       &fullTechnique(),
     };
