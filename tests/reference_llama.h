@@ -27,6 +27,7 @@ struct Config {
     double originalMaxPositions = 8192.0;
     int slidingWindow = 0;  // 0: every earlier key is visible
     bool tied = false;      // the output projection is the input embedding
+    bool qkNorm = false;    // Qwen3: RMSNorm over each head's q and k (q_norm, k_norm) before RoPE
 };
 
 // Tensors by Hugging Face name, row-major; a missing bias simply is not there.
@@ -134,6 +135,18 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
             q[t] = proj("self_attn.q_proj", h, c.heads * D, C);
             k[t] = proj("self_attn.k_proj", h, c.kvHeads * D, C);
             v[t] = proj("self_attn.v_proj", h, c.kvHeads * D, C);
+            if (c.qkNorm) {  // each head's D values normalized on their own
+                for (int h = 0; h < c.heads; ++h) {
+                    const Vec head(q[t].begin() + h * D, q[t].begin() + (h + 1) * D);
+                    const Vec normed = rmsNorm(head, w.at(p + "self_attn.q_norm.weight"), c.eps);
+                    std::copy(normed.begin(), normed.end(), q[t].begin() + h * D);
+                }
+                for (int h = 0; h < c.kvHeads; ++h) {
+                    const Vec head(k[t].begin() + h * D, k[t].begin() + (h + 1) * D);
+                    const Vec normed = rmsNorm(head, w.at(p + "self_attn.k_norm.weight"), c.eps);
+                    std::copy(normed.begin(), normed.end(), k[t].begin() + h * D);
+                }
+            }
             rotate(q[t], c.heads, D, freqs, t);
             rotate(k[t], c.kvHeads, D, freqs, t);
         }

@@ -10,8 +10,9 @@
 // frequency bands in use), Qwen2 (q/k/v biases, tied embeddings, a sliding window
 // that use_sliding_window=false switches off), Mistral (a sliding window shorter
 // than the sequence), and a Llama whose config gives head_dim explicitly (heads x
-// head_dim != hidden) with attention and MLP biases and linear rope scaling.
-// Mistral and Llama 3.1 are also decoded token by token through the KV cache.
+// head_dim != hidden) with attention and MLP biases and linear rope scaling, and
+// Qwen3 (per-head q/k RMSNorm before RoPE, explicit head_dim, tied embeddings).
+// Mistral, Llama 3.1 and Qwen3 are also decoded token by token through the KV cache.
 #include "io/safetensors.h"
 #include "model/model_io.h"
 #include "reference_llama.h"
@@ -43,6 +44,7 @@ struct Variant {
     json config;  // as config.json
     ref::Config reference;
     bool qkvBias = false, outBias = false, mlpBias = false;
+    bool qkNorm = false;
 };
 
 Variant variant(const std::string& name)
@@ -99,6 +101,19 @@ Variant variant(const std::string& name)
             "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32", "vocab_size": 96})");
         r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 12, r.eps = 1e-6, r.ropeType = "linear", r.factor = 2.5;
         v.qkvBias = v.outBias = v.mlpBias = true;
+    } else if (name == "qwen3") {
+        // As Qwen3-0.6B ships: explicit head_dim (here 12, heads x head_dim = 48 != hidden 32),
+        // tied embeddings, no biases, the sliding-window fields present but switched off.
+        v.config = json::parse(R"({"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "head_dim": 12, "max_position_embeddings": 40960, "max_window_layers": 2,
+            "rms_norm_eps": 1e-06, "rope_theta": 1000000, "rope_scaling": null, "sliding_window": null,
+            "use_sliding_window": false, "attention_bias": false, "attention_dropout": 0.0, "hidden_act": "silu",
+            "tie_word_embeddings": true, "bos_token_id": 5, "eos_token_id": 6, "torch_dtype": "bfloat16",
+            "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 12, r.eps = 1e-6, r.theta = 1e6, r.tied = true;
+        r.qkNorm = true;
+        v.qkNorm = true;
     } else {
         throw std::runtime_error("unknown variant " + name);
     }
@@ -119,6 +134,10 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes(const Var
             out.push_back({p + "self_attn." + proj + ".weight", {rows, cols}});
             if (std::string(proj) == "o_proj" ? v.outBias : v.qkvBias)
                 out.push_back({p + "self_attn." + proj + ".bias", {rows}});
+        }
+        if (v.qkNorm) {
+            out.push_back({p + "self_attn.q_norm.weight", {r.headDim}});
+            out.push_back({p + "self_attn.k_norm.weight", {r.headDim}});
         }
         for (auto [proj, rows, cols] : {std::tuple{"gate_proj", F, C}, {"up_proj", F, C}, {"down_proj", C, F}}) {
             out.push_back({p + "mlp." + proj + ".weight", {rows, cols}});
@@ -183,6 +202,8 @@ std::optional<ref::Config> contrast(const Variant& v)
     ref::Config c = v.reference;
     if (v.name == "qwen2")
         c.slidingWindow = 4;  // the window that use_sliding_window=false switches off
+    else if (c.qkNorm)
+        c.qkNorm = false;
     else if (!c.ropeType.empty())
         c.ropeType.clear();
     else if (c.slidingWindow)
@@ -229,7 +250,7 @@ private Q_SLOTS:
     void matchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama2", "llama3", "qwen2", "mistral", "head_dim"})
+        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "mistral", "head_dim"})
             QTest::newRow(name) << QString(name);
     }
 
@@ -262,7 +283,7 @@ private Q_SLOTS:
     void kvCacheDecodingMatchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama3", "mistral"})
+        for (const char* name : {"llama3", "mistral", "qwen3"})
             QTest::newRow(name) << QString(name);
     }
 

@@ -8,13 +8,14 @@ namespace ft::model {
 const Architecture& llamaArchitecture();
 const Architecture& mistralArchitecture();
 const Architecture& qwen2Architecture();
+const Architecture& qwen3Architecture();
 
 namespace {
 
 const std::vector<const Architecture*>& kArchitectures()
 {
     static const std::vector<const Architecture*> list = {&llamaArchitecture(), &mistralArchitecture(),
-                                                          &qwen2Architecture()};
+                                                          &qwen2Architecture(), &qwen3Architecture()};
     return list;
 }
 

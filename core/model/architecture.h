@@ -18,11 +18,12 @@
 
 namespace ft::model {
 
-enum class Arch { Llama, Mistral, Qwen2, Unknown };
+enum class Arch { Llama, Mistral, Qwen2, Qwen3, Unknown };
 
 struct ArchTraits {
     bool qkvBias = false;        // q/k/v projections carry biases (Qwen2)
     bool slidingWindow = false;  // attention limited to a window of recent keys (Mistral)
+    bool qkNorm = false;         // RMSNorm over each head's queries and keys before RoPE (Qwen3: q_norm, k_norm)
 };
 
 struct ModelConfig;

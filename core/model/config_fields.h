@@ -63,4 +63,25 @@ private:
     const std::string& m_source;
 };
 
+// Qwen2 and Qwen3 window only the layers from max_window_layers on (or those
+// layer_types marks "sliding_attention"); with none of them windowed the model is
+// exactly full attention, otherwise it is refused with the fix in the message.
+inline void refuseWindowedLayers(const nlohmann::json& j, const FieldReader& f, int64_t layers, const std::string& family,
+                                 const std::string& source)
+{
+    if (j.contains("layer_types") && j["layer_types"].is_array())
+        for (const auto& t : j["layer_types"])
+            if (t.is_string() && t.get<std::string>() != "full_attention")
+                fail(source + ": layer_types marks a layer '" + t.get<std::string>() + "': " + family +
+                     "'s per-layer sliding window is not supported; every layer must be \"full_attention\"");
+    if (!f.boolOr("use_sliding_window", false) || !j.contains("sliding_window") || j["sliding_window"].is_null())
+        return;
+    const int64_t windowFrom = f.positiveIntOr("max_window_layers", 28);
+    if (windowFrom < layers)
+        fail(source + ": use_sliding_window is true and max_window_layers (" + std::to_string(windowFrom) +
+             ") < num_hidden_layers (" + std::to_string(layers) + "): " + family +
+             "'s per-layer sliding window is not supported; set use_sliding_window to false to run every layer "
+             "with full attention (as " + family + " checkpoints ship)");
+}
+
 } // namespace ft::model

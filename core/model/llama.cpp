@@ -69,6 +69,10 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
     k_proj = register_module("k_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
     v_proj = register_module("v_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
     o_proj = register_module("o_proj", std::make_shared<DenseLinearImpl>(qDim, c.hiddenSize, c.attentionOutBias));
+    if (archTraits(c.arch).qkNorm) {
+        q_norm = register_module("q_norm", RMSNorm(m_headDim, c.rmsNormEps));
+        k_norm = register_module("k_norm", RMSNorm(m_headDim, c.rmsNormEps));
+    }
 }
 
 namespace {
@@ -94,8 +98,14 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
                                   at::Tensor* cacheK, at::Tensor* cacheV)
 {
     const int64_t b = x.size(0), t = x.size(1);
-    at::Tensor q = q_proj->forward(x).view({b, t, m_heads, m_headDim}).transpose(1, 2);    // (B, H, T, D)
-    at::Tensor k = k_proj->forward(x).view({b, t, m_kvHeads, m_headDim}).transpose(1, 2);  // (B, K, T, D)
+    at::Tensor q = q_proj->forward(x).view({b, t, m_heads, m_headDim});    // (B, T, H, D)
+    at::Tensor k = k_proj->forward(x).view({b, t, m_kvHeads, m_headDim});  // (B, T, K, D)
+    if (q_norm) {
+        q = q_norm->forward(q);
+        k = k_norm->forward(k);
+    }
+    q = q.transpose(1, 2);  // (B, H, T, D)
+    k = k.transpose(1, 2);  // (B, K, T, D)
     at::Tensor v = v_proj->forward(x).view({b, t, m_kvHeads, m_headDim}).transpose(1, 2);  // (B, K, T, D)
     q = applyRope(q, rope);
     k = applyRope(k, rope);

@@ -82,6 +82,9 @@ public:
     LinearLayer projection(const std::string& name) const;
 
     LinearLayer q_proj, k_proj, v_proj, o_proj;
+    // Per-head RMSNorm of queries and keys before RoPE, weight (D,); only for
+    // architectures with ArchTraits::qkNorm (Qwen3), else empty holders.
+    RMSNorm q_norm{nullptr}, k_norm{nullptr};
 
 private:
     int64_t m_heads, m_kvHeads, m_headDim;
