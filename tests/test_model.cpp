@@ -96,6 +96,8 @@ private Q_SLOTS:
             QVERIFY2(params.contains(name), name);
         QCOMPARE(params.contains("lm_head.weight"), !c.tieWordEmbeddings);
         QCOMPARE(params.contains("model.layers.0.self_attn.q_proj.bias"), c.attentionBias);
+        QCOMPARE(params.contains("model.layers.1.self_attn.q_norm.weight"), archTraits(c.arch).qkNorm);
+        QCOMPARE(params.contains("model.layers.1.self_attn.k_norm.weight"), archTraits(c.arch).qkNorm);
         int64_t total = 0;
         for (auto& p : m->parameters())
             total += p.numel();

@@ -190,9 +190,9 @@ private Q_SLOTS:
         QTest::addColumn<QString>("variant");
         QTest::addColumn<int>("arch");
         for (const ft::peft::Technique* t : ft::peft::techniques())
-            for (int arch : {int(ft::model::Arch::Llama), int(ft::model::Arch::Qwen2)})
-                QTest::newRow((t->name + (arch ? "/qwen2" : "/llama")).c_str()) << QString::fromStdString(t->name)
-                                                                                << QString() << arch;
+            for (ft::model::Arch arch : ft::model::registeredArchs())
+                QTest::newRow((t->name + "/" + ft::model::archName(arch)).c_str())
+                    << QString::fromStdString(t->name) << QString() << int(arch);
         QTest::newRow("lora regex") << "lora" << "regex" << 0;
         QTest::newRow("lora all-linear") << "lora" << "all-linear" << 0;
         QTest::newRow("ia3 ff") << "ia3" << "feedforward" << 0;

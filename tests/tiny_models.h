@@ -21,7 +21,9 @@ inline ft::model::ModelConfig tinyConfig(ft::model::Arch arch = ft::model::Arch:
     c.rmsNormEps = 1e-6;
     c.ropeTheta = 10000.0;
     c.attentionBias = arch == ft::model::Arch::Qwen2;
-    c.tieWordEmbeddings = arch == ft::model::Arch::Qwen2;
+    c.tieWordEmbeddings = arch == ft::model::Arch::Qwen2 || arch == ft::model::Arch::Qwen3;  // as their small sizes
+    if (arch == ft::model::Arch::Qwen3)
+        c.headDim = 12;  // explicit, heads x head_dim != hidden, as Qwen3 ships
     if (arch == ft::model::Arch::Mistral)
         c.slidingWindow = 4;
     return c;

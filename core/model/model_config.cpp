@@ -83,16 +83,20 @@ std::vector<int64_t> tokenIds(const json& j, const char* key, int64_t fallback, 
 
 } // namespace
 
-int64_t ModelConfig::parameterCount() const
+int64_t ModelConfig::layerParameterCount() const
 {
     const int64_t q = hiddenSize * numAttentionHeads * headDim + (attentionBias ? numAttentionHeads * headDim : 0);
     const int64_t kv = 2 * (hiddenSize * numKeyValueHeads * headDim + (attentionBias ? numKeyValueHeads * headDim : 0));
     const int64_t o = numAttentionHeads * headDim * hiddenSize + (attentionOutBias ? hiddenSize : 0);
     const int64_t mlp = 3 * hiddenSize * intermediateSize + (mlpBias ? 2 * intermediateSize + hiddenSize : 0);
     const int64_t qkNorm = archTraits(arch).qkNorm ? 2 * headDim : 0;
-    const int64_t perLayer = q + kv + o + mlp + 2 * hiddenSize + qkNorm;
+    return q + kv + o + mlp + 2 * hiddenSize + qkNorm;
+}
+
+int64_t ModelConfig::parameterCount() const
+{
     const int64_t embed = vocabSize * hiddenSize;
-    return embed * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * perLayer + hiddenSize;
+    return embed * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * layerParameterCount() + hiddenSize;
 }
 
 ModelConfig parseModelConfig(const json& j, const std::string& source)

@@ -49,6 +49,8 @@ struct ModelConfig {
     int64_t kvGroups() const { return numAttentionHeads / numKeyValueHeads; }
     // Parameter count implied by the shapes (embeddings and head included once if tied).
     int64_t parameterCount() const;
+    // One decoder layer's: its projections, norms (and per-head q/k norms where the architecture has them).
+    int64_t layerParameterCount() const;
 };
 
 // Parses and validates; errors name `source` (the config.json path) and the field.

@@ -101,20 +101,10 @@ std::unique_ptr<Adapter> applyFull(model::CausalLM& model, const PeftSettings& s
 
 namespace {
 
-// One decoder layer: its projections and its two norms.
-int64_t layerParameters(const model::ModelConfig& c)
-{
-    int64_t n = 2 * c.hiddenSize;
-    for (const ProjectionShape& p : projectionShapes(c))
-        if (p.layer == 0)
-            n += p.in * p.out + (p.hasBias ? p.out : 0);
-    return n;
-}
-
 TechniqueEstimate estimateFreeze(const model::ModelConfig& c, const PeftSettings& s)
 {
     TechniqueEstimate e;
-    e.trainedInPlace = std::min(s.trainableLayers, c.numHiddenLayers) * layerParameters(c);
+    e.trainedInPlace = std::min(s.trainableLayers, c.numHiddenLayers) * c.layerParameterCount();
     if (s.trainEmbeddings || (c.tieWordEmbeddings && s.trainLmHead))  // tied: one tensor for both
         e.trainedInPlace += c.vocabSize * c.hiddenSize;
     if (s.trainLmHead && !c.tieWordEmbeddings)
