@@ -9,42 +9,50 @@
 
 #include <QTemporaryDir>
 
+#include <map>
 #include <memory>
 #include <string>
 
 namespace fttest {
 
 // FTSTUDIO_TEST_BASE_DIR names a folder to build it in (once) and keep, to try
-// configs by hand with ftstudio-cli on the same model the tests use.
-inline std::string smallBaseModel()
+// configs by hand with ftstudio-cli on the same model the tests use. `arch` picks
+// the family the recipe builds (Llama by default; Qwen3 adds its per-head q/k norms
+// and an explicit head_dim), each built once per test binary in its own folder.
+inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
 {
-    static std::unique_ptr<QTemporaryDir> dir;
-    static std::string kept;
-    if (kept.empty() && !qEnvironmentVariableIsEmpty("FTSTUDIO_TEST_BASE_DIR"))
+    static std::map<ft::model::Arch, std::unique_ptr<QTemporaryDir>> dirs;
+    static std::map<ft::model::Arch, bool> built;
+    std::string kept;
+    if (!qEnvironmentVariableIsEmpty("FTSTUDIO_TEST_BASE_DIR"))
         kept = qEnvironmentVariable("FTSTUDIO_TEST_BASE_DIR").toStdString();
-    if (!kept.empty() || !dir) {
-        if (kept.empty())
-            dir = std::make_unique<QTemporaryDir>();
+    const std::string leaf = arch == ft::model::Arch::Llama ? "base" : std::string("base-") + ft::model::archName(arch);
+    if (kept.empty() && !dirs[arch])
+        dirs[arch] = std::make_unique<QTemporaryDir>();
+    const std::string out = kept.empty() ? dirs[arch]->filePath(QString::fromStdString(leaf)).toStdString()
+                                         : kept + "/" + leaf;
+    if (!built[arch]) {
         ft::base::BaseRecipe r = ft::base::defaultBaseRecipe();
         r.tokenizerVocab = 512;
+        r.config.arch = arch;
         r.config.vocabSize = 512;
         r.config.hiddenSize = 64;
         r.config.intermediateSize = 160;
         r.config.numHiddenLayers = 2;
         r.config.numAttentionHeads = 4;
         r.config.numKeyValueHeads = 2;
-        r.config.headDim = 16;
+        r.config.headDim = arch == ft::model::Arch::Qwen3 ? 24 : 16;
         r.config.maxPositionEmbeddings = 256;
         r.pretrain.steps = 60;
         r.pretrain.batchSize = 8;
         r.pretrain.seqLen = 64;
         r.pretrain.warmupSteps = 5;
         r.pretrain.evalMaxBatches = 2;
-        const std::string out = kept.empty() ? dir->filePath("base").toStdString() : kept + "/base";
         ft::base::makeBaseModel(out, ft::datasetsDir() + "/base_corpus", r, /*force=*/false,
                                 [](const std::string&) {}, [](const auto&) {});
+        built[arch] = true;
     }
-    return kept.empty() ? dir->filePath("base").toStdString() : kept + "/base";
+    return out;
 }
 
 } // namespace fttest
