@@ -2,6 +2,7 @@
 // model::generateIds (left padding, EOS, virtual-token adapters), sampled log-probs
 // equal the teacher-forced ones, seeded rows are reproducible and independent of the
 // rest of the batch, the teacher-forced log-probs carry gradient; plus the bench.
+#include "align/reference_policy.h"
 #include "align/rollout.h"
 #include "model/generator.h"
 #include "model/model_io.h"
@@ -257,6 +258,49 @@ private Q_SLOTS:
             withGrad += g.abs().sum().item<double>() > 0.0;
         }
         QVERIFY2(withGrad == total, qPrintable(QString("%1 of %2 parameters got a gradient").arg(withGrad).arg(total)));
+    }
+
+    // The KL reference of PPO/GRPO (align/reference_policy.h). Full fine-tuning has no
+    // adapter to disable: the reference keeps the weights as they were when it was
+    // built, gives their log-probs after the policy moved, and leaves the moved
+    // weights in place. With LoRA it is the base with the adapter off, and holds no copy.
+    void referencePolicyKeepsTheStartingWeights_data()
+    {
+        QTest::addColumn<QString>("technique");
+        QTest::newRow("full") << "full";
+        QTest::newRow("freeze") << "freeze";
+        QTest::newRow("lora") << "lora";
+    }
+    void referencePolicyKeepsTheStartingWeights()
+    {
+        QFETCH(QString, technique);
+        model::CausalLM m = loadBase();
+        peft::PeftSettings s;
+        s.technique = technique.toStdString();
+        s.trainableLayers = 1;
+        auto adapter = peft::applyTechnique(m, s);
+        RolloutOptions o;
+        o.samplesPerPrompt = 2;
+        o.maxNewTokens = 6;
+        o.seed = 3;
+        const Rollouts r = align::generateRollouts(m, kPrompts, o);
+        auto logprobs = [&] {
+            torch::NoGradGuard noGrad;
+            return align::completionLogprobs(m, r, 1.0);
+        };
+        const at::Tensor start = logprobs();
+        align::ReferencePolicy reference(m, adapter.get(), adapter->savesFullModel());
+        QCOMPARE(reference.copyBytes() > 0, adapter->savesFullModel());
+        {
+            torch::NoGradGuard noGrad;
+            uint64_t seed = 50;
+            for (auto& [name, t] : adapter->trainableParameters())
+                t.add_(0.05 * at::normal(0.0, 1.0, t.sizes(), at::detail::createCPUGenerator(seed++)));
+        }
+        const at::Tensor moved = logprobs();
+        QVERIFY((moved - start).abs().max().item<double>() > 1e-3);  // the policy did move
+        FT_COMPARE_TENSORS(reference.completionLogprobs(r, 1.0), start, technique == "lora" ? 1e-5 : 0.0);
+        FT_COMPARE_TENSORS(logprobs(), moved, 0.0);  // the trained weights are back
     }
 
     void virtualTokensEqualGenerateIds_data()

@@ -10,14 +10,13 @@
 
 namespace ft::align {
 
-struct PpoBatch : train::ObjectiveBatch {
-    Rollouts rollouts;
+namespace {
+
+struct PpoBatch : OnPolicyBatch {
     at::Tensor oldLogps, oldValues;  // (N, L)
     at::Tensor advantages, returns;  // (N, L)
-    nlohmann::json metrics;
+    std::unique_ptr<OnPolicyBatch> clone() const override { return std::make_unique<PpoBatch>(*this); }
 };
-
-namespace {
 
 KlController makeController(const AlignContext& x)
 {
@@ -28,29 +27,19 @@ KlController makeController(const AlignContext& x)
 
 } // namespace
 
-PpoObjective::PpoObjective(AlignContext context)
-    : m_x(std::move(context)), m_batcher(1, 1, 0), m_kl(makeController(m_x))
+PpoObjective::PpoObjective(AlignContext context) : OnPolicyObjective(std::move(context)), m_kl(makeController(m_x))
 {
-    const std::string rewardModel = m_x.text("reward_model");
-    if (m_x.fullModel && m_x.number("kl_coef") > 0)
-        fail("objective.kl_coef: the KL penalty needs the reference model, which full and freeze fine-tuning cannot "
-             "get by disabling an adapter; use an adapter technique (lora, qlora, ...) or set kl_coef to 0");
-    m_rewards = std::make_unique<RewardSource>(m_x, rewardModel, std::string());
-    m_train = m_rewards->buildPrompts(m_x.trainRows, m_x.integer("max_new_tokens"));
-    m_eval = m_rewards->buildPrompts(m_x.evalRows, m_x.integer("max_new_tokens"));
-    if (m_train.empty())
-        fail("data.train: no prompts to train on");
-    m_batcher = IndexBatcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed);
+    OnPolicyOptions o;
+    o.rewardModel = m_x.text("reward_model");
+    o.samplesPerPrompt = 1;
+    o.stepsPerBatch = m_x.integer("ppo_epochs");
+    o.evalSamples = 4;
+    o.seedStride = 104729;
+    o.needsReference = m_kl.coef() > 0 || m_kl.isAdaptive();
+    setUp(std::move(o));
     const auto options = at::TensorOptions().dtype(at::kFloat).device(m_x.device);
     m_valueWeight = at::zeros({1, m_x.model->config().hiddenSize}, options).set_requires_grad(true);
     m_valueBias = at::zeros({1}, options).set_requires_grad(true);
-}
-
-PpoObjective::~PpoObjective() = default;
-
-int64_t PpoObjective::batchesInEpoch(int64_t) const
-{
-    return m_batcher.batchesPerEpoch() * m_x.integer("ppo_epochs");
 }
 
 std::vector<std::pair<std::string, at::Tensor>> PpoObjective::extraTrainable()
@@ -72,50 +61,26 @@ void PpoObjective::forward(const Rollouts& r, at::Tensor& logp, at::Tensor& valu
         *entropy = entropyFromLogits(logits) * mask;
 }
 
-std::unique_ptr<train::ObjectiveBatch> PpoObjective::nextBatch()
+std::unique_ptr<OnPolicyBatch> PpoObjective::buildBatch(ScoredRollouts& s)
 {
-    if (m_reuse && m_reuseLeft > 0) {
-        --m_reuseLeft;
-        auto again = std::make_unique<PpoBatch>(*m_reuse);
-        again->epochEnded = m_reuseLeft == 0 && m_reuse->epochEnded;
-        return again;
-    }
-    BatchIndices next = m_batcher.next();
-    std::vector<std::vector<int64_t>> promptIds;
-    for (int64_t i : next.indices)
-        promptIds.push_back(m_train[size_t(i)].ids);
-    RolloutOptions options = trainingSampling(m_x, 1);
-    options.seed = m_x.seed * 104729ULL + uint64_t(m_rolloutCount++);
-
-    auto b = std::make_shared<PpoBatch>();
-    b->rollouts = generateRollouts(m_x.model, promptIds, options);
+    auto b = std::make_unique<PpoBatch>();
+    b->rollouts = std::move(s.rollouts);
     const Rollouts& r = b->rollouts;
-    std::vector<const RlPrompt*> owners;
-    for (int64_t i : next.indices)
-        owners.push_back(&m_train[size_t(i)]);
-    std::vector<double> scores;
-    std::vector<bool> passed;
-    m_rewards->score(owners, completionTexts(r, *m_x.tokenizer, options.eosIds), scores, passed);
+    at::Tensor refLogps;
+    {
+        torch::NoGradGuard noGrad;
+        model::EvalModeGuard evalMode(*m_x.model);
+        forward(r, b->oldLogps, b->oldValues, nullptr);
+    }
+    refLogps = m_reference ? m_reference->completionLogprobs(r, m_x.number("temperature")) : b->oldLogps;
 
     torch::NoGradGuard noGrad;
-    model::EvalModeGuard evalMode(*m_x.model);
-    at::Tensor refLogps;
-    forward(r, b->oldLogps, b->oldValues, nullptr);
-    if (m_kl.coef() > 0 || m_kl.isAdaptive()) {
-        std::unique_ptr<peft::AdaptersDisabled> off;
-        if (m_x.adapter && !m_x.fullModel)
-            off = std::make_unique<peft::AdaptersDisabled>(std::vector<peft::Adapter*>{m_x.adapter});
-        refLogps = completionLogprobs(m_x.model, r, m_x.number("temperature"));
-    } else {
-        refLogps = b->oldLogps;
-    }
-
     // Per-token rewards: -kl_coef * (log pi - log pi_ref), plus the score on the last token.
     at::Tensor mask = r.completionMask.to(at::kFloat);                    // (N, L)
     at::Tensor klPerToken = (b->oldLogps - refLogps) * mask;              // (N, L)
     at::Tensor rewards = -m_kl.coef() * klPerToken;
     at::Tensor last = (r.completionMask.sum(1) - 1).clamp_min(0);         // (N,)
-    at::Tensor scoreT = at::tensor(scores, at::kFloat).to(m_x.device);
+    at::Tensor scoreT = at::tensor(s.rewards, at::kFloat).to(m_x.device);
     rewards.index_put_({at::arange(rewards.size(0), last.options()), last},
                        rewards.index({at::arange(rewards.size(0), last.options()), last}) + scoreT);
     GaeResult gae = generalizedAdvantages(rewards, b->oldValues, mask, m_x.number("gamma"), m_x.number("lam"));
@@ -123,31 +88,9 @@ std::unique_ptr<train::ObjectiveBatch> PpoObjective::nextBatch()
     b->advantages = m_x.settings.value("whiten_advantages", true) ? maskedWhiten(gae.advantages, mask) * mask
                                                                    : gae.advantages;
     const double klMean = klPerToken.sum(1).mean().item<double>();
-    b->metrics = {{"reward", scoreT.to(at::kDouble).mean().item<double>()},
-                  {"kl", klMean},
-                  {"kl_coef", m_kl.coef()},
-                  {"completion_length", mask.sum(1).mean().item<double>()},
-                  {"rollout_tokens_per_second", double(r.generatedTokens) / std::max(r.seconds, 1e-9)}};
-    if (!m_rewards->usesRewardModel()) {
-        double passes = 0;
-        for (bool ok : passed)
-            passes += ok ? 1 : 0;
-        b->metrics["accuracy"] = passes / double(std::max<size_t>(1, passed.size()));
-    }
-    m_kl.update(klMean, int64_t(scores.size()));
-
-    b->epoch = next.epoch;
-    b->weight = double(scores.size());
-    b->tokens = r.attentionMask.sum().item<int64_t>();
-    const int64_t epochs = m_x.integer("ppo_epochs");
-    b->epochEnded = next.epochEnded;
-    if (epochs > 1) {
-        m_reuse = b;
-        m_reuseLeft = epochs - 1;
-    }
-    auto first = std::make_unique<PpoBatch>(*b);
-    first->epochEnded = next.epochEnded && epochs == 1;
-    return first;
+    b->metrics = {{"kl", klMean}, {"kl_coef", m_kl.coef()}};
+    m_kl.update(klMean, int64_t(s.rewards.size()));
+    return b;
 }
 
 train::BatchLoss PpoObjective::loss(train::ObjectiveBatch& batch)
@@ -170,40 +113,12 @@ train::BatchLoss PpoObjective::loss(train::ObjectiveBatch& batch)
     return {(policyLoss + m_x.number("vf_coef") * valueLoss) * n, metrics};
 }
 
-train::EvalResult PpoObjective::evaluate(int64_t maxBatches)
-{
-    RolloutOptions sampling = trainingSampling(m_x, 4);
-    sampling.seed = m_x.seed + 424242ULL;  // the same draws at every evaluation
-    PolicyEval e = evaluatePolicy(m_x, *m_rewards, m_eval, sampling, maxBatches);
-    train::EvalResult out;
-    out.hasPerplexity = false;
-    e.fill(out.loss, out.metrics, !m_rewards->usesRewardModel());
-    return out;
-}
+void PpoObjective::savePosition(nlohmann::json& position) const { position["kl_controller"] = m_kl.toJson(); }
 
-nlohmann::json PpoObjective::dataPosition() const
+void PpoObjective::loadPosition(const nlohmann::json& position)
 {
-    nlohmann::json p = m_batcher.position();
-    p["rollouts"] = m_rolloutCount;
-    p["kl_controller"] = m_kl.toJson();
-    return p;
-}
-
-void PpoObjective::restoreDataPosition(const nlohmann::json& position)
-{
-    m_batcher.restore(position);
-    m_rolloutCount = position.value("rollouts", int64_t(0));
     if (position.contains("kl_controller"))
         m_kl = KlController::fromJson(position["kl_controller"]);
-    m_reuse.reset();  // a resumed run starts the next batch with fresh rollouts
-    m_reuseLeft = 0;
-}
-
-nlohmann::json PpoObjective::dataSummary() const
-{
-    return {{"train_prompts", m_train.size()},
-            {"eval_prompts", m_eval.size()},
-            {"rewards", m_rewards->usesRewardModel() ? "reward model" : "verifiers"}};
 }
 
 } // namespace ft::align

@@ -56,7 +56,8 @@ std::vector<SettingSpec> grpoSpecs(bool rewardModel)
         {.key = "top_p", .type = Type::Number, .defaultValue = 1.0, .min = 0.01, .max = 1.0, .label = "Top-p",
          .help = "Nucleus sampling of the rollouts; 1 = off."},
         {.key = "beta", .type = Type::Number, .defaultValue = 0.04, .min = 0.0, .label = "KL coefficient",
-         .help = "Weight of the k3 KL penalty to the reference model (the base with the adapter disabled); 0 = none."},
+         .help = "Weight of the k3 KL penalty to the reference model (the base with the adapter disabled; with full or "
+                 "freeze fine-tuning a frozen copy of the starting weights); 0 = none."},
         {.key = "epsilon", .type = Type::Number, .defaultValue = 0.2, .min = 0.0, .max = 1.0, .label = "Clip epsilon",
          .help = "The ratio is clipped to [1 - epsilon, 1 + epsilon_high]."},
         {.key = "epsilon_high", .type = Type::Number, .defaultValue = 0.0, .min = 0.0, .max = 1.0,
@@ -100,7 +101,8 @@ std::vector<SettingSpec> ppoSpecs()
         number("gamma", 1.0, 0.0, 1.0, "Discount", "GAE discount gamma."),
         number("lam", 0.95, 0.0, 1.0, "GAE lambda", "GAE lambda."),
         number("kl_coef", 0.05, 0.0, std::nullopt, "KL coefficient",
-               "Per-token KL penalty to the reference (the base with the adapter disabled)."),
+               "Per-token KL penalty to the reference (the base with the adapter disabled; with full or freeze "
+               "fine-tuning a frozen copy of the starting weights)."),
         {.key = "adaptive_kl", .type = Type::Bool, .defaultValue = false, .label = "Adaptive KL",
          .help = "Adjust the KL coefficient toward target_kl (Ziegler et al. 2019)."},
         number("target_kl", 6.0, 0.0, std::nullopt, "Target KL", "KL per completion the adaptive controller aims at."),
