@@ -7,6 +7,10 @@
 // grouped-query attention, causal mask and sliding window (a query at position t
 // sees keys s with t - s < window, as transformers' sliding_window_overlay), and
 // its own RMSNorm and SwiGLU MLP. One sequence at a time, no batching, no cache.
+// Gemma 2 / Gemma 3 (modeling_gemma2.py, modeling_gemma3.py) are options of the same
+// loops: (1 + w) norms, the extra norms after attention and around the MLP, GELU
+// (tanh form written out), sqrt(hidden) embedding scale, query_pre_attn_scalar,
+// soft-capping as cap * tanh(x / cap), per-layer windows and a local RoPE base.
 #pragma once
 
 #include <cmath>
@@ -28,6 +32,14 @@ struct Config {
     int slidingWindow = 0;  // 0: every earlier key is visible
     bool tied = false;      // the output projection is the input embedding
     bool qkNorm = false;    // Qwen3: RMSNorm over each head's q and k (q_norm, k_norm) before RoPE
+    // Gemma
+    bool gemma = false;         // (1 + w) norms, post-attention and pre/post-feed-forward norms, sqrt(C) embedding scale
+    bool geluTanh = false;      // GELU (tanh approximation) instead of SiLU in the gated MLP
+    double attnScalar = 0;      // scores * attnScalar^-1/2; 0 = headDim
+    double attnSoftcap = 0;     // 0 = off
+    double finalSoftcap = 0;    // 0 = off
+    std::vector<bool> slidingLayers;  // empty: every layer windowed when slidingWindow > 0
+    double localTheta = 0;      // windowed layers' RoPE base, without scaling; 0 = as the others
 };
 
 // Tensors by Hugging Face name, row-major; a missing bias simply is not there.
@@ -61,7 +73,7 @@ inline Vec linear(const Vec& w, const Vec* b, const Vec& x, int out, int in)
     return y;
 }
 
-inline Vec rmsNorm(const Vec& x, const Vec& weight, double eps)
+inline Vec rmsNorm(const Vec& x, const Vec& weight, double eps, bool unitOffset = false)
 {
     double meanSquare = 0.0;
     for (double v : x)
@@ -70,7 +82,7 @@ inline Vec rmsNorm(const Vec& x, const Vec& weight, double eps)
     const double scale = 1.0 / std::sqrt(meanSquare + eps);
     Vec y(x.size());
     for (size_t i = 0; i < x.size(); ++i)
-        y[i] = weight[i] * x[i] * scale;
+        y[i] = (unitOffset ? 1.0 + weight[i] : weight[i]) * x[i] * scale;
     return y;
 }
 
@@ -119,31 +131,43 @@ inline void rotate(Vec& v, int heads, int headDim, const Vec& freqs, int positio
 inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>& ids)
 {
     const int T = int(ids.size()), C = c.hidden, D = c.headDim;
-    const Vec freqs = ropeFrequencies(c);
+    const bool off = c.gemma;  // norms scale by 1 + w
+    Config localConfig = c;
+    if (c.localTheta > 0)
+        localConfig.theta = c.localTheta, localConfig.ropeType.clear();
+    const Vec globalFreqs = ropeFrequencies(c), localFreqs = ropeFrequencies(localConfig);
+    const double scoreScale = 1.0 / std::sqrt(c.attnScalar > 0 ? c.attnScalar : double(D));
+    auto softcap = [](double v, double cap) { return cap > 0 ? cap * std::tanh(v / cap) : v; };
     std::vector<Vec> x(T);
-    for (int t = 0; t < T; ++t)
+    for (int t = 0; t < T; ++t) {
         x[t] = Vec(w.at("model.embed_tokens.weight").begin() + ids[t] * C,
                    w.at("model.embed_tokens.weight").begin() + (ids[t] + 1) * C);
+        if (c.gemma)
+            for (double& v : x[t])
+                v *= std::sqrt(double(C));
+    }
     for (int l = 0; l < c.layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
+        const bool windowed = c.slidingWindow > 0 && (c.slidingLayers.empty() || c.slidingLayers[size_t(l)]);
+        const Vec& freqs = windowed ? localFreqs : globalFreqs;
         auto proj = [&](const std::string& name, const Vec& in, int out, int inDim) {
             return linear(w.at(p + name + ".weight"), w.find(p + name + ".bias"), in, out, inDim);
         };
         std::vector<Vec> q(T), k(T), v(T);
         for (int t = 0; t < T; ++t) {
-            const Vec h = rmsNorm(x[t], w.at(p + "input_layernorm.weight"), c.eps);
+            const Vec h = rmsNorm(x[t], w.at(p + "input_layernorm.weight"), c.eps, off);
             q[t] = proj("self_attn.q_proj", h, c.heads * D, C);
             k[t] = proj("self_attn.k_proj", h, c.kvHeads * D, C);
             v[t] = proj("self_attn.v_proj", h, c.kvHeads * D, C);
             if (c.qkNorm) {  // each head's D values normalized on their own
                 for (int h = 0; h < c.heads; ++h) {
                     const Vec head(q[t].begin() + h * D, q[t].begin() + (h + 1) * D);
-                    const Vec normed = rmsNorm(head, w.at(p + "self_attn.q_norm.weight"), c.eps);
+                    const Vec normed = rmsNorm(head, w.at(p + "self_attn.q_norm.weight"), c.eps, off);
                     std::copy(normed.begin(), normed.end(), q[t].begin() + h * D);
                 }
                 for (int h = 0; h < c.kvHeads; ++h) {
                     const Vec head(k[t].begin() + h * D, k[t].begin() + (h + 1) * D);
-                    const Vec normed = rmsNorm(head, w.at(p + "self_attn.k_norm.weight"), c.eps);
+                    const Vec normed = rmsNorm(head, w.at(p + "self_attn.k_norm.weight"), c.eps, off);
                     std::copy(normed.begin(), normed.end(), k[t].begin() + h * D);
                 }
             }
@@ -157,14 +181,14 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
                 const int kvh = h / group;
                 std::vector<double> scores;
                 int first = 0;
-                if (c.slidingWindow > 0)
+                if (windowed)
                     first = std::max(0, t - c.slidingWindow + 1);
                 double top = -1e300;
                 for (int s = first; s <= t; ++s) {
                     double dot = 0.0;
                     for (int d = 0; d < D; ++d)
                         dot += q[t][size_t(h) * D + d] * k[s][size_t(kvh) * D + d];
-                    scores.push_back(dot / std::sqrt(double(D)));
+                    scores.push_back(softcap(dot * scoreScale, c.attnSoftcap));
                     top = std::max(top, scores.back());
                 }
                 double total = 0.0;
@@ -174,15 +198,25 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
                     for (int d = 0; d < D; ++d)
                         attended[size_t(h) * D + d] += scores[s - first] / total * v[s][size_t(kvh) * D + d];
             }
-            const Vec out = proj("self_attn.o_proj", attended, C, c.heads * D);
+            Vec out = proj("self_attn.o_proj", attended, C, c.heads * D);
+            if (c.gemma)
+                out = rmsNorm(out, w.at(p + "post_attention_layernorm.weight"), c.eps, true);
             for (int i = 0; i < C; ++i)
                 x[t][i] += out[i];
-            const Vec h = rmsNorm(x[t], w.at(p + "post_attention_layernorm.weight"), c.eps);
+            const Vec h = c.gemma ? rmsNorm(x[t], w.at(p + "pre_feedforward_layernorm.weight"), c.eps, true)
+                                  : rmsNorm(x[t], w.at(p + "post_attention_layernorm.weight"), c.eps);
             Vec gate = proj("mlp.gate_proj", h, c.intermediate, C);
             const Vec up = proj("mlp.up_proj", h, c.intermediate, C);
-            for (int i = 0; i < c.intermediate; ++i)
-                gate[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];  // SiLU(gate) * up
-            const Vec down = proj("mlp.down_proj", gate, C, c.intermediate);
+            const double k = std::sqrt(2.0 / std::acos(-1.0));
+            for (int i = 0; i < c.intermediate; ++i) {
+                const double g = gate[i];
+                const double act = c.geluTanh ? 0.5 * g * (1.0 + std::tanh(k * (g + 0.044715 * g * g * g)))
+                                              : g / (1.0 + std::exp(-g));  // GELU-tanh or SiLU
+                gate[i] = act * up[i];
+            }
+            Vec down = proj("mlp.down_proj", gate, C, c.intermediate);
+            if (c.gemma)
+                down = rmsNorm(down, w.at(p + "post_feedforward_layernorm.weight"), c.eps, true);
             for (int i = 0; i < C; ++i)
                 x[t][i] += down[i];
         }
@@ -191,7 +225,9 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
     Vec logits;
     logits.reserve(size_t(T) * c.vocab);
     for (int t = 0; t < T; ++t) {
-        const Vec out = linear(head, nullptr, rmsNorm(x[t], w.at("model.norm.weight"), c.eps), c.vocab, C);
+        Vec out = linear(head, nullptr, rmsNorm(x[t], w.at("model.norm.weight"), c.eps, off), c.vocab, C);
+        for (double& v : out)
+            v = softcap(v, c.finalSoftcap);
         logits.insert(logits.end(), out.begin(), out.end());
     }
     return logits;

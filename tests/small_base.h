@@ -18,7 +18,8 @@ namespace fttest {
 // FTSTUDIO_TEST_BASE_DIR names a folder to build it in (once) and keep, to try
 // configs by hand with ftstudio-cli on the same model the tests use. `arch` picks
 // the family the recipe builds (Llama by default; Qwen3 adds its per-head q/k norms
-// and an explicit head_dim), each built once per test binary in its own folder.
+// and an explicit head_dim; Gemma 2 / 3 their block, soft-caps, local/global layers),
+// each built once per test binary in its own folder.
 inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
 {
     static std::map<ft::model::Arch, std::unique_ptr<QTemporaryDir>> dirs;
@@ -42,6 +43,17 @@ inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
         r.config.numAttentionHeads = 4;
         r.config.numKeyValueHeads = 2;
         r.config.headDim = arch == ft::model::Arch::Qwen3 ? 24 : 16;
+        if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships them, at this size
+            r.config.hiddenAct = "gelu_pytorch_tanh";
+            r.config.tieWordEmbeddings = true;
+            r.config.slidingWindow = 32;
+            r.config.slidingLayers = {true, false};
+            r.config.queryPreAttnScalar = 16;
+            if (arch == ft::model::Arch::Gemma2)
+                r.config.attnLogitSoftcap = 50, r.config.finalLogitSoftcap = 30;
+            else
+                r.config.ropeTheta = 1e6, r.config.ropeLocalTheta = 10000;
+        }
         r.config.maxPositionEmbeddings = 256;
         r.pretrain.steps = 60;
         r.pretrain.batchSize = 8;

@@ -11,8 +11,11 @@
 // that use_sliding_window=false switches off), Mistral (a sliding window shorter
 // than the sequence), and a Llama whose config gives head_dim explicitly (heads x
 // head_dim != hidden) with attention and MLP biases and linear rope scaling, and
-// Qwen3 (per-head q/k RMSNorm before RoPE, explicit head_dim, tied embeddings).
-// Mistral, Llama 3.1 and Qwen3 are also decoded token by token through the KV cache.
+// Qwen3 (per-head q/k RMSNorm before RoPE, explicit head_dim, tied embeddings),
+// Gemma 2 (its block, GELU, soft-capping, query_pre_attn_scalar, alternating windows)
+// and Gemma 3 text (plus (1 + w) q/k norms, a local RoPE base, linear scaling on the
+// global layer). All but the Llama 2, Qwen2 and head_dim ones are also decoded token
+// by token through the KV cache.
 #include "io/safetensors.h"
 #include "model/model_io.h"
 #include "reference_llama.h"
@@ -45,6 +48,7 @@ struct Variant {
     ref::Config reference;
     bool qkvBias = false, outBias = false, mlpBias = false;
     bool qkNorm = false;
+    bool gemma = false;  // the two extra norms per layer
 };
 
 Variant variant(const std::string& name)
@@ -114,6 +118,38 @@ Variant variant(const std::string& name)
         r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 12, r.eps = 1e-6, r.theta = 1e6, r.tied = true;
         r.qkNorm = true;
         v.qkNorm = true;
+    } else if (name == "gemma2") {
+        // Gemma 2's layout with its soft-caps set low enough to bite on these weights,
+        // query_pre_attn_scalar != head_dim, and a window of 5 on the even layers (the
+        // default when layer_types is absent).
+        v.config = json::parse(R"({"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "head_dim": 12, "max_position_embeddings": 8192, "rms_norm_eps": 1e-06,
+            "rope_theta": 10000.0, "hidden_act": "gelu_pytorch_tanh", "hidden_activation": "gelu_pytorch_tanh",
+            "query_pre_attn_scalar": 24, "attn_logit_softcapping": 2.0, "final_logit_softcapping": 3.0,
+            "sliding_window": 5, "attention_bias": false, "cache_implementation": "hybrid",
+            "bos_token_id": 2, "eos_token_id": [1, 7], "pad_token_id": 0, "torch_dtype": "float32", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 12, r.eps = 1e-6, r.tied = true;
+        r.gemma = true, r.geluTanh = true, r.attnScalar = 24, r.attnSoftcap = 2.0, r.finalSoftcap = 3.0;
+        r.slidingWindow = 5, r.slidingLayers = {true, false};
+        v.gemma = true;
+    } else if (name == "gemma3") {
+        // Gemma 3 text: per-head (1 + w) q/k norms, layer_types given (layer 0 local,
+        // layer 1 global), a local RoPE base for the windowed layer and linear scaling
+        // on the global one, no soft-capping.
+        v.config = json::parse(R"({"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 1, "head_dim": 16, "max_position_embeddings": 32768, "rms_norm_eps": 1e-06,
+            "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 8.0},
+            "hidden_activation": "gelu_pytorch_tanh", "query_pre_attn_scalar": 16, "attn_logit_softcapping": null,
+            "final_logit_softcapping": null, "sliding_window": 5, "sliding_window_pattern": 6,
+            "layer_types": ["sliding_attention", "full_attention"], "attention_bias": false,
+            "bos_token_id": 2, "eos_token_id": [1, 6], "pad_token_id": 0, "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 1, r.headDim = 16, r.eps = 1e-6, r.tied = true, r.theta = 1e6;
+        r.ropeType = "linear", r.factor = 8.0, r.localTheta = 10000.0;
+        r.gemma = true, r.geluTanh = true, r.attnScalar = 16, r.qkNorm = true;
+        r.slidingWindow = 5, r.slidingLayers = {true, false};
+        v.gemma = true, v.qkNorm = true;
     } else {
         throw std::runtime_error("unknown variant " + name);
     }
@@ -134,6 +170,10 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes(const Var
             out.push_back({p + "self_attn." + proj + ".weight", {rows, cols}});
             if (std::string(proj) == "o_proj" ? v.outBias : v.qkvBias)
                 out.push_back({p + "self_attn." + proj + ".bias", {rows}});
+        }
+        if (v.gemma) {
+            out.push_back({p + "pre_feedforward_layernorm.weight", {C}});
+            out.push_back({p + "post_feedforward_layernorm.weight", {C}});
         }
         if (v.qkNorm) {
             out.push_back({p + "self_attn.q_norm.weight", {r.headDim}});
@@ -202,6 +242,10 @@ std::optional<ref::Config> contrast(const Variant& v)
     ref::Config c = v.reference;
     if (v.name == "qwen2")
         c.slidingWindow = 4;  // the window that use_sliding_window=false switches off
+    else if (v.name == "gemma2")
+        c.attnSoftcap = c.finalSoftcap = 0;  // the soft-caps must matter
+    else if (v.name == "gemma3")
+        c.localTheta = 0;  // the local layers' own RoPE base must matter
     else if (c.qkNorm)
         c.qkNorm = false;
     else if (!c.ropeType.empty())
@@ -250,7 +294,7 @@ private Q_SLOTS:
     void matchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "mistral", "head_dim"})
+        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "mistral", "head_dim"})
             QTest::newRow(name) << QString(name);
     }
 
@@ -283,7 +327,7 @@ private Q_SLOTS:
     void kvCacheDecodingMatchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama3", "mistral", "qwen3"})
+        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3"})
             QTest::newRow(name) << QString(name);
     }
 

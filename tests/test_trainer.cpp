@@ -116,42 +116,51 @@ private Q_SLOTS:
                  qPrintable(QString("held-out loss %1 -> %2").arg(evals.front()).arg(evals.back())));
     }
 
-    // A Qwen3 folder (pretrained from scratch by the base recipe with per-head q/k
-    // norms and head_dim 24 != hidden / heads) trains like the Llama one: the held-out
-    // loss falls with the LoRA family, QLoRA on its NF4 projections, PiSSA, prefix
-    // tuning and full fine-tuning, and the folder really is Qwen3.
-    void sftTrainsAQwen3Folder_data()
+    // Folders of the other families (pretrained from scratch by the base recipe: Qwen3
+    // with per-head q/k norms and head_dim 24 != hidden / heads; Gemma 2 with its block,
+    // soft-caps and local/global layers; Gemma 3 text with its q/k norms and two RoPE
+    // bases) train like the Llama one: the held-out loss falls with the LoRA family,
+    // QLoRA on NF4 projections, PiSSA, prefix tuning and full fine-tuning.
+    void sftTrainsOtherFamilies_data()
     {
+        QTest::addColumn<int>("arch");
         QTest::addColumn<QString>("technique");
         QTest::addColumn<double>("lr");
         QTest::addColumn<double>("minDrop");
-        QTest::newRow("lora") << "lora" << 3e-3 << 0.1;
-        QTest::newRow("qlora") << "qlora" << 3e-3 << 0.1;
-        QTest::newRow("pissa") << "pissa" << 3e-3 << 0.1;
-        QTest::newRow("prefix") << "prefix" << 3e-2 << 0.05;
-        QTest::newRow("full") << "full" << 3e-3 << 0.1;
+        using ft::model::Arch;
+        QTest::newRow("qwen3 lora") << int(Arch::Qwen3) << "lora" << 3e-3 << 0.1;
+        QTest::newRow("qwen3 qlora") << int(Arch::Qwen3) << "qlora" << 3e-3 << 0.1;
+        QTest::newRow("qwen3 pissa") << int(Arch::Qwen3) << "pissa" << 3e-3 << 0.1;
+        QTest::newRow("qwen3 prefix") << int(Arch::Qwen3) << "prefix" << 3e-2 << 0.05;
+        QTest::newRow("qwen3 full") << int(Arch::Qwen3) << "full" << 3e-3 << 0.1;
+        QTest::newRow("gemma2 lora") << int(Arch::Gemma2) << "lora" << 3e-3 << 0.1;
+        QTest::newRow("gemma2 qlora") << int(Arch::Gemma2) << "qlora" << 3e-3 << 0.1;
+        QTest::newRow("gemma2 full") << int(Arch::Gemma2) << "full" << 3e-3 << 0.1;
+        QTest::newRow("gemma3 dora") << int(Arch::Gemma3Text) << "dora" << 3e-3 << 0.1;
+        QTest::newRow("gemma3 prompt") << int(Arch::Gemma3Text) << "prompt" << 3e-2 << 0.05;
     }
-    void sftTrainsAQwen3Folder()
+    void sftTrainsOtherFamilies()
     {
+        QFETCH(int, arch);
         QFETCH(QString, technique);
         QFETCH(double, lr);
         QFETCH(double, minDrop);
-        const std::string qwen3 = fttest::smallBaseModel(ft::model::Arch::Qwen3);
-        const ft::model::ModelConfig mc = ft::model::readModelConfig(qwen3 + "/config.json");
-        QCOMPARE(int(mc.arch), int(ft::model::Arch::Qwen3));
-        QCOMPARE(mc.headDim * mc.numAttentionHeads == mc.hiddenSize, false);
+        const std::string folder = fttest::smallBaseModel(ft::model::Arch(arch));
+        const ft::model::ModelConfig mc = ft::model::readModelConfig(folder + "/config.json");
+        QCOMPARE(int(mc.arch), arch);
         json t{{"name", technique.toStdString()}};
-        if (technique == "prefix")
+        if (technique == "prefix" || technique == "prompt")
             t["num_virtual_tokens"] = 8;
-        json j = config("qwen3-" + technique.toStdString(), t, 30);
-        j["model"] = qwen3;
+        json j = config(std::string(ft::model::archName(ft::model::Arch(arch))) + "-" + technique.toStdString(), t, 30);
+        j["model"] = folder;
         j["training"]["optimizer"]["lr"] = lr;
         std::vector<json> events;
         auto outcome = run(j, &events);
         QCOMPARE(QString::fromStdString(outcome.status), QString("finished"));
         const auto evals = evalLosses(events);
         QVERIFY2(evals.size() >= 2, "an eval before training and one at the end");
-        qInfo("qwen3 %s: held-out loss %.4f -> %.4f", qPrintable(technique), evals.front(), evals.back());
+        qInfo("%s %s: held-out loss %.4f -> %.4f", ft::model::archName(ft::model::Arch(arch)), qPrintable(technique),
+              evals.front(), evals.back());
         QVERIFY2(evals.front() - evals.back() >= minDrop,
                  qPrintable(QString("held-out loss %1 -> %2").arg(evals.front()).arg(evals.back())));
     }

@@ -26,6 +26,20 @@ inline ft::model::ModelConfig tinyConfig(ft::model::Arch arch = ft::model::Arch:
         c.headDim = 12;  // explicit, heads x head_dim != hidden, as Qwen3 ships
     if (arch == ft::model::Arch::Mistral)
         c.slidingWindow = 4;
+    if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships: gelu-tanh, tied, local/global layers
+        c.hiddenAct = "gelu_pytorch_tanh";
+        c.tieWordEmbeddings = true;
+        c.slidingWindow = 4;
+        c.slidingLayers = {true, false};
+        c.queryPreAttnScalar = 16;
+        if (arch == ft::model::Arch::Gemma2) {
+            c.attnLogitSoftcap = 50;
+            c.finalLogitSoftcap = 30;
+        } else {
+            c.ropeTheta = 1e6;
+            c.ropeLocalTheta = 10000;
+        }
+    }
     return c;
 }
 

@@ -9,13 +9,16 @@ const Architecture& llamaArchitecture();
 const Architecture& mistralArchitecture();
 const Architecture& qwen2Architecture();
 const Architecture& qwen3Architecture();
+const Architecture& gemma2Architecture();
+const Architecture& gemma3TextArchitecture();
 
 namespace {
 
 const std::vector<const Architecture*>& kArchitectures()
 {
     static const std::vector<const Architecture*> list = {&llamaArchitecture(), &mistralArchitecture(),
-                                                          &qwen2Architecture(), &qwen3Architecture()};
+                                                          &qwen2Architecture(), &qwen3Architecture(),
+                                                          &gemma2Architecture(), &gemma3TextArchitecture()};
     return list;
 }
 

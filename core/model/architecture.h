@@ -18,12 +18,15 @@
 
 namespace ft::model {
 
-enum class Arch { Llama, Mistral, Qwen2, Qwen3, Unknown };
+enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, Unknown };
 
 struct ArchTraits {
     bool qkvBias = false;        // q/k/v projections carry biases (Qwen2)
     bool slidingWindow = false;  // attention limited to a window of recent keys (Mistral)
     bool qkNorm = false;         // RMSNorm over each head's queries and keys before RoPE (Qwen3: q_norm, k_norm)
+    // The Gemma block (model/gemma_block.cpp): RMSNorm scaling by (1 + weight), a norm
+    // after attention and around the MLP, embeddings scaled by sqrt(hidden).
+    bool gemmaBlock = false;
 };
 
 struct ModelConfig;

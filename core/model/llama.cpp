@@ -1,6 +1,7 @@
 #include "model/llama.h"
 
 #include "model/activation_checkpoint.h"
+#include "model/gemma_block.h"
 
 #include "util/error.h"
 
@@ -47,22 +48,26 @@ void DenseLinearImpl::ensureBias()
 
 // ---- RMSNorm ---------------------------------------------------------------------
 
-RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_)
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps_, bool unitOffset_) : eps(eps_), unitOffset(unitOffset_)
 {
-    weight = register_parameter("weight", at::ones({dim}));
+    weight = register_parameter("weight", unitOffset ? at::zeros({dim}) : at::ones({dim}));
 }
 
 at::Tensor RMSNormImpl::forward(const at::Tensor& x)
 {
     at::Tensor xf = x.to(accumulationType(x.scalar_type()));
     at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    if (unitOffset)  // Gemma: (1 + w) in fp32, then the input's dtype
+        return (normed * (1.0 + weight.to(normed.scalar_type()))).to(x.scalar_type());
     return weight * normed.to(x.scalar_type());
 }
 
 // ---- Attention -------------------------------------------------------------------
 
 AttentionImpl::AttentionImpl(const ModelConfig& c)
-    : m_heads(c.numAttentionHeads), m_kvHeads(c.numKeyValueHeads), m_headDim(c.headDim)
+    : m_heads(c.numAttentionHeads), m_kvHeads(c.numKeyValueHeads), m_headDim(c.headDim),
+      m_scale(1.0 / std::sqrt(c.queryPreAttnScalar > 0 ? c.queryPreAttnScalar : double(c.headDim))),
+      m_softcap(c.attnLogitSoftcap)
 {
     const int64_t qDim = m_heads * m_headDim, kvDim = m_kvHeads * m_headDim;
     q_proj = register_module("q_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, qDim, c.attentionBias));
@@ -70,8 +75,9 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
     v_proj = register_module("v_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
     o_proj = register_module("o_proj", std::make_shared<DenseLinearImpl>(qDim, c.hiddenSize, c.attentionOutBias));
     if (archTraits(c.arch).qkNorm) {
-        q_norm = register_module("q_norm", RMSNorm(m_headDim, c.rmsNormEps));
-        k_norm = register_module("k_norm", RMSNorm(m_headDim, c.rmsNormEps));
+        const bool offset = archTraits(c.arch).gemmaBlock;
+        q_norm = register_module("q_norm", RMSNorm(m_headDim, c.rmsNormEps, offset));
+        k_norm = register_module("k_norm", RMSNorm(m_headDim, c.rmsNormEps, offset));
     }
 }
 
@@ -119,7 +125,9 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
     }
     const int64_t groups = m_heads / m_kvHeads;
     at::Tensor kr = repeatKv(k, groups), vr = repeatKv(v, groups);              // (B, H, S, D)
-    at::Tensor scores = at::matmul(q, kr.transpose(-2, -1)) / std::sqrt(double(m_headDim));  // (B, H, T, S)
+    at::Tensor scores = at::matmul(q, kr.transpose(-2, -1)) * m_scale;  // (B, H, T, S)
+    if (m_softcap > 0)
+        scores = at::tanh(scores / m_softcap) * m_softcap;
     // The mask is in fp32/fp64: a large negative value that bf16/fp16 could not hold.
     scores = scores.to(mask.scalar_type()) + mask;
     at::Tensor probs = at::softmax(scores, -1).to(q.scalar_type());
@@ -143,7 +151,7 @@ LinearLayer AttentionImpl::projection(const std::string& name) const
 
 // ---- MLP -------------------------------------------------------------------------
 
-MlpImpl::MlpImpl(const ModelConfig& c)
+MlpImpl::MlpImpl(const ModelConfig& c) : m_geluTanh(c.hiddenAct == "gelu_pytorch_tanh")
 {
     gate_proj = register_module("gate_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
     up_proj = register_module("up_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
@@ -152,7 +160,8 @@ MlpImpl::MlpImpl(const ModelConfig& c)
 
 at::Tensor MlpImpl::forward(const at::Tensor& x)
 {
-    return down_proj->forward(at::silu(gate_proj->forward(x)) * up_proj->forward(x));
+    at::Tensor gate = gate_proj->forward(x);
+    return down_proj->forward((m_geluTanh ? at::gelu(gate, "tanh") : at::silu(gate)) * up_proj->forward(x));
 }
 
 void MlpImpl::setProjection(const std::string& name, LinearLayer layer)
@@ -173,8 +182,9 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c)
 {
     self_attn = register_module("self_attn", Attention(c));
     mlp = register_module("mlp", Mlp(c));
-    input_layernorm = register_module("input_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps));
-    post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps));
+    const bool offset = archTraits(c.arch).gemmaBlock;
+    input_layernorm = register_module("input_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps, offset));
+    post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps, offset));
 }
 
 at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask,
@@ -207,9 +217,15 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
     embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
     layers = register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.numHiddenLayers; ++i)
-        layers->push_back(DecoderLayer(c));
-    norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps));
+        layers->push_back(archTraits(c.arch).gemmaBlock ? makeGemmaDecoderLayer(c) : std::make_shared<DecoderLayerImpl>(c));
+    norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps, archTraits(c.arch).gemmaBlock));
     m_invFreq = ropeInverseFrequencies(c);
+    if (c.ropeLocalTheta) {
+        ModelConfig local = c;
+        local.ropeTheta = *c.ropeLocalTheta;
+        local.ropeScaling = RopeScaling{};
+        m_invFreqLocal = ropeInverseFrequencies(local);
+    }
 }
 
 at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
@@ -256,24 +272,40 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
     const auto longOpts = at::TensorOptions().dtype(at::kLong).device(embeds.device());
     at::Tensor h = embeds;  // (B, T, C)
     const auto dtype = h.scalar_type();
+    if (archTraits(m_config.arch).gemmaBlock)  // Gemma: sqrt(hidden), rounded to the compute dtype first
+        h = h * at::scalar_tensor(std::sqrt(double(m_config.hiddenSize)), h.options());
     if (m_invFreq.device() != embeds.device())
         m_invFreq = m_invFreq.to(embeds.device());
+    if (m_invFreqLocal.defined() && m_invFreqLocal.device() != embeds.device())
+        m_invFreqLocal = m_invFreqLocal.to(embeds.device());
 
-    at::Tensor keyMask, positions, mask;
+    // Full-attention and windowed layers each get their mask (and, for Gemma 3, their RoPE).
+    bool anyFull = false, anyWindowed = false;
+    for (int64_t i = 0; i < int64_t(layers->size()); ++i)
+        (m_config.layerIsSliding(i) ? anyWindowed : anyFull) = true;
+    const std::optional<int64_t> noWindow;
+    at::Tensor keyMask, positions, fullMask, windowMask;
     if (segmentIds.defined()) {
         if (cache)
             fail("packed sequences (segment ids) cannot be combined with a KV cache");
         at::Tensor seg = segmentIds.to(longOpts);
         positions = segmentPositions(seg);
-        mask = buildSegmentMask(seg, m_config.slidingWindow, accumulationType(dtype));
+        if (anyFull)
+            fullMask = buildSegmentMask(seg, noWindow, accumulationType(dtype));
+        if (anyWindowed)
+            windowMask = buildSegmentMask(seg, m_config.slidingWindow, accumulationType(dtype));
     } else {
         at::Tensor newMask = attentionMask.defined() ? attentionMask.to(longOpts) : at::ones({b, t}, longOpts);
         keyMask = (cache && cache->length() > 0) ? at::cat({cache->keyMask, newMask}, 1) : newMask;  // (B, S)
         // Positions count real tokens only, so left padding does not shift them.
         positions = (keyMask.cumsum(1) - 1).clamp_min(0).narrow(1, keyMask.size(1) - t, t);  // (B, T)
-        mask = buildAttentionMask(keyMask, t, m_config.slidingWindow, accumulationType(dtype));
+        if (anyFull)
+            fullMask = buildAttentionMask(keyMask, t, noWindow, accumulationType(dtype));
+        if (anyWindowed)
+            windowMask = buildAttentionMask(keyMask, t, m_config.slidingWindow, accumulationType(dtype));
     }
-    RopeTables rope = ropeTables(positions, m_invFreq, dtype);
+    const RopeTables globalRope = ropeTables(positions, m_invFreq, dtype);
+    const RopeTables localRope = m_invFreqLocal.defined() ? ropeTables(positions, m_invFreqLocal, dtype) : globalRope;
     if (cache) {
         cache->keys.resize(layers->size());
         cache->values.resize(layers->size());
@@ -281,6 +313,9 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
     try {
         const bool recompute = gradientCheckpointing && !cache && is_training() && at::GradMode::is_enabled();
         for (size_t i = 0; i < layers->size(); ++i) {
+            const bool windowed = m_config.layerIsSliding(int64_t(i));
+            const at::Tensor& mask = windowed ? windowMask : fullMask;
+            const RopeTables& rope = windowed ? localRope : globalRope;
             if (recompute) {
                 DecoderLayerImpl* l = &layer(i);
                 h = checkpointed([l, rope, mask](const at::Tensor& x) { return l->forward(x, rope, mask, nullptr, nullptr); },
@@ -386,7 +421,10 @@ at::Tensor CausalLMImpl::outputEmbeddingWeight()
 
 at::Tensor CausalLMImpl::logitsFromHidden(const at::Tensor& h)
 {
-    return lm_head ? lm_head->forward(h) : at::linear(h, model->embed_tokens->weight);
+    at::Tensor logits = lm_head ? lm_head->forward(h) : at::linear(h, model->embed_tokens->weight);
+    if (m_config.finalLogitSoftcap > 0)  // Gemma 2
+        logits = at::tanh(logits / m_config.finalLogitSoftcap) * m_config.finalLogitSoftcap;
+    return logits;
 }
 
 at::Tensor CausalLMImpl::forward(const at::Tensor& ids, const at::Tensor& attentionMask, KVCache* cache)
@@ -402,7 +440,7 @@ void CausalLMImpl::initializeWeights(uint64_t seed)
         const std::string& name = p.key();
         at::Tensor& w = p.value();
         if (name.find("norm.weight") != std::string::npos || name.find("layernorm.weight") != std::string::npos)
-            w.fill_(1.0);
+            w.fill_(archTraits(m_config.arch).gemmaBlock ? 0.0 : 1.0);  // Gemma's norms scale by 1 + w
         else if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0)
             w.zero_();
         else

@@ -55,10 +55,12 @@ public:
 
 class RMSNormImpl : public torch::nn::Module {
 public:
-    RMSNormImpl(int64_t dim, double eps);
+    // unitOffset: Gemma's norm, which scales by (1 + weight) in fp32 and whose weight starts at 0.
+    RMSNormImpl(int64_t dim, double eps, bool unitOffset = false);
     at::Tensor forward(const at::Tensor& x);  // normalized in fp32, returned in x's dtype
     at::Tensor weight;                        // (C,)
     double eps;
+    bool unitOffset = false;
 };
 TORCH_MODULE(RMSNorm);
 
@@ -88,6 +90,8 @@ public:
 
 private:
     int64_t m_heads, m_kvHeads, m_headDim;
+    double m_scale;    // 1/sqrt(head_dim), or 1/sqrt(query_pre_attn_scalar)
+    double m_softcap;  // 0 = off
 };
 TORCH_MODULE(Attention);
 
@@ -98,14 +102,19 @@ public:
     void setProjection(const std::string& name, LinearLayer layer);
     LinearLayer projection(const std::string& name) const;
     LinearLayer gate_proj, up_proj, down_proj;
+
+private:
+    bool m_geluTanh = false;  // gelu_pytorch_tanh (Gemma) instead of SiLU
 };
 TORCH_MODULE(Mlp);
 
+// The Llama block: x + attn(norm(x)), then h + mlp(norm(h)). Other layouts derive
+// from it and keep its projections and first two norms (model/gemma_block.h).
 class DecoderLayerImpl : public torch::nn::Module {
 public:
     explicit DecoderLayerImpl(const ModelConfig& c);
-    at::Tensor forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask, at::Tensor* cacheK,
-                       at::Tensor* cacheV);
+    virtual at::Tensor forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask, at::Tensor* cacheK,
+                               at::Tensor* cacheV);
     Attention self_attn{nullptr};
     Mlp mlp{nullptr};
     RMSNorm input_layernorm{nullptr};
@@ -136,6 +145,7 @@ private:
     // (D/2,) fp32 always, deliberately not a buffer: Module::to(dtype) would round it
     // to bf16 and put RoPE angles off by radians at long positions.
     at::Tensor m_invFreq;
+    at::Tensor m_invFreqLocal;  // the windowed layers' (Gemma 3's rope_local_base_freq); undefined otherwise
 };
 TORCH_MODULE(LlamaModel);
 

@@ -90,7 +90,8 @@ int64_t ModelConfig::layerParameterCount() const
     const int64_t o = numAttentionHeads * headDim * hiddenSize + (attentionOutBias ? hiddenSize : 0);
     const int64_t mlp = 3 * hiddenSize * intermediateSize + (mlpBias ? 2 * intermediateSize + hiddenSize : 0);
     const int64_t qkNorm = archTraits(arch).qkNorm ? 2 * headDim : 0;
-    return q + kv + o + mlp + 2 * hiddenSize + qkNorm;
+    const int64_t norms = (archTraits(arch).gemmaBlock ? 4 : 2) * hiddenSize;
+    return q + kv + o + mlp + norms + qkNorm;
 }
 
 int64_t ModelConfig::parameterCount() const
@@ -127,10 +128,10 @@ ModelConfig parseModelConfig(const json& j, const std::string& source)
     c.ropeScaling = parseRopeScaling(j, source);
     c.tieWordEmbeddings = f.boolOr("tie_word_embeddings", false);
     c.mlpBias = f.boolOr("mlp_bias", false);
-    architecture(c.arch).parseFields(j, f, c, source);  // the family's own fields (biases, windows)
     c.hiddenAct = f.stringOr("hidden_act", "silu");
-    if (c.hiddenAct != "silu")
-        fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu");
+    architecture(c.arch).parseFields(j, f, c, source);  // the family's own fields (biases, windows, activation)
+    if (c.hiddenAct != "silu" && c.hiddenAct != "gelu_pytorch_tanh")
+        fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu, gelu_pytorch_tanh");
     c.torchDtype = f.stringOr("torch_dtype", "float32");
     c.bosTokenId = tokenIds(j, "bos_token_id", 1, source).front();
     c.eosTokenIds = tokenIds(j, "eos_token_id", 2, source);

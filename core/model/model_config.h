@@ -39,14 +39,24 @@ struct ModelConfig {
     bool attentionBias = false;             // q/k/v biases (Qwen2 always; Llama's attention_bias)
     bool attentionOutBias = false;          // o_proj bias (Llama's attention_bias)
     bool mlpBias = false;
-    std::optional<int64_t> slidingWindow;   // Mistral
-    std::string hiddenAct = "silu";
+    std::optional<int64_t> slidingWindow;   // Mistral (every layer), Gemma (the layers slidingLayers marks)
+    std::vector<bool> slidingLayers;        // per layer: windowed; empty = every layer when slidingWindow is set
+    std::optional<double> ropeLocalTheta;   // Gemma 3: RoPE base of the windowed layers (no scaling there)
+    double queryPreAttnScalar = 0;          // Gemma: scores scaled by 1/sqrt(this); 0 = head_dim
+    double attnLogitSoftcap = 0;            // Gemma 2: scores -> cap * tanh(scores / cap); 0 = off
+    double finalLogitSoftcap = 0;           // Gemma 2: logits -> cap * tanh(logits / cap); 0 = off
+    std::string hiddenAct = "silu";         // silu, or gelu_pytorch_tanh (Gemma)
     std::string torchDtype = "float32";     // the stored weights' dtype, informational
     int64_t bosTokenId = 1;
     int64_t eosTokenId = 2;                 // the first of eosTokenIds
     std::vector<int64_t> eosTokenIds;       // all of config.json's eos_token_id (a list in Llama 3)
 
     int64_t kvGroups() const { return numAttentionHeads / numKeyValueHeads; }
+    // Whether layer i attends within slidingWindow only.
+    bool layerIsSliding(int64_t i) const
+    {
+        return slidingWindow && (slidingLayers.empty() || (i < int64_t(slidingLayers.size()) && slidingLayers[size_t(i)]));
+    }
     // Parameter count implied by the shapes (embeddings and head included once if tied).
     int64_t parameterCount() const;
     // One decoder layer's: its projections, norms (and per-head q/k norms where the architecture has them).
