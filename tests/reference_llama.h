@@ -10,7 +10,8 @@
 // Gemma 2 / Gemma 3 (modeling_gemma2.py, modeling_gemma3.py) are options of the same
 // loops: (1 + w) norms, the extra norms after attention and around the MLP, GELU
 // (tanh form written out), sqrt(hidden) embedding scale, query_pre_attn_scalar,
-// soft-capping as cap * tanh(x / cap), per-layer windows and a local RoPE base.
+// soft-capping as cap * tanh(x / cap), per-layer windows and a local RoPE base;
+// SmolLM3's NoPE layers simply skip the rotation.
 #pragma once
 
 #include <cmath>
@@ -40,6 +41,7 @@ struct Config {
     double finalSoftcap = 0;    // 0 = off
     std::vector<bool> slidingLayers;  // empty: every layer windowed when slidingWindow > 0
     double localTheta = 0;      // windowed layers' RoPE base, without scaling; 0 = as the others
+    std::vector<bool> ropeLayers;  // SmolLM3: per layer, false = no positional encoding; empty = all use RoPE
 };
 
 // Tensors by Hugging Face name, row-major; a missing bias simply is not there.
@@ -171,8 +173,10 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
                     std::copy(normed.begin(), normed.end(), k[t].begin() + h * D);
                 }
             }
-            rotate(q[t], c.heads, D, freqs, t);
-            rotate(k[t], c.kvHeads, D, freqs, t);
+            if (c.ropeLayers.empty() || c.ropeLayers[size_t(l)]) {
+                rotate(q[t], c.heads, D, freqs, t);
+                rotate(k[t], c.kvHeads, D, freqs, t);
+            }
         }
         const int group = c.heads / c.kvHeads;
         for (int t = 0; t < T; ++t) {

@@ -43,6 +43,8 @@ inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
         r.config.numAttentionHeads = 4;
         r.config.numKeyValueHeads = 2;
         r.config.headDim = arch == ft::model::Arch::Qwen3 ? 24 : 16;
+        if (arch == ft::model::Arch::SmolLM3)  // the second of the two layers without positional encoding
+            r.config.ropeLayers = {true, false};
         if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships them, at this size
             r.config.hiddenAct = "gelu_pytorch_tanh";
             r.config.tieWordEmbeddings = true;

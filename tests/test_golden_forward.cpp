@@ -14,8 +14,8 @@
 // Qwen3 (per-head q/k RMSNorm before RoPE, explicit head_dim, tied embeddings),
 // Gemma 2 (its block, GELU, soft-capping, query_pre_attn_scalar, alternating windows)
 // and Gemma 3 text (plus (1 + w) q/k norms, a local RoPE base, linear scaling on the
-// global layer). All but the Llama 2, Qwen2 and head_dim ones are also decoded token
-// by token through the KV cache.
+// global layer), and SmolLM3 (a layer without positional encoding). All but the
+// Llama 2, Qwen2 and head_dim ones are also decoded token by token through the KV cache.
 #include "io/safetensors.h"
 #include "model/model_io.h"
 #include "reference_llama.h"
@@ -150,6 +150,17 @@ Variant variant(const std::string& name)
         r.gemma = true, r.geluTanh = true, r.attnScalar = 16, r.qkNorm = true;
         r.slidingWindow = 5, r.slidingLayers = {true, false};
         v.gemma = true, v.qkNorm = true;
+    } else if (name == "smollm3") {
+        // SmolLM3 with its NoPE pattern given explicitly: layer 1 has no positional encoding.
+        v.config = json::parse(R"({"architectures": ["SmolLM3ForCausalLM"], "model_type": "smollm3",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "max_position_embeddings": 65536, "rms_norm_eps": 1e-06,
+            "rope_theta": 5000000.0, "rope_scaling": null, "hidden_act": "silu", "attention_bias": false,
+            "mlp_bias": false, "no_rope_layers": [1, 0], "no_rope_layer_interval": 4, "use_sliding_window": false,
+            "sliding_window": null, "tie_word_embeddings": true, "bos_token_id": null, "eos_token_id": 5,
+            "pad_token_id": 4, "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 8, r.eps = 1e-6, r.theta = 5e6, r.tied = true;
+        r.ropeLayers = {true, false};
     } else {
         throw std::runtime_error("unknown variant " + name);
     }
@@ -246,6 +257,8 @@ std::optional<ref::Config> contrast(const Variant& v)
         c.attnSoftcap = c.finalSoftcap = 0;  // the soft-caps must matter
     else if (v.name == "gemma3")
         c.localTheta = 0;  // the local layers' own RoPE base must matter
+    else if (v.name == "smollm3")
+        c.ropeLayers.clear();  // the NoPE layer must matter
     else if (c.qkNorm)
         c.qkNorm = false;
     else if (!c.ropeType.empty())
@@ -294,7 +307,7 @@ private Q_SLOTS:
     void matchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "mistral", "head_dim"})
+        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "smollm3", "mistral", "head_dim"})
             QTest::newRow(name) << QString(name);
     }
 
@@ -327,7 +340,7 @@ private Q_SLOTS:
     void kvCacheDecodingMatchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3"})
+        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3", "smollm3"})
             QTest::newRow(name) << QString(name);
     }
 

@@ -119,7 +119,7 @@ private Q_SLOTS:
     // Folders of the other families (pretrained from scratch by the base recipe: Qwen3
     // with per-head q/k norms and head_dim 24 != hidden / heads; Gemma 2 with its block,
     // soft-caps and local/global layers; Gemma 3 text with its q/k norms and two RoPE
-    // bases) train like the Llama one: the held-out loss falls with the LoRA family,
+    // bases; SmolLM3 with a NoPE layer) train like the Llama one: the held-out loss falls with the LoRA family,
     // QLoRA on NF4 projections, PiSSA, prefix tuning and full fine-tuning.
     void sftTrainsOtherFamilies_data()
     {
@@ -138,6 +138,7 @@ private Q_SLOTS:
         QTest::newRow("gemma2 full") << int(Arch::Gemma2) << "full" << 3e-3 << 0.1;
         QTest::newRow("gemma3 dora") << int(Arch::Gemma3Text) << "dora" << 3e-3 << 0.1;
         QTest::newRow("gemma3 prompt") << int(Arch::Gemma3Text) << "prompt" << 3e-2 << 0.05;
+        QTest::newRow("smollm3 lora") << int(Arch::SmolLM3) << "lora" << 3e-3 << 0.1;
     }
     void sftTrainsOtherFamilies()
     {

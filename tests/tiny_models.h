@@ -26,6 +26,10 @@ inline ft::model::ModelConfig tinyConfig(ft::model::Arch arch = ft::model::Arch:
         c.headDim = 12;  // explicit, heads x head_dim != hidden, as Qwen3 ships
     if (arch == ft::model::Arch::Mistral)
         c.slidingWindow = 4;
+    if (arch == ft::model::Arch::SmolLM3) {  // layer 1 without positional encoding
+        c.tieWordEmbeddings = true;
+        c.ropeLayers = {true, false};
+    }
     if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships: gelu-tanh, tied, local/global layers
         c.hiddenAct = "gelu_pytorch_tanh";
         c.tieWordEmbeddings = true;

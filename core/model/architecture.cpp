@@ -11,6 +11,7 @@ const Architecture& qwen2Architecture();
 const Architecture& qwen3Architecture();
 const Architecture& gemma2Architecture();
 const Architecture& gemma3TextArchitecture();
+const Architecture& smolLM3Architecture();
 
 namespace {
 
@@ -18,7 +19,8 @@ const std::vector<const Architecture*>& kArchitectures()
 {
     static const std::vector<const Architecture*> list = {&llamaArchitecture(), &mistralArchitecture(),
                                                           &qwen2Architecture(), &qwen3Architecture(),
-                                                          &gemma2Architecture(), &gemma3TextArchitecture()};
+                                                          &gemma2Architecture(), &gemma3TextArchitecture(),
+                                                          &smolLM3Architecture()};
     return list;
 }
 

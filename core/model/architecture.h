@@ -18,7 +18,7 @@
 
 namespace ft::model {
 
-enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, Unknown };
+enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, SmolLM3, Unknown };
 
 struct ArchTraits {
     bool qkvBias = false;        // q/k/v projections carry biases (Qwen2)

@@ -113,8 +113,10 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
     q = q.transpose(1, 2);  // (B, H, T, D)
     k = k.transpose(1, 2);  // (B, K, T, D)
     at::Tensor v = v_proj->forward(x).view({b, t, m_kvHeads, m_headDim}).transpose(1, 2);  // (B, K, T, D)
-    q = applyRope(q, rope);
-    k = applyRope(k, rope);
+    if (rope.cos.defined()) {  // NoPE layers (SmolLM3) get empty tables
+        q = applyRope(q, rope);
+        k = applyRope(k, rope);
+    }
     if (cacheK) {
         if (cacheK->defined()) {
             k = at::cat({*cacheK, k}, 2);  // (B, K, S, D)
@@ -306,6 +308,7 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
     }
     const RopeTables globalRope = ropeTables(positions, m_invFreq, dtype);
     const RopeTables localRope = m_invFreqLocal.defined() ? ropeTables(positions, m_invFreqLocal, dtype) : globalRope;
+    const RopeTables noRope;
     if (cache) {
         cache->keys.resize(layers->size());
         cache->values.resize(layers->size());
@@ -315,7 +318,7 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
         for (size_t i = 0; i < layers->size(); ++i) {
             const bool windowed = m_config.layerIsSliding(int64_t(i));
             const at::Tensor& mask = windowed ? windowMask : fullMask;
-            const RopeTables& rope = windowed ? localRope : globalRope;
+            const RopeTables& rope = !m_config.layerUsesRope(int64_t(i)) ? noRope : windowed ? localRope : globalRope;
             if (recompute) {
                 DecoderLayerImpl* l = &layer(i);
                 h = checkpointed([l, rope, mask](const at::Tensor& x) { return l->forward(x, rope, mask, nullptr, nullptr); },

@@ -42,6 +42,7 @@ struct ModelConfig {
     std::optional<int64_t> slidingWindow;   // Mistral (every layer), Gemma (the layers slidingLayers marks)
     std::vector<bool> slidingLayers;        // per layer: windowed; empty = every layer when slidingWindow is set
     std::optional<double> ropeLocalTheta;   // Gemma 3: RoPE base of the windowed layers (no scaling there)
+    std::vector<bool> ropeLayers;           // per layer: RoPE applied; empty = every layer (SmolLM3: NoPE layers)
     double queryPreAttnScalar = 0;          // Gemma: scores scaled by 1/sqrt(this); 0 = head_dim
     double attnLogitSoftcap = 0;            // Gemma 2: scores -> cap * tanh(scores / cap); 0 = off
     double finalLogitSoftcap = 0;           // Gemma 2: logits -> cap * tanh(logits / cap); 0 = off
@@ -52,6 +53,10 @@ struct ModelConfig {
     std::vector<int64_t> eosTokenIds;       // all of config.json's eos_token_id (a list in Llama 3)
 
     int64_t kvGroups() const { return numAttentionHeads / numKeyValueHeads; }
+    bool layerUsesRope(int64_t i) const
+    {
+        return ropeLayers.empty() || i >= int64_t(ropeLayers.size()) || ropeLayers[size_t(i)];
+    }
     // Whether layer i attends within slidingWindow only.
     bool layerIsSliding(int64_t i) const
     {
