@@ -11,7 +11,8 @@
 // loops: (1 + w) norms, the extra norms after attention and around the MLP, GELU
 // (tanh form written out), sqrt(hidden) embedding scale, query_pre_attn_scalar,
 // soft-capping as cap * tanh(x / cap), per-layer windows and a local RoPE base;
-// SmolLM3's NoPE layers simply skip the rotation.
+// SmolLM3's NoPE layers simply skip the rotation; OLMo 2 moves the norms after
+// the sublayers and normalizes the whole q and k projections.
 #pragma once
 
 #include <cmath>
@@ -42,6 +43,7 @@ struct Config {
     std::vector<bool> slidingLayers;  // empty: every layer windowed when slidingWindow > 0
     double localTheta = 0;      // windowed layers' RoPE base, without scaling; 0 = as the others
     std::vector<bool> ropeLayers;  // SmolLM3: per layer, false = no positional encoding; empty = all use RoPE
+    bool olmo2 = false;  // norms after attention and MLP (no input norm), q_norm / k_norm over whole projections
 };
 
 // Tensors by Hugging Face name, row-major; a missing bias simply is not there.
@@ -157,10 +159,14 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
         };
         std::vector<Vec> q(T), k(T), v(T);
         for (int t = 0; t < T; ++t) {
-            const Vec h = rmsNorm(x[t], w.at(p + "input_layernorm.weight"), c.eps, off);
+            const Vec h = c.olmo2 ? x[t] : rmsNorm(x[t], w.at(p + "input_layernorm.weight"), c.eps, off);
             q[t] = proj("self_attn.q_proj", h, c.heads * D, C);
             k[t] = proj("self_attn.k_proj", h, c.kvHeads * D, C);
             v[t] = proj("self_attn.v_proj", h, c.kvHeads * D, C);
+            if (c.olmo2) {  // one norm over all heads' values at once
+                q[t] = rmsNorm(q[t], w.at(p + "self_attn.q_norm.weight"), c.eps);
+                k[t] = rmsNorm(k[t], w.at(p + "self_attn.k_norm.weight"), c.eps);
+            }
             if (c.qkNorm) {  // each head's D values normalized on their own
                 for (int h = 0; h < c.heads; ++h) {
                     const Vec head(q[t].begin() + h * D, q[t].begin() + (h + 1) * D);
@@ -203,12 +209,13 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
                         attended[size_t(h) * D + d] += scores[s - first] / total * v[s][size_t(kvh) * D + d];
             }
             Vec out = proj("self_attn.o_proj", attended, C, c.heads * D);
-            if (c.gemma)
-                out = rmsNorm(out, w.at(p + "post_attention_layernorm.weight"), c.eps, true);
+            if (c.gemma || c.olmo2)
+                out = rmsNorm(out, w.at(p + "post_attention_layernorm.weight"), c.eps, c.gemma);
             for (int i = 0; i < C; ++i)
                 x[t][i] += out[i];
-            const Vec h = c.gemma ? rmsNorm(x[t], w.at(p + "pre_feedforward_layernorm.weight"), c.eps, true)
-                                  : rmsNorm(x[t], w.at(p + "post_attention_layernorm.weight"), c.eps);
+            const Vec h = c.olmo2   ? x[t]
+                          : c.gemma ? rmsNorm(x[t], w.at(p + "pre_feedforward_layernorm.weight"), c.eps, true)
+                                    : rmsNorm(x[t], w.at(p + "post_attention_layernorm.weight"), c.eps);
             Vec gate = proj("mlp.gate_proj", h, c.intermediate, C);
             const Vec up = proj("mlp.up_proj", h, c.intermediate, C);
             const double k = std::sqrt(2.0 / std::acos(-1.0));
@@ -219,8 +226,8 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
                 gate[i] = act * up[i];
             }
             Vec down = proj("mlp.down_proj", gate, C, c.intermediate);
-            if (c.gemma)
-                down = rmsNorm(down, w.at(p + "post_feedforward_layernorm.weight"), c.eps, true);
+            if (c.gemma || c.olmo2)
+                down = rmsNorm(down, w.at(p + "post_feedforward_layernorm.weight"), c.eps, c.gemma);
             for (int i = 0; i < C; ++i)
                 x[t][i] += down[i];
         }

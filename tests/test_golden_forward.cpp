@@ -14,7 +14,8 @@
 // Qwen3 (per-head q/k RMSNorm before RoPE, explicit head_dim, tied embeddings),
 // Gemma 2 (its block, GELU, soft-capping, query_pre_attn_scalar, alternating windows)
 // and Gemma 3 text (plus (1 + w) q/k norms, a local RoPE base, linear scaling on the
-// global layer), and SmolLM3 (a layer without positional encoding). All but the
+// global layer), SmolLM3 (a layer without positional encoding) and OLMo 2 (norms after
+// the sublayers, whole-projection q/k norms). All but the
 // Llama 2, Qwen2 and head_dim ones are also decoded token by token through the KV cache.
 #include "io/safetensors.h"
 #include "model/model_io.h"
@@ -49,6 +50,7 @@ struct Variant {
     bool qkvBias = false, outBias = false, mlpBias = false;
     bool qkNorm = false;
     bool gemma = false;  // the two extra norms per layer
+    bool olmo2 = false;  // post-sublayer norms only, whole-projection q/k norms
 };
 
 Variant variant(const std::string& name)
@@ -161,6 +163,16 @@ Variant variant(const std::string& name)
             "pad_token_id": 4, "torch_dtype": "bfloat16", "vocab_size": 96})");
         r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 8, r.eps = 1e-6, r.theta = 5e6, r.tied = true;
         r.ropeLayers = {true, false};
+    } else if (name == "olmo2") {
+        v.config = json::parse(R"({"architectures": ["Olmo2ForCausalLM"], "model_type": "olmo2",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "max_position_embeddings": 4096, "rms_norm_eps": 1e-06,
+            "rope_theta": 500000, "rope_scaling": null, "hidden_act": "silu", "attention_bias": false,
+            "attention_dropout": 0.0, "tie_word_embeddings": false, "bos_token_id": null, "eos_token_id": 3,
+            "pad_token_id": 4, "torch_dtype": "float32", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 8, r.eps = 1e-6, r.theta = 500000;
+        r.olmo2 = true;
+        v.olmo2 = true;
     } else {
         throw std::runtime_error("unknown variant " + name);
     }
@@ -175,8 +187,14 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes(const Var
     std::vector<std::pair<std::string, std::vector<int64_t>>> out{{"model.embed_tokens.weight", {r.vocab, C}}};
     for (int l = 0; l < r.layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
-        out.push_back({p + "input_layernorm.weight", {C}});
+        if (!v.olmo2)
+            out.push_back({p + "input_layernorm.weight", {C}});
         out.push_back({p + "post_attention_layernorm.weight", {C}});
+        if (v.olmo2) {
+            out.push_back({p + "post_feedforward_layernorm.weight", {C}});
+            out.push_back({p + "self_attn.q_norm.weight", {Q}});
+            out.push_back({p + "self_attn.k_norm.weight", {K}});
+        }
         for (auto [proj, rows, cols] : {std::tuple{"q_proj", Q, C}, {"k_proj", K, C}, {"v_proj", K, C}, {"o_proj", C, Q}}) {
             out.push_back({p + "self_attn." + proj + ".weight", {rows, cols}});
             if (std::string(proj) == "o_proj" ? v.outBias : v.qkvBias)
@@ -259,6 +277,8 @@ std::optional<ref::Config> contrast(const Variant& v)
         c.localTheta = 0;  // the local layers' own RoPE base must matter
     else if (v.name == "smollm3")
         c.ropeLayers.clear();  // the NoPE layer must matter
+    else if (v.name == "olmo2")
+        return std::nullopt;  // its layout is the whole difference: the reference without it has other tensors
     else if (c.qkNorm)
         c.qkNorm = false;
     else if (!c.ropeType.empty())
@@ -307,7 +327,7 @@ private Q_SLOTS:
     void matchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "smollm3", "mistral", "head_dim"})
+        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2", "mistral", "head_dim"})
             QTest::newRow(name) << QString(name);
     }
 
@@ -340,7 +360,7 @@ private Q_SLOTS:
     void kvCacheDecodingMatchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3", "smollm3"})
+        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2"})
             QTest::newRow(name) << QString(name);
     }
 

@@ -91,13 +91,18 @@ private Q_SLOTS:
         for (const char* name : {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight",
                                  "model.layers.0.self_attn.k_proj.weight", "model.layers.1.self_attn.o_proj.weight",
                                  "model.layers.1.mlp.gate_proj.weight", "model.layers.1.mlp.up_proj.weight",
-                                 "model.layers.1.mlp.down_proj.weight", "model.layers.0.input_layernorm.weight",
+                                 "model.layers.1.mlp.down_proj.weight",
                                  "model.layers.0.post_attention_layernorm.weight", "model.norm.weight"})
             QVERIFY2(params.contains(name), name);
+        // OLMo 2 normalizes after the sublayers only; Gemma has both and two more.
+        QCOMPARE(params.contains("model.layers.0.input_layernorm.weight"), !archTraits(c.arch).olmo2Block);
+        QCOMPARE(params.contains("model.layers.0.post_feedforward_layernorm.weight"),
+                 archTraits(c.arch).olmo2Block || archTraits(c.arch).gemmaBlock);
         QCOMPARE(params.contains("lm_head.weight"), !c.tieWordEmbeddings);
         QCOMPARE(params.contains("model.layers.0.self_attn.q_proj.bias"), c.attentionBias);
-        QCOMPARE(params.contains("model.layers.1.self_attn.q_norm.weight"), archTraits(c.arch).qkNorm);
-        QCOMPARE(params.contains("model.layers.1.self_attn.k_norm.weight"), archTraits(c.arch).qkNorm);
+        const bool qkNorm = archTraits(c.arch).qkNorm || archTraits(c.arch).olmo2Block;
+        QCOMPARE(params.contains("model.layers.1.self_attn.q_norm.weight"), qkNorm);
+        QCOMPARE(params.contains("model.layers.1.self_attn.k_norm.weight"), qkNorm);
         int64_t total = 0;
         for (auto& p : m->parameters())
             total += p.numel();

@@ -119,7 +119,7 @@ private Q_SLOTS:
     // Folders of the other families (pretrained from scratch by the base recipe: Qwen3
     // with per-head q/k norms and head_dim 24 != hidden / heads; Gemma 2 with its block,
     // soft-caps and local/global layers; Gemma 3 text with its q/k norms and two RoPE
-    // bases; SmolLM3 with a NoPE layer) train like the Llama one: the held-out loss falls with the LoRA family,
+    // bases; SmolLM3 with a NoPE layer; OLMo 2 with post-sublayer norms) train like the Llama one: the held-out loss falls with the LoRA family,
     // QLoRA on NF4 projections, PiSSA, prefix tuning and full fine-tuning.
     void sftTrainsOtherFamilies_data()
     {
@@ -139,6 +139,8 @@ private Q_SLOTS:
         QTest::newRow("gemma3 dora") << int(Arch::Gemma3Text) << "dora" << 3e-3 << 0.1;
         QTest::newRow("gemma3 prompt") << int(Arch::Gemma3Text) << "prompt" << 3e-2 << 0.05;
         QTest::newRow("smollm3 lora") << int(Arch::SmolLM3) << "lora" << 3e-3 << 0.1;
+        QTest::newRow("olmo2 lora") << int(Arch::Olmo2) << "lora" << 3e-3 << 0.1;
+        QTest::newRow("olmo2 ia3") << int(Arch::Olmo2) << "ia3" << 3e-2 << 0.05;
     }
     void sftTrainsOtherFamilies()
     {

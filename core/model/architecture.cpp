@@ -12,6 +12,7 @@ const Architecture& qwen3Architecture();
 const Architecture& gemma2Architecture();
 const Architecture& gemma3TextArchitecture();
 const Architecture& smolLM3Architecture();
+const Architecture& olmo2Architecture();
 
 namespace {
 
@@ -20,7 +21,7 @@ const std::vector<const Architecture*>& kArchitectures()
     static const std::vector<const Architecture*> list = {&llamaArchitecture(), &mistralArchitecture(),
                                                           &qwen2Architecture(), &qwen3Architecture(),
                                                           &gemma2Architecture(), &gemma3TextArchitecture(),
-                                                          &smolLM3Architecture()};
+                                                          &smolLM3Architecture(), &olmo2Architecture()};
     return list;
 }
 

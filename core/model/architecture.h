@@ -18,7 +18,7 @@
 
 namespace ft::model {
 
-enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, SmolLM3, Unknown };
+enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, SmolLM3, Olmo2, Unknown };
 
 struct ArchTraits {
     bool qkvBias = false;        // q/k/v projections carry biases (Qwen2)
@@ -27,6 +27,9 @@ struct ArchTraits {
     // The Gemma block (model/gemma_block.cpp): RMSNorm scaling by (1 + weight), a norm
     // after attention and around the MLP, embeddings scaled by sqrt(hidden).
     bool gemmaBlock = false;
+    // The OLMo 2 layer (model/olmo2_block.cpp): norms after attention and after the MLP
+    // instead of before them, and q_norm / k_norm over the whole q and k projections.
+    bool olmo2Block = false;
 };
 
 struct ModelConfig;

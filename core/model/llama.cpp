@@ -2,6 +2,7 @@
 
 #include "model/activation_checkpoint.h"
 #include "model/gemma_block.h"
+#include "model/olmo2_block.h"
 
 #include "util/error.h"
 
@@ -78,6 +79,10 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
         const bool offset = archTraits(c.arch).gemmaBlock;
         q_norm = register_module("q_norm", RMSNorm(m_headDim, c.rmsNormEps, offset));
         k_norm = register_module("k_norm", RMSNorm(m_headDim, c.rmsNormEps, offset));
+    } else if (archTraits(c.arch).olmo2Block) {
+        m_wholeQkNorm = true;
+        q_norm = register_module("q_norm", RMSNorm(qDim, c.rmsNormEps));
+        k_norm = register_module("k_norm", RMSNorm(kvDim, c.rmsNormEps));
     }
 }
 
@@ -104,9 +109,14 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
                                   at::Tensor* cacheK, at::Tensor* cacheV)
 {
     const int64_t b = x.size(0), t = x.size(1);
-    at::Tensor q = q_proj->forward(x).view({b, t, m_heads, m_headDim});    // (B, T, H, D)
-    at::Tensor k = k_proj->forward(x).view({b, t, m_kvHeads, m_headDim});  // (B, T, K, D)
-    if (q_norm) {
+    at::Tensor q = q_proj->forward(x), k = k_proj->forward(x);  // (B, T, H*D), (B, T, K*D)
+    if (m_wholeQkNorm) {  // OLMo 2: over the whole projection, before splitting into heads
+        q = q_norm->forward(q);
+        k = k_norm->forward(k);
+    }
+    q = q.view({b, t, m_heads, m_headDim});    // (B, T, H, D)
+    k = k.view({b, t, m_kvHeads, m_headDim});  // (B, T, K, D)
+    if (q_norm && !m_wholeQkNorm) {
         q = q_norm->forward(q);
         k = k_norm->forward(k);
     }
@@ -180,10 +190,12 @@ LinearLayer MlpImpl::projection(const std::string& name) const
 
 // ---- Decoder layer ---------------------------------------------------------------
 
-DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c)
+DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c, bool withNorms)
 {
     self_attn = register_module("self_attn", Attention(c));
     mlp = register_module("mlp", Mlp(c));
+    if (!withNorms)
+        return;
     const bool offset = archTraits(c.arch).gemmaBlock;
     input_layernorm = register_module("input_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps, offset));
     post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps, offset));
@@ -219,7 +231,9 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
     embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
     layers = register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.numHiddenLayers; ++i)
-        layers->push_back(archTraits(c.arch).gemmaBlock ? makeGemmaDecoderLayer(c) : std::make_shared<DecoderLayerImpl>(c));
+        layers->push_back(archTraits(c.arch).gemmaBlock   ? makeGemmaDecoderLayer(c)
+                          : archTraits(c.arch).olmo2Block ? makeOlmo2DecoderLayer(c)
+                                                          : std::make_shared<DecoderLayerImpl>(c));
     norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps, archTraits(c.arch).gemmaBlock));
     m_invFreq = ropeInverseFrequencies(c);
     if (c.ropeLocalTheta) {

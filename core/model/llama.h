@@ -84,12 +84,14 @@ public:
     LinearLayer projection(const std::string& name) const;
 
     LinearLayer q_proj, k_proj, v_proj, o_proj;
-    // Per-head RMSNorm of queries and keys before RoPE, weight (D,); only for
-    // architectures with ArchTraits::qkNorm (Qwen3), else empty holders.
+    // RMSNorm of queries and keys before RoPE: per head, weight (D,), for ArchTraits::qkNorm
+    // (Qwen3, Gemma 3); over the whole projection, weight (H*D,) / (K*D,), for OLMo 2.
+    // Empty holders otherwise.
     RMSNorm q_norm{nullptr}, k_norm{nullptr};
 
 private:
     int64_t m_heads, m_kvHeads, m_headDim;
+    bool m_wholeQkNorm = false;  // OLMo 2
     double m_scale;    // 1/sqrt(head_dim), or 1/sqrt(query_pre_attn_scalar)
     double m_softcap;  // 0 = off
 };
@@ -112,7 +114,8 @@ TORCH_MODULE(Mlp);
 // from it and keep its projections and first two norms (model/gemma_block.h).
 class DecoderLayerImpl : public torch::nn::Module {
 public:
-    explicit DecoderLayerImpl(const ModelConfig& c);
+    // withNorms false: the layout registers its own norms (OLMo 2 has no input_layernorm).
+    explicit DecoderLayerImpl(const ModelConfig& c, bool withNorms = true);
     virtual at::Tensor forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask, at::Tensor* cacheK,
                                at::Tensor* cacheV);
     Attention self_attn{nullptr};

@@ -89,7 +89,9 @@ int64_t ModelConfig::layerParameterCount() const
     const int64_t kv = 2 * (hiddenSize * numKeyValueHeads * headDim + (attentionBias ? numKeyValueHeads * headDim : 0));
     const int64_t o = numAttentionHeads * headDim * hiddenSize + (attentionOutBias ? hiddenSize : 0);
     const int64_t mlp = 3 * hiddenSize * intermediateSize + (mlpBias ? 2 * intermediateSize + hiddenSize : 0);
-    const int64_t qkNorm = archTraits(arch).qkNorm ? 2 * headDim : 0;
+    const int64_t qkNorm = archTraits(arch).qkNorm       ? 2 * headDim
+                           : archTraits(arch).olmo2Block ? (numAttentionHeads + numKeyValueHeads) * headDim
+                                                         : 0;
     const int64_t norms = (archTraits(arch).gemmaBlock ? 4 : 2) * hiddenSize;
     return q + kv + o + mlp + norms + qkNorm;
 }
