@@ -67,7 +67,7 @@ at::Tensor RMSNormImpl::forward(const at::Tensor& x)
 
 AttentionImpl::AttentionImpl(const ModelConfig& c)
     : m_heads(c.numAttentionHeads), m_kvHeads(c.numKeyValueHeads), m_headDim(c.headDim),
-      m_scale(1.0 / std::sqrt(c.queryPreAttnScalar > 0 ? c.queryPreAttnScalar : double(c.headDim))),
+      m_scoreDivisor(std::sqrt(c.queryPreAttnScalar > 0 ? c.queryPreAttnScalar : double(c.headDim))),
       m_softcap(c.attnLogitSoftcap)
 {
     const int64_t qDim = m_heads * m_headDim, kvDim = m_kvHeads * m_headDim;
@@ -137,7 +137,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
     }
     const int64_t groups = m_heads / m_kvHeads;
     at::Tensor kr = repeatKv(k, groups), vr = repeatKv(v, groups);              // (B, H, S, D)
-    at::Tensor scores = at::matmul(q, kr.transpose(-2, -1)) * m_scale;  // (B, H, T, S)
+    at::Tensor scores = at::matmul(q, kr.transpose(-2, -1)) / m_scoreDivisor;  // (B, H, T, S)
     if (m_softcap > 0)
         scores = at::tanh(scores / m_softcap) * m_softcap;
     // The mask is in fp32/fp64: a large negative value that bf16/fp16 could not hold.
@@ -172,8 +172,11 @@ MlpImpl::MlpImpl(const ModelConfig& c) : m_geluTanh(c.hiddenAct == "gelu_pytorch
 
 at::Tensor MlpImpl::forward(const at::Tensor& x)
 {
+    // up before gate: with adapter dropout the two draw random numbers in this order
+    // (as the engine always has), so seeded runs keep their exact results.
+    at::Tensor up = up_proj->forward(x);
     at::Tensor gate = gate_proj->forward(x);
-    return down_proj->forward((m_geluTanh ? at::gelu(gate, "tanh") : at::silu(gate)) * up_proj->forward(x));
+    return down_proj->forward((m_geluTanh ? at::gelu(gate, "tanh") : at::silu(gate)) * up);
 }
 
 void MlpImpl::setProjection(const std::string& name, LinearLayer layer)

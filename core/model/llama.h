@@ -92,7 +92,7 @@ public:
 private:
     int64_t m_heads, m_kvHeads, m_headDim;
     bool m_wholeQkNorm = false;  // OLMo 2
-    double m_scale;    // 1/sqrt(head_dim), or 1/sqrt(query_pre_attn_scalar)
+    double m_scoreDivisor;  // sqrt(head_dim), or sqrt(query_pre_attn_scalar)
     double m_softcap;  // 0 = off
 };
 TORCH_MODULE(Attention);

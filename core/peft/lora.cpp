@@ -161,6 +161,27 @@ void LoraAdapter::afterUnload(c10::ScalarType dtype)
 
 // ---- applyLora -------------------------------------------------------------------
 
+void checkLoraSettings(const PeftSettings& s)
+{
+    if (s.r < 1)
+        fail("technique.r: the LoRA rank must be at least 1, got " + std::to_string(s.r));
+    if (s.loraDropout < 0.0 || s.loraDropout >= 1.0)
+        fail("technique.lora_dropout: must be in [0, 1), got " + std::to_string(s.loraDropout));
+}
+
+LoraOptions loraOptions(const PeftSettings& s, size_t slotIndex, c10::ScalarType dtype)
+{
+    LoraOptions o;
+    o.r = s.r;
+    o.alpha = s.loraAlpha;
+    o.dropout = s.loraDropout;
+    o.useRslora = s.useRslora;
+    o.useDora = s.useDora;
+    o.seed = s.seed + slotIndex;
+    o.dtype = dtype;
+    return o;
+}
+
 std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
                                    const ApplyContext& context)
 {
@@ -172,10 +193,7 @@ std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& s
         s.useRslora = true;
     else if (s.technique != "lora" && s.technique != "qlora")
         fail("applyLora: technique '" + s.technique + "' is not one of lora, dora, rslora, qlora");
-    if (s.r < 1)
-        fail("technique.r: the LoRA rank must be at least 1, got " + std::to_string(s.r));
-    if (s.loraDropout < 0.0 || s.loraDropout >= 1.0)
-        fail("technique.lora_dropout: must be in [0, 1), got " + std::to_string(s.loraDropout));
+    checkLoraSettings(s);
     const std::vector<std::string> targets = targetsOrDefault(s);
     std::vector<ProjectionSlot> slots = selectSlots(model, targets);  // validates before anything changes
     if (s.technique == "qlora")
@@ -184,15 +202,7 @@ std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& s
     const auto dtype = adapterTensorOptions(model).dtype().toScalarType();
     std::vector<LayerAdapter::Entry> entries;
     for (size_t i = 0; i < slots.size(); ++i) {
-        LoraOptions o;
-        o.r = s.r;
-        o.alpha = s.loraAlpha;
-        o.dropout = s.loraDropout;
-        o.useRslora = s.useRslora;
-        o.useDora = s.useDora;
-        o.seed = s.seed + i;
-        o.dtype = dtype;
-        auto layer = std::make_shared<LoraLinearImpl>(slots[i].get(), o);
+        auto layer = std::make_shared<LoraLinearImpl>(slots[i].get(), loraOptions(s, i, dtype));
         slots[i].set(layer);
         entries.push_back({slots[i], layer});
     }

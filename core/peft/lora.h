@@ -86,6 +86,12 @@ private:
     std::vector<std::string> m_targets;
 };
 
+// An ft::Error naming technique.r / technique.lora_dropout when they are out of range.
+void checkLoraSettings(const PeftSettings& settings);
+// The options of the i-th adapted slot: rank, alpha, dropout, rsLoRA and DoRA from the
+// settings, lora_A seeded with seed + i, tensors in `dtype`.
+LoraOptions loraOptions(const PeftSettings& settings, size_t slotIndex, c10::ScalarType dtype);
+
 // Applies technique lora, dora (forces useDora), rslora (forces useRslora) or qlora
 // (first every decoder projection becomes NF4 with settings.quantBlockSize and
 // doubleQuant, then LoRA on the targets). Targets: settings.targetModules, or

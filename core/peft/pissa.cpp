@@ -157,24 +157,15 @@ std::unique_ptr<Adapter> applyPissa(model::CausalLM& model, const PeftSettings& 
     PeftSettings s = settings;
     if (s.useDora)
         fail("technique.use_dora: PiSSA does not combine with DoRA");
-    if (s.r < 1)
-        fail("technique.r: the LoRA rank must be at least 1, got " + std::to_string(s.r));
-    if (s.loraDropout < 0.0 || s.loraDropout >= 1.0)
-        fail("technique.lora_dropout: must be in [0, 1), got " + std::to_string(s.loraDropout));
+    checkLoraSettings(s);
     const int64_t niter = s.extra.value("pissa_niter", int64_t(0));
     const std::vector<std::string> targets = targetsOrDefault(s);
     std::vector<ProjectionSlot> slots = selectSlots(model, targets);
     const auto dtype = adapterTensorOptions(model).dtype().toScalarType();
     std::vector<LayerAdapter::Entry> entries;
     for (size_t i = 0; i < slots.size(); ++i) {
-        LoraOptions o;
-        o.r = s.r;
-        o.alpha = s.loraAlpha;
-        o.dropout = s.loraDropout;
-        o.useRslora = s.useRslora;
-        o.seed = s.seed + i;
-        o.dtype = dtype;
-        auto layer = std::make_shared<PissaLinearImpl>(slots[i].get(), o, niter, !context.tensorsFollow, slots[i].path);
+        auto layer = std::make_shared<PissaLinearImpl>(slots[i].get(), loraOptions(s, i, dtype), niter,
+                                                       !context.tensorsFollow, slots[i].path);
         slots[i].set(layer);
         entries.push_back({slots[i], layer});
     }
