@@ -365,6 +365,13 @@ private Q_SLOTS:
         const json w = json::parse(withBos.out.toStdString());
         QCOMPARE(int(w["ids"][0]), 1);
         QVERIFY(QString::fromStdString(w["decoded"]).endsWith("hi"));
+        // An empty text is a text: Llama's tokenizer gives only BOS, and nothing without special tokens.
+        auto empty = fttest::runCli({"tokenize", "--model", model, "--json", "--text", ""}, m_dir.path());
+        QCOMPARE(empty.code, 0);
+        QCOMPARE(json::parse(empty.out.toStdString())["ids"], json::array({1}));
+        auto emptyPlain = fttest::runCli({"tokenize", "--model", model, "--json", "--no-special", "--text", ""}, m_dir.path());
+        QCOMPARE(json::parse(emptyPlain.out.toStdString())["ids"], json::array());
+        QCOMPARE(fttest::runCli({"tokenize", "--model", model}, m_dir.path()).code, 2);
 
         auto answered = fttest::runCli({"chat", "--model", model, "--user", "What is 2 + 3?", "--max-new-tokens", "4"}, m_dir.path());
         QCOMPARE(answered.code, 0);

@@ -17,7 +17,7 @@ int runTokenize(int argc, char** argv)
 {
     ArgParser p("tokenize", "Print the token ids (and pieces) a model folder's tokenizer gives a text.");
     addModelOption(p);
-    p.option("text", "TEXT", "the text (required); \\n in TEXT stands for a newline");
+    p.option("text", "TEXT", "the text (required, may be empty); \\n in TEXT stands for a newline");
     p.flag("no-special", "add no BOS/EOS (default: as the folder's tokenizer_config.json says)");
     p.flag("chat", "render TEXT as one user message with the chat template and a generation prompt, then tokenize that");
     p.option("system", "TEXT", "with --chat: a system message before the user's");
@@ -26,7 +26,9 @@ int runTokenize(int argc, char** argv)
         std::cout << p.usage();
         return 0;
     }
-    std::string text = requireOption(p, "text");
+    if (!p.has("text"))
+        throw UsageError("--text is required (it may be empty: --text \"\")");
+    std::string text = p.get("text");  // "" is a text too: no ids, or only BOS as the tokenizer adds it
     for (size_t at = text.find("\\n"); at != std::string::npos; at = text.find("\\n", at + 1))
         text.replace(at, 2, "\n");
     const std::string dir = modelDirFrom(p);
