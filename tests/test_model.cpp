@@ -112,6 +112,26 @@ private Q_SLOTS:
         QVERIFY(logits.isfinite().all().item<bool>());
     }
 
+    // OLMo 2's norm multiplies by its weight in fp32 and rounds once (Olmo2RMSNorm);
+    // Llama's rounds the normalized values first. In bf16 the two differ, and the
+    // flag picks OLMo 2's order.
+    void olmo2NormRoundsOnce()
+    {
+        auto gen = at::detail::createCPUGenerator(5);
+        const at::Tensor x = at::normal(0.0, 3.0, {4, 64}, gen).to(at::kBFloat16);
+        const at::Tensor w = at::normal(1.0, 0.5, {64}, gen).to(at::kBFloat16);
+        RMSNorm olmo(64, 1e-6), llama(64, 1e-6);
+        olmo->scaleInFloat = true;
+        torch::NoGradGuard noGrad;
+        olmo->weight.set_data(w.clone());
+        llama->weight.set_data(w.clone());
+        const at::Tensor xf = x.to(at::kFloat);
+        const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, true) + 1e-6);
+        const at::Tensor once = (w.to(at::kFloat) * normed).to(at::kBFloat16);
+        QVERIFY(at::equal(olmo->forward(x), once));
+        QVERIFY(!at::equal(llama->forward(x), once));  // the order matters for these values
+    }
+
     void causality()
     {
         // Changing a later token must leave every earlier position's logits unchanged.

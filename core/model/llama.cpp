@@ -60,6 +60,8 @@ at::Tensor RMSNormImpl::forward(const at::Tensor& x)
     at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
     if (unitOffset)  // Gemma: (1 + w) in fp32, then the input's dtype
         return (normed * (1.0 + weight.to(normed.scalar_type()))).to(x.scalar_type());
+    if (scaleInFloat)  // OLMo 2: w times the fp32 values, then the input's dtype
+        return (weight.to(normed.scalar_type()) * normed).to(x.scalar_type());
     return weight * normed.to(x.scalar_type());
 }
 
@@ -83,6 +85,7 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
         m_wholeQkNorm = true;
         q_norm = register_module("q_norm", RMSNorm(qDim, c.rmsNormEps));
         k_norm = register_module("k_norm", RMSNorm(kvDim, c.rmsNormEps));
+        q_norm->scaleInFloat = k_norm->scaleInFloat = true;
     }
 }
 
@@ -238,6 +241,7 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
                           : archTraits(c.arch).olmo2Block ? makeOlmo2DecoderLayer(c)
                                                           : std::make_shared<DecoderLayerImpl>(c));
     norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps, archTraits(c.arch).gemmaBlock));
+    norm->scaleInFloat = archTraits(c.arch).olmo2Block;
     m_invFreq = ropeInverseFrequencies(c);
     if (c.ropeLocalTheta) {
         ModelConfig local = c;

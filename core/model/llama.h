@@ -61,6 +61,8 @@ public:
     at::Tensor weight;                        // (C,)
     double eps;
     bool unitOffset = false;
+    // Scale by the weight before casting back (OLMo 2, Gemma); Llama casts first.
+    bool scaleInFloat = false;
 };
 TORCH_MODULE(RMSNorm);
 

@@ -7,6 +7,7 @@ Olmo2DecoderLayerImpl::Olmo2DecoderLayerImpl(const ModelConfig& c) : DecoderLaye
 {
     post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps));
     post_feedforward_layernorm = register_module("post_feedforward_layernorm", RMSNorm(c.hiddenSize, c.rmsNormEps));
+    post_attention_layernorm->scaleInFloat = post_feedforward_layernorm->scaleInFloat = true;  // as Olmo2RMSNorm
 }
 
 at::Tensor Olmo2DecoderLayerImpl::forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask,
