@@ -19,7 +19,18 @@ namespace ftcli {
 
 int runInfo(int argc, char** argv)
 {
-    ArgParser p("info", "Describe a model folder: architecture, shapes, parameters, stored dtype and a memory estimate.");
+    // A .gguf file, given as `info FILE.gguf` or `info --model FILE.gguf`.
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a.size() > 5 && a.ends_with(".gguf") && (i == 2 || std::string(argv[i - 1]) == "--model")) {
+            bool json = false;
+            for (int k = 2; k < argc; ++k)
+                json = json || std::string(argv[k]) == "--json";
+            return runGgufInfo(a, json);
+        }
+    }
+    ArgParser p("info", "Describe a model folder: architecture, shapes, parameters, stored dtype and a memory estimate. "
+                           "A .gguf file (info FILE.gguf): its metadata, tensor types and tokenizer.");
     addModelOption(p);
     p.flag("json", "print one JSON object instead of text");
     if (!p.parse(argc, argv, 2)) {

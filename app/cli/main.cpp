@@ -19,7 +19,7 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  make-base   build the embedded tiny base model (tokenizer + pretraining) if missing\n"
-    "  info        describe a model folder: architecture, parameters, dtype, memory\n"
+    "  info        describe a model folder (architecture, parameters, dtype, memory) or a .gguf file\n"
     "  generate    generate text from a model, streaming\n"
     "  chat        chat with a model through its chat template (or print the rendered prompt)\n"
     "  tokenize    token ids and pieces of a text with a model's tokenizer\n"
@@ -30,6 +30,7 @@ const char* kUsage =
     "  train       fine-tune a model from a run config: LoRA, QLoRA, prefix, ...; SFT, reward model,\n"
     "              DPO/IPO/SimPO/ORPO/KTO, PPO, GRPO, RLVR; with events\n"
     "  adapter     inspect an adapter, merge it into its base, export the merged model\n"
+    "  export      the model with its adapters merged, as one GGUF file for llama.cpp: export gguf\n"
     "  judge       RLAIF: label preference pairs with a judge model\n"
     "  reward      score responses with a trained reward model\n"
     "\n"
@@ -77,6 +78,8 @@ int main(int argc, char** argv)
             return ftcli::runTrain(argc, argv);
         if (command == "adapter")
             return ftcli::runAdapter(argc, argv);
+        if (command == "export")
+            return ftcli::runExport(argc, argv);
         if (command == "judge")
             return ftcli::runJudge(argc, argv);
         if (command == "reward")

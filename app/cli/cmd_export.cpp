@@ -1,0 +1,112 @@
+// ftstudio-cli export: a model (with adapters merged) for other runtimes.
+//   export gguf   one GGUF file for llama.cpp, LM Studio and Ollama (core/deploy)
+// Not here: Hugging Face folders (adapter export), the GGUF container (core/io/gguf).
+#include "cli/arg_parser.h"
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "deploy/gguf_export.h"
+#include "util/text.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace ftcli {
+namespace {
+
+const char* kExportUsage =
+    "usage: ftstudio-cli export <format> [options]\n"
+    "\n"
+    "formats:\n"
+    "  gguf     one GGUF file (llama.cpp, LM Studio, Ollama): the base with its adapters merged,\n"
+    "           as f32, f16, bf16, q8_0, q4_0 or q4_k_m\n"
+    "\n"
+    "Run 'ftstudio-cli export <format> --help' for its options.\n";
+
+int exportGguf(int argc, char** argv)
+{
+    ArgParser p("export gguf",
+                "Write the model, with any mergeable adapters merged into it, as one GGUF file that llama.cpp "
+                "runs: hyper-parameters, tensors (Q/K permuted where llama.cpp expects it), the tokenizer and "
+                "the chat template. Quantized types follow llama.cpp's mixes.");
+    addModelOption(p);
+    p.repeatable("adapter", "DIR", "an adapter to merge first (repeat for several, merged in order)");
+    p.option("out", "FILE", "the .gguf file to write (replaced atomically)");
+    std::string types;
+    for (const auto& t : ft::deploy::ggufFileTypes())
+        types += (types.empty() ? "" : "|") + t;
+    p.option("type", types, "tensor type: q4_k_m and q4_0 keep some tensors at higher precision, as llama.cpp does",
+             "f16");
+    p.flag("json", "print the report as one JSON object");
+    if (!p.parse(argc, argv, 3)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    ft::deploy::GgufExportOptions options;
+    options.modelDir = modelDirFrom(p);
+    options.adapterDirs = p.getAll("adapter");
+    options.outPath = requireOption(p, "out");
+    options.fileType = p.get("type");
+    ft::deploy::ggufFileTypeId(options.fileType);  // an unknown type fails before the model loads
+    int lastPercent = -1;
+    options.progress = [&](size_t done, size_t total) {
+        const int percent = total ? int(100 * done / total) : 100;
+        if (percent / 5 != lastPercent / 5) {
+            std::fprintf(stderr, "progress: %d%%\n", percent);
+            lastPercent = percent;
+        }
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto report = ft::deploy::exportGguf(options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (p.has("json")) {
+        nlohmann::json j{{"out", options.outPath},      {"architecture", report.architecture},
+                         {"type", report.fileType},      {"bytes", report.fileBytes},
+                         {"tensors", report.tensorCount}, {"tensor_types", report.tensorsByType},
+                         {"tokenizer", report.vocab.kind}, {"tokens", report.vocab.tokens},
+                         {"chat_template", report.vocab.chatTemplate}, {"notes", report.notes},
+                         {"seconds", seconds}};
+        std::cout << j.dump() << "\n";
+        return 0;
+    }
+    std::string byType;
+    for (const auto& [type, n] : report.tensorsByType)
+        byType += (byType.empty() ? "" : ", ") + std::to_string(n) + " " + type;
+    std::printf("wrote %s: %s, %s, %.1f MB, %lld tensors (%s) in %.1f s\n", options.outPath.c_str(),
+                report.architecture.c_str(), report.fileType.c_str(), double(report.fileBytes) / 1e6,
+                (long long)report.tensorCount, byType.c_str(), seconds);
+    std::printf("tokenizer %s, %lld tokens%s\n", report.vocab.kind.c_str(), (long long)report.vocab.tokens,
+                report.vocab.chatTemplate ? ", with its chat template" : ", no chat template");
+    for (const auto& note : report.notes)
+        std::printf("note: %s\n", note.c_str());
+    return 0;
+}
+
+} // namespace
+
+int runExport(int argc, char** argv)
+{
+    if (argc < 3) {
+        std::fputs(kExportUsage, stderr);
+        return 2;
+    }
+    const std::string sub = argv[2];
+    if (sub == "--help" || sub == "-h" || sub == "help") {
+        std::fputs(kExportUsage, stdout);
+        return 0;
+    }
+    try {
+        if (sub == "gguf")
+            return exportGguf(argc, argv);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "ftstudio-cli export %s: %s\nRun 'ftstudio-cli export %s --help' for usage.\n",
+                     sub.c_str(), e.what(), sub.c_str());
+        return 2;
+    }
+    throw UsageError("unknown export format '" + sub + "' (gguf)");
+}
+
+} // namespace ftcli

@@ -1,0 +1,148 @@
+#include "deploy/gguf_arch.h"
+
+#include "util/error.h"
+
+#include <array>
+#include <cmath>
+#include <numbers>
+#include <regex>
+#include <vector>
+
+namespace ft::deploy {
+namespace {
+
+// llama.cpp's names (gguf-py/gguf/constants.py). Gemma, OLMo 2 and SmolLM3 need more
+// than a name (norm offsets, post-norms, NoPE layers): not yet mapped.
+constexpr std::array<GgufArch, 4> kArchs{{
+    {model::Arch::Llama, "llama", true},
+    {model::Arch::Mistral, "llama", true},  // llama.cpp's converter writes Mistral as llama
+    {model::Arch::Qwen2, "qwen2", false},   // NEOX RoPE: Hugging Face's layout as is
+    {model::Arch::Qwen3, "qwen3", false},
+}};
+
+// Hugging Face leaf names inside a decoder layer -> GGUF's, per tensor kind.
+struct LayerName {
+    const char* hf;
+    const char* gguf;
+};
+constexpr std::array<LayerName, 11> kLayerNames{{
+    {"input_layernorm", "attn_norm"},
+    {"self_attn.q_proj", "attn_q"},
+    {"self_attn.k_proj", "attn_k"},
+    {"self_attn.v_proj", "attn_v"},
+    {"self_attn.o_proj", "attn_output"},
+    {"self_attn.q_norm", "attn_q_norm"},
+    {"self_attn.k_norm", "attn_k_norm"},
+    {"post_attention_layernorm", "ffn_norm"},
+    {"mlp.gate_proj", "ffn_gate"},
+    {"mlp.up_proj", "ffn_up"},
+    {"mlp.down_proj", "ffn_down"},
+}};
+
+} // namespace
+
+const GgufArch& ggufArch(model::Arch arch)
+{
+    for (const auto& a : kArchs)
+        if (a.arch == arch)
+            return a;
+    fail(std::string("GGUF export does not support the ") + model::archClassName(arch) + " family yet (" +
+         ggufSupportedArchs() + " are supported)");
+}
+
+std::string ggufSupportedArchs()
+{
+    std::string s;
+    for (const auto& a : kArchs)
+        s += (s.empty() ? "" : ", ") + std::string(model::archClassName(a.arch));
+    return s;
+}
+
+void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::ModelConfig& c)
+{
+    const std::string p = std::string(arch.ggufName) + ".";
+    auto u32 = [](int64_t v) { return io::GgufValue{uint32_t(v)}; };
+    auto f32 = [](double v) { return io::GgufValue{float(v)}; };
+    w.set(p + "vocab_size", u32(c.vocabSize));
+    w.set(p + "context_length", u32(c.maxPositionEmbeddings));
+    w.set(p + "embedding_length", u32(c.hiddenSize));
+    w.set(p + "block_count", u32(c.numHiddenLayers));
+    w.set(p + "feed_forward_length", u32(c.intermediateSize));
+    w.set(p + "attention.head_count", u32(c.numAttentionHeads));
+    w.set(p + "attention.head_count_kv", u32(c.numKeyValueHeads));
+    if (c.headDim * c.numAttentionHeads != c.hiddenSize || arch.arch == model::Arch::Qwen3) {
+        w.set(p + "attention.key_length", u32(c.headDim));
+        w.set(p + "attention.value_length", u32(c.headDim));
+    }
+    w.set(p + "attention.layer_norm_rms_epsilon", f32(c.rmsNormEps));
+    w.set(p + "rope.freq_base", f32(c.ropeTheta));
+    w.set(p + "rope.dimension_count", u32(c.headDim));
+    if (c.ropeScaling.type == "linear") {
+        w.set(p + "rope.scaling.type", io::GgufValue{std::string("linear")});
+        w.set(p + "rope.scaling.factor", f32(c.ropeScaling.factor));
+    } else if (c.ropeScaling.type == "llama3") {
+        if (arch.ggufName != std::string("llama"))
+            fail(std::string("llama.cpp applies llama3 RoPE scaling only to the llama architecture, not to ") +
+                 arch.ggufName);
+        // The factors travel as the rope_freqs tensor (llama3RopeFactors), as the converter writes them.
+    } else if (!c.ropeScaling.type.empty())
+        fail("RoPE scaling '" + c.ropeScaling.type + "' cannot be written to GGUF yet (linear and llama3 can)");
+}
+
+std::optional<std::string> ggufTensorName(const std::string& hf)
+{
+    if (hf == "model.embed_tokens.weight")
+        return "token_embd.weight";
+    if (hf == "model.norm.weight")
+        return "output_norm.weight";
+    if (hf == "lm_head.weight")
+        return "output.weight";
+    static const std::regex layer(R"(model\.layers\.(\d+)\.(.+)\.(weight|bias))");
+    std::smatch m;
+    if (!std::regex_match(hf, m, layer))
+        return std::nullopt;
+    for (const auto& n : kLayerNames)
+        if (m[2] == n.hf)
+            return "blk." + m[1].str() + "." + n.gguf + "." + m[3].str();
+    return std::nullopt;
+}
+
+void permuteRowsForInterleavedRope(float* data, int64_t rows, int64_t cols, int64_t heads)
+{
+    if (heads <= 0 || rows % heads != 0 || (rows / heads) % 2 != 0)
+        fail("internal: cannot permute " + std::to_string(rows) + " rows into " + std::to_string(heads) +
+             " heads of even size");
+    const int64_t perHead = rows / heads, half = perHead / 2;
+    std::vector<float> head(size_t(perHead * cols));
+    for (int64_t h = 0; h < heads; ++h) {
+        float* base = data + h * perHead * cols;
+        std::copy(base, base + perHead * cols, head.begin());
+        for (int64_t j = 0; j < half; ++j)
+            for (int64_t s = 0; s < 2; ++s)
+                std::copy_n(head.begin() + (s * half + j) * cols, cols, base + (2 * j + s) * cols);
+    }
+}
+
+std::vector<float> llama3RopeFactors(const model::ModelConfig& c)
+{
+    const auto& r = c.ropeScaling;
+    const double oldContext = double(r.originalMaxPositionEmbeddings);
+    const double lowWavelen = oldContext / r.lowFreqFactor, highWavelen = oldContext / r.highFreqFactor;
+    std::vector<float> factors;
+    for (int64_t i = 0; i < c.headDim; i += 2) {
+        // float32 as the converter computes it (torch.arange(..., dtype=float32) / dim)
+        const float freq = 1.0f / std::pow(float(c.ropeTheta), float(i) / float(c.headDim));
+        const double wavelen = 2 * std::numbers::pi / double(freq);
+        if (wavelen < highWavelen)
+            factors.push_back(1.0f);
+        else if (wavelen > lowWavelen)
+            factors.push_back(float(r.factor));
+        else {
+            const double smooth = (oldContext / wavelen - r.lowFreqFactor) / (r.highFreqFactor - r.lowFreqFactor);
+            factors.push_back(float(1 / ((1 - smooth) / r.factor + smooth)));
+        }
+    }
+    return factors;
+}
+
+} // namespace ft::deploy

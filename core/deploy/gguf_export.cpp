@@ -1,0 +1,209 @@
+#include "deploy/gguf_export.h"
+
+#include "deploy/gguf_arch.h"
+#include "io/gguf.h"
+#include "model/model_io.h"
+#include "peft/adapter_io.h"
+#include "tokenizer/tokenizer_loader.h"
+#include "util/error.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <regex>
+
+namespace fs = std::filesystem;
+
+namespace ft::deploy {
+namespace {
+
+using io::GgmlType;
+
+struct FileType {
+    const char* name;
+    uint32_t llamaFtype;  // llama.cpp's enum llama_ftype
+    GgmlType base;        // the type of most 2-D tensors
+};
+constexpr FileType kFileTypes[] = {
+    {"f32", 0, GgmlType::F32}, {"f16", 1, GgmlType::F16},   {"bf16", 32, GgmlType::BF16},
+    {"q8_0", 7, GgmlType::Q8_0}, {"q4_0", 2, GgmlType::Q4_0}, {"q4_k_m", 15, GgmlType::Q4_K},
+};
+
+const FileType& fileTypeOf(const std::string& name)
+{
+    for (const auto& t : kFileTypes)
+        if (name == t.name)
+            return t;
+    std::string list;
+    for (const auto& t : kFileTypes)
+        list += (list.empty() ? "" : ", ") + std::string(t.name);
+    fail("unknown GGUF type '" + name + "' (choose one of " + list + ")");
+}
+
+// llama.cpp's use_more_bits: the first and last eighth of the layers, and every third between.
+bool useMoreBits(int64_t layer, int64_t layers)
+{
+    return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+}
+
+// llama-quantize's replacements when a row is not a whole number of blocks.
+GgmlType fallbackFor(GgmlType t, int64_t rowLength)
+{
+    const auto fits = [&](GgmlType c) { return rowLength % io::ggmlTypeInfo(c).blockSize == 0; };
+    if (fits(t))
+        return t;
+    GgmlType f = t;
+    if (t == GgmlType::Q4_K)
+        f = GgmlType::Q5_0;
+    else if (t == GgmlType::Q6_K)
+        f = GgmlType::Q8_0;
+    return fits(f) ? f : GgmlType::F16;
+}
+
+int64_t layerOf(const std::string& ggufName)
+{
+    static const std::regex blk(R"(blk\.(\d+)\..*)");
+    std::smatch m;
+    return std::regex_match(ggufName, m, blk) ? std::stoll(m[1]) : -1;
+}
+
+} // namespace
+
+const std::vector<std::string>& ggufFileTypes()
+{
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const auto& t : kFileTypes)
+            v.emplace_back(t.name);
+        return v;
+    }();
+    return names;
+}
+
+uint32_t ggufFileTypeId(const std::string& fileType) { return fileTypeOf(fileType).llamaFtype; }
+
+GgmlType ggufTensorType(const std::string& fileType, const std::string& name, const std::vector<int64_t>& dims,
+                        int64_t layer, int64_t layerCount, bool tiedOutput)
+{
+    const FileType& ft = fileTypeOf(fileType);
+    if (dims.size() < 2)
+        return GgmlType::F32;  // norms, biases, rope factors: always f32, as the converter keeps them
+    const bool isOutput = name == "output.weight" || (tiedOutput && name == "token_embd.weight");
+    GgmlType t = ft.base;
+    if (ft.base == GgmlType::Q4_0 && isOutput)
+        t = GgmlType::Q6_K;  // llama-quantize keeps the output projection at 6 bits
+    if (ft.base == GgmlType::Q4_K) {  // Q4_K_M
+        if (isOutput)
+            t = GgmlType::Q6_K;
+        else if (name.ends_with("attn_v.weight") && useMoreBits(layer, layerCount))
+            t = GgmlType::Q6_K;
+        else if (name.ends_with("ffn_down.weight") && useMoreBits(layer, layerCount))
+            t = GgmlType::Q6_K;
+    }
+    return fallbackFor(t, dims[0]);
+}
+
+GgufExportReport exportGguf(const GgufExportOptions& options)
+{
+    const FileType& fileType = fileTypeOf(options.fileType);
+    if (fs::is_directory(options.outPath))
+        fail("--out '" + options.outPath + "' is a folder; give a file name such as model.gguf");
+    const fs::path outDir = fs::absolute(options.outPath).parent_path();
+    if (!fs::is_directory(outDir))
+        fail("the folder of '" + options.outPath + "' does not exist");
+
+    torch::NoGradGuard noGrad;
+    model::LoadedModel loaded = model::loadModelFolder(options.modelDir);
+    const model::ModelConfig& c = loaded.config;
+    const GgufArch& arch = ggufArch(c.arch);
+    GgufExportReport report;
+    report.architecture = arch.ggufName;
+    report.fileType = fileType.name;
+
+    if (!options.adapterDirs.empty()) {
+        const auto tokenizer = tok::loadTokenizer(options.modelDir);
+        peft::ApplyContext context{tokenizer.get(), /*tensorsFollow=*/true};
+        for (size_t i = 0; i < options.adapterDirs.size(); ++i) {
+            const std::string& dir = options.adapterDirs[i];
+            auto adapter = peft::loadAdapter(dir, loaded.model, "merge" + std::to_string(i), context);
+            if (!adapter->canMerge())
+                fail("the " + adapter->peftType() + " adapter in " + dir + " (technique '" +
+                     adapter->settings().technique +
+                     "') cannot be merged into the weights, so it cannot be part of a GGUF file");
+            adapter->mergeAndUnload(c10::kFloat);
+        }
+    }
+
+    io::GgufWriter w;
+    w.set("general.architecture", io::GgufValue{std::string(arch.ggufName)});
+    w.set("general.type", io::GgufValue{std::string("model")});
+    w.set("general.name", io::GgufValue{fs::path(fs::absolute(options.modelDir)).lexically_normal().filename().string()});
+    w.set("general.file_type", io::GgufValue{fileType.llamaFtype});
+    w.set("general.quantization_version", io::GgufValue{uint32_t(2)});
+    writeHyperParameters(w, arch, c);
+    report.vocab = writeVocabulary(w, options.modelDir, c.vocabSize);
+
+    if (c.slidingWindow && arch.ggufName == std::string("llama") && *c.slidingWindow < c.maxPositionEmbeddings)
+        report.notes.push_back("llama.cpp runs the llama architecture without a sliding window: sequences longer than " +
+                               std::to_string(*c.slidingWindow) + " tokens attend further back than in the studio");
+
+    if (c.ropeScaling.type == "llama3") {
+        auto factors = std::make_shared<std::vector<float>>(llama3RopeFactors(c));
+        w.addTensor("rope_freqs.weight", {int64_t(factors->size())}, GgmlType::F32, [factors](const auto& sink) {
+            sink(reinterpret_cast<const uint8_t*>(factors->data()), factors->size() * sizeof(float));
+        });
+        report.tensorsByType["f32"]++;
+    }
+
+    bool hasOutput = false;
+    for (const auto& p : loaded.model->named_parameters())
+        if (p.key() == "lm_head.weight" && !c.tieWordEmbeddings)
+            hasOutput = true;
+    for (const auto& p : loaded.model->named_parameters()) {
+        const std::string& hf = p.key();
+        if (hf == "lm_head.weight" && c.tieWordEmbeddings)
+            continue;
+        const auto name = ggufTensorName(hf);
+        if (!name)
+            fail("GGUF export does not know where tensor '" + hf + "' of " + options.modelDir + " goes");
+        at::Tensor t = p.value().detach().to(torch::kCPU, torch::kFloat).contiguous();
+        std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
+        const int64_t layer = layerOf(*name);
+        const GgmlType type = ggufTensorType(fileType.name, *name, dims, layer, c.numHiddenLayers, !hasOutput);
+        const bool isQ = name->find(".attn_q.") != std::string::npos, isK = name->find(".attn_k.") != std::string::npos;
+        const bool permute = arch.permuteQK && (isQ || isK);
+        const int64_t heads = isQ ? c.numAttentionHeads : c.numKeyValueHeads;
+        report.tensorsByType[io::ggmlTypeInfo(type).name]++;
+        w.addTensor(*name, dims, type, [t, dims, type, permute, heads](const io::GgufWriter::Sink& sink) {
+            at::Tensor src = t;
+            const int64_t rowLength = dims[0], rows = t.numel() / rowLength;
+            if (permute) {  // one tensor's copy, never the model's
+                src = t.clone();
+                if (src.dim() == 1)  // a bias: one value per row
+                    permuteRowsForInterleavedRope(src.data_ptr<float>(), src.numel(), 1, heads);
+                else
+                    permuteRowsForInterleavedRope(src.data_ptr<float>(), rows, rowLength, heads);
+            }
+            const float* data = src.data_ptr<float>();
+            const size_t rowBytes = io::ggmlRowBytes(type, rowLength);
+            const int64_t slice = std::max<int64_t>(1, (int64_t(4) << 20) / std::max<size_t>(1, rowBytes));
+            std::vector<uint8_t> buffer;
+            for (int64_t r0 = 0; r0 < rows; r0 += slice) {
+                const int64_t n = std::min(slice, rows - r0);
+                buffer.resize(size_t(n) * rowBytes);
+                for (int64_t r = 0; r < n; ++r)
+                    io::quantizeRow(type, std::span<const float>(data + (r0 + r) * rowLength, size_t(rowLength)),
+                                    buffer.data() + size_t(r) * rowBytes);
+                sink(buffer.data(), buffer.size());
+            }
+        });
+        report.tensorCount++;
+    }
+    if (c.ropeScaling.type == "llama3")
+        report.tensorCount++;
+    w.write(options.outPath, options.progress);
+    report.fileBytes = size_t(fs::file_size(options.outPath));
+    return report;
+}
+
+} // namespace ft::deploy
