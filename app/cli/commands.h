@@ -29,6 +29,7 @@ int runReward(int argc, char** argv);   // score responses with a reward model
 int runTokenize(int argc, char** argv); // token ids of a text with a model folder's tokenizer
 int runChat(int argc, char** argv);     // chat through the model's chat template
 int runExport(int argc, char** argv);   // export gguf
+int runPerplexity(int argc, char** argv);  // score a text: NLL and perplexity
 int runGgufInfo(const std::string& path, bool json);  // info FILE.gguf (cmd_info_gguf.cpp)
 
 // data subcommands in cmd_data_tools.cpp; argv[3..] are their options.

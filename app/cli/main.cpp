@@ -23,6 +23,7 @@ const char* kUsage =
     "  generate    generate text from a model, streaming\n"
     "  chat        chat with a model through its chat template (or print the rendered prompt)\n"
     "  tokenize    token ids and pieces of a text with a model's tokenizer\n"
+    "  perplexity  how well a model (with an adapter) predicts a text: NLL and perplexity\n"
     "  bench       training-step and generation throughput, matmul ceiling and MFU;\n"
     "              bench load: checkpoint load time and peak memory\n"
     "  project     create a project file or describe one (datasets, schema, runs)\n"
@@ -80,6 +81,8 @@ int main(int argc, char** argv)
             return ftcli::runAdapter(argc, argv);
         if (command == "export")
             return ftcli::runExport(argc, argv);
+        if (command == "perplexity")
+            return ftcli::runPerplexity(argc, argv);
         if (command == "judge")
             return ftcli::runJudge(argc, argv);
         if (command == "reward")
