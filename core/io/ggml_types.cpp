@@ -388,6 +388,26 @@ void dequantizeQ6_K(const uint8_t* y, float* x)
         }
 }
 
+// The block types this file encodes and decodes, one entry each.
+struct BlockCodec {
+    GgmlType type;
+    void (*quantize)(const float* x, uint8_t* y);
+    void (*dequantize)(const uint8_t* y, float* x);
+};
+constexpr BlockCodec kBlockCodecs[] = {
+    {GgmlType::Q8_0, quantizeQ8_0, dequantizeQ8_0}, {GgmlType::Q4_0, quantizeQ4_0, dequantizeQ4_0},
+    {GgmlType::Q5_0, quantizeQ5_0, dequantizeQ5_0}, {GgmlType::Q4_K, quantizeQ4_K, dequantizeQ4_K},
+    {GgmlType::Q6_K, quantizeQ6_K, dequantizeQ6_K},
+};
+
+const BlockCodec* blockCodec(GgmlType type)
+{
+    for (const auto& c : kBlockCodecs)
+        if (c.type == type)
+            return &c;
+    return nullptr;
+}
+
 } // namespace
 
 std::optional<GgmlTypeInfo> ggmlTypeInfo(uint32_t id)
@@ -488,27 +508,12 @@ void quantizeRow(GgmlType type, std::span<const float> row, uint8_t* out)
             out[2 * i + 1] = uint8_t(h >> 8);
         }
         return;
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q5_0:
-    case GgmlType::Q4_K:
-    case GgmlType::Q6_K:
-        for (int64_t b = 0; b < n / info.blockSize; ++b) {
-            const float* xb = x + b * info.blockSize;
-            uint8_t* yb = out + size_t(b) * info.blockBytes;
-            if (type == GgmlType::Q8_0)
-                quantizeQ8_0(xb, yb);
-            else if (type == GgmlType::Q4_0)
-                quantizeQ4_0(xb, yb);
-            else if (type == GgmlType::Q5_0)
-                quantizeQ5_0(xb, yb);
-            else if (type == GgmlType::Q4_K)
-                quantizeQ4_K(xb, yb);
-            else
-                quantizeQ6_K(xb, yb);
-        }
-        return;
     default:
+        if (const BlockCodec* codec = blockCodec(type)) {
+            for (int64_t b = 0; b < n / info.blockSize; ++b)
+                codec->quantize(x + b * info.blockSize, out + size_t(b) * info.blockBytes);
+            return;
+        }
         fail(std::string("writing ggml type ") + info.name + " is not supported (f32, f16, bf16, q8_0, q4_0, q5_0, q4_K, q6_K are)");
     }
 }
@@ -530,27 +535,12 @@ void dequantizeRow(GgmlType type, const uint8_t* in, std::span<float> out)
             x[i] = type == GgmlType::F16 ? halfToFloat(h) : bf16ToFloat(h);
         }
         return;
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0:
-    case GgmlType::Q5_0:
-    case GgmlType::Q4_K:
-    case GgmlType::Q6_K:
-        for (int64_t b = 0; b < n / info.blockSize; ++b) {
-            const uint8_t* yb = in + size_t(b) * info.blockBytes;
-            float* xb = x + b * info.blockSize;
-            if (type == GgmlType::Q8_0)
-                dequantizeQ8_0(yb, xb);
-            else if (type == GgmlType::Q4_0)
-                dequantizeQ4_0(yb, xb);
-            else if (type == GgmlType::Q5_0)
-                dequantizeQ5_0(yb, xb);
-            else if (type == GgmlType::Q4_K)
-                dequantizeQ4_K(yb, xb);
-            else
-                dequantizeQ6_K(yb, xb);
-        }
-        return;
     default:
+        if (const BlockCodec* codec = blockCodec(type)) {
+            for (int64_t b = 0; b < n / info.blockSize; ++b)
+                codec->dequantize(in + size_t(b) * info.blockBytes, x + b * info.blockSize);
+            return;
+        }
         fail(std::string("reading ggml type ") + info.name + " is not supported (f32, f16, bf16, q8_0, q4_0, q5_0, q4_K, q6_K are)");
     }
 }

@@ -106,12 +106,9 @@ private:
 
 GgufValueType readType(Cursor& c, const std::string& what)
 {
-    const size_t at = c.at();
     const uint32_t t = c.get<uint32_t>(what);
-    if (t > uint32_t(GgufValueType::F64)) {
-        (void)at;
+    if (t > uint32_t(GgufValueType::F64))
         c.error(what + " has unknown value type " + std::to_string(t) + " (0-12 are defined)");
-    }
     return GgufValueType(t);
 }
 

@@ -1,6 +1,6 @@
 // llama.cpp's view of a GGUF file, through node-llama-cpp's prebuilt llama.cpp (CPU):
 //   node llama_cpp.mjs JOB.json  ->  one JSON object on stdout
-// JOB: {"model": "x.gguf", "lora": "a.gguf"?, "tokenize": ["text", ...]?,
+// JOB: {"model": "x.gguf", "context": 512?, "tokenize": ["text", ...]?,
 //       "greedy": {"prompt": [ids], "n": 64}?, "nll": [ids]?}
 // tokenize: llama.cpp's ids of each text (no BOS, special tokens as text);
 // greedy: the next n ids at temperature 0 after the prompt ids;
@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 const job = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, vramPadding: 0 });
 const model = await llama.loadModel({ modelPath: job.model, gpuLayers: 0 });
-const out = { model: job.model, vocab: model.tokens ? undefined : undefined };
+const out = { model: job.model };
 
 if (job.tokenize)
     out.tokenize = job.tokenize.map((t) => Array.from(model.tokenize(t, false)));
@@ -21,7 +21,6 @@ async function withSequence(fn) {
     const context = await model.createContext({ contextSize: job.context ?? 512, batchSize: job.context ?? 512,
                                                 threads: 1, sequences: 1 });
     const sequence = context.getSequence();
-    if (job.lora) await context.setLora ? context.setLora(job.lora) : null;
     try { return await fn(sequence); } finally { await context.dispose(); }
 }
 
