@@ -8,6 +8,9 @@
 // tests/interop (label interop).
 #include "deploy/gguf_arch.h"
 #include "deploy/gguf_export.h"
+#include "deploy/gguf_lora.h"
+#include "peft/adapter_io.h"
+#include "peft/registry.h"
 #include "io/ggml_types.h"
 #include "io/gguf.h"
 #include "model/model_io.h"
@@ -55,6 +58,26 @@ std::vector<float> roundTrip(GgmlType type, const std::vector<float>& x)
     return y;
 }
 
+// Independent restatement of llama.cpp's Q/K row order: per head, row r of each half
+// goes to rows 2r and 2r+1 (rows x cols, row-major).
+std::vector<float> interleaveHalves(const std::vector<float>& rowsData, int64_t heads, int64_t cols)
+{
+    const int64_t perHead = int64_t(rowsData.size()) / cols / heads;
+    std::vector<float> permuted(rowsData.size());
+    for (int64_t h = 0; h < heads; ++h)
+        for (int64_t r = 0; r < perHead; ++r) {
+            const int64_t from = h * perHead + (r % 2) * (perHead / 2) + r / 2;
+            std::copy_n(rowsData.begin() + from * cols, cols, permuted.begin() + (h * perHead + r) * cols);
+        }
+    return permuted;
+}
+
+std::vector<float> floats(const at::Tensor& t)
+{
+    const at::Tensor c = t.detach().to(at::kFloat).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
 void putHalfLE(uint8_t* p, uint16_t h)
 {
     p[0] = uint8_t(h & 0xff);
@@ -72,7 +95,7 @@ class TestGguf : public QObject {
 
     QTemporaryDir m_dir;
 
-    std::string pathFor(const char* name) const { return m_dir.filePath(name).toStdString(); }
+    std::string pathFor(const std::string& name) const { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
     std::string writeRaw(const char* name, const QByteArray& bytes) const
     {
         QFile f(m_dir.filePath(name));
@@ -480,17 +503,8 @@ private Q_SLOTS:
             QCOMPARE(t->dims, std::vector<int64_t>(w.sizes().rbegin(), w.sizes().rend()));
             std::vector<float> expected(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
             const bool q = name->find("attn_q.") != std::string::npos, k = name->find("attn_k.") != std::string::npos;
-            if (q || k)  // independent restatement: per head, row r of each half -> rows 2r and 2r+1
-            {
-                const int64_t heads = q ? 4 : 2, perHead = w.size(0) / heads, cols = w.size(1);
-                std::vector<float> permuted(expected.size());
-                for (int64_t h = 0; h < heads; ++h)
-                    for (int64_t r = 0; r < perHead; ++r) {
-                        const int64_t from = h * perHead + (r % 2) * (perHead / 2) + r / 2;
-                        std::copy_n(expected.begin() + from * cols, cols, permuted.begin() + (h * perHead + r) * cols);
-                    }
-                expected = permuted;
-            }
+            if (q || k)
+                expected = interleaveHalves(expected, q ? 4 : 2, w.size(1));
             QCOMPARE(g.dequantize(*t), expected);
             ++checked;
         }
@@ -502,6 +516,127 @@ private Q_SLOTS:
         });
         QVERIFY2(dirMsg.contains("is a folder"), qPrintable(dirMsg));
     }
+
+    // A LoRA adapter alone, as llama.cpp applies it: (alpha / r) * lora_b @ lora_a must be
+    // the change that merging the adapter makes to each weight (the merge code is the
+    // reference), with q/k rows in llama.cpp's order; rsLoRA's scaling goes into alpha.
+    void loraOnlyAdapterIsTheMergedDelta_data()
+    {
+        QTest::addColumn<QString>("technique");
+        QTest::newRow("lora") << "lora";
+        QTest::newRow("rslora") << "rslora";
+    }
+
+    void loraOnlyAdapterIsTheMergedDelta()
+    {
+        QFETCH(QString, technique);
+        torch::NoGradGuard noGrad;
+        const std::string base = fttest::smallBaseModel();
+        const std::string adapterDir = pathFor(("adapter-" + technique).toStdString());
+        {
+            auto loaded = ft::model::loadModelFolder(base);
+            ft::peft::PeftSettings s;
+            s.technique = technique.toStdString();
+            s.r = 4;
+            s.loraAlpha = 8;
+            s.useRslora = technique == "rslora";
+            s.targetModules = {"q_proj", "k_proj", "v_proj", "down_proj"};
+            auto adapter = ft::peft::applyTechnique(loaded.model, s);
+            auto gen = at::detail::createCPUGenerator(7);
+            for (auto& [_, t] : adapter->trainableParameters())
+                t.add_(at::normal(0.0, 0.05, t.sizes(), gen));
+            ft::peft::saveAdapter(adapterDir, *adapter, base);
+        }
+        ft::deploy::GgufLoraOptions o;
+        o.modelDir = base;
+        o.adapterDir = adapterDir;
+        o.outPath = pathFor(("lora-" + technique + ".gguf").toStdString());
+        o.fileType = "f32";
+        const auto report = ft::deploy::exportGgufLora(o);
+        QCOMPARE(report.modules, int64_t(2 * 4));
+        QCOMPARE(report.rank, int64_t(4));
+        const auto g = ft::io::GgufFile::open(o.outPath);
+        QCOMPARE(g.find("general.type")->asString("t"), std::string("adapter"));
+        QCOMPARE(g.find("adapter.type")->asString("t"), std::string("lora"));
+        const double alpha = g.find("adapter.lora.alpha")->asDouble("a");
+        QCOMPARE(alpha, s_expectedAlpha(technique));
+        QCOMPARE(g.tensors().size(), size_t(2 * 8));
+
+        auto before = ft::model::loadModelFolder(base), after = ft::model::loadModelFolder(base);
+        ft::peft::loadAdapter(adapterDir, after.model)->mergeAndUnload(c10::kFloat);
+        const auto weights = before.model->named_parameters();
+        int checked = 0;
+        for (const auto& p : after.model->named_parameters()) {
+            const auto name = ft::deploy::ggufTensorName(p.key());
+            const auto* a = g.findTensor(*name + ".lora_a");
+            const auto* b = g.findTensor(*name + ".lora_b");
+            if (!a) {
+                QVERIFY2(!b, name->c_str());
+                QCOMPARE(floats(p.value()), floats(weights[p.key()]));  // not adapted: unchanged by the merge
+                continue;
+            }
+            QVERIFY2(b, name->c_str());
+            const int64_t out = p.value().size(0), in = p.value().size(1), r = 4;
+            QCOMPARE(a->dims, (std::vector<int64_t>{in, r}));  // llama.cpp: a->ne[0] = in, a->ne[1] = b->ne[0]
+            QCOMPARE(b->dims, (std::vector<int64_t>{r, out}));
+            const auto av = g.dequantize(*a), bv = g.dequantize(*b);
+            std::vector<float> delta(size_t(out * in), 0.0f);  // (alpha / r) * B @ A, by hand
+            for (int64_t i = 0; i < out; ++i)
+                for (int64_t j = 0; j < in; ++j) {
+                    double sum = 0;
+                    for (int64_t k = 0; k < r; ++k)
+                        sum += double(bv[i * r + k]) * av[k * in + j];
+                    delta[i * in + j] = float(alpha / r * sum);
+                }
+            std::vector<float> expected = floats(p.value() - weights[p.key()]);
+            const bool q = name->find("attn_q.") != std::string::npos, k = name->find("attn_k.") != std::string::npos;
+            if (q || k)
+                expected = interleaveHalves(expected, q ? 4 : 2, in);
+            double worst = 0;
+            for (size_t i = 0; i < delta.size(); ++i)
+                worst = std::max(worst, double(std::fabs(delta[i] - expected[i])));
+            QVERIFY2(worst < 1e-6, qPrintable(QString::fromStdString(*name) + ": " + QString::number(worst)));
+            ++checked;
+        }
+        QCOMPARE(checked, 8);
+    }
+
+    void loraOnlyRefusesWhatLlamaCppCannotApply()
+    {
+        torch::NoGradGuard noGrad;
+        const std::string base = fttest::smallBaseModel();
+        auto saved = [&](const std::string& technique) {
+            auto loaded = ft::model::loadModelFolder(base);
+            ft::peft::PeftSettings s;
+            s.technique = technique;
+            s.r = 4;
+            s.targetModules = {"q_proj", "v_proj", "down_proj"};
+            if (technique == "ia3")
+                s.targetModules = {"k_proj", "v_proj", "down_proj"};
+            const std::string dir = pathFor("refused-" + technique);
+            ft::peft::saveAdapter(dir, *ft::peft::applyTechnique(loaded.model, s), base);
+            return dir;
+        };
+        ft::deploy::GgufLoraOptions o;
+        o.modelDir = base;
+        o.outPath = pathFor("refused.gguf");
+        o.adapterDir = saved("ia3");
+        const QString ia3 = errorOf([&] { ft::deploy::exportGgufLora(o); });
+        QVERIFY2(ia3.contains("adapter_config.json") && ia3.contains("IA3") && ia3.contains("--adapter"), qPrintable(ia3));
+        o.adapterDir = saved("dora");
+        const QString dora = errorOf([&] { ft::deploy::exportGgufLora(o); });
+        QVERIFY2(dora.contains("DoRA"), qPrintable(dora));
+        o.adapterDir = saved("lora");
+        o.fileType = "q4_0";
+        const QString type = errorOf([&] { ft::deploy::exportGgufLora(o); });
+        QVERIFY2(type.contains("f32, f16, bf16 or q8_0"), qPrintable(type));
+        QVERIFY(!QFile::exists(QString::fromStdString(o.outPath)));
+    }
+
+private:
+    // alpha / r = the adapter's scaling, so alpha = scaling * r: 8 for LoRA (8/4 * 4),
+    // 8 * sqrt(4) = 16 for rsLoRA (8/sqrt(4) * 4).
+    static double s_expectedAlpha(const QString& technique) { return technique == "rslora" ? 16.0 : 8.0; }
 };
 
 FT_TEST_MAIN(TestGguf)

@@ -6,11 +6,13 @@
 #include "cli/common_options.h"
 
 #include "deploy/gguf_export.h"
+#include "deploy/gguf_lora.h"
 #include "util/text.h"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 
@@ -22,9 +24,51 @@ const char* kExportUsage =
     "\n"
     "formats:\n"
     "  gguf     one GGUF file (llama.cpp, LM Studio, Ollama): the base with its adapters merged,\n"
-    "           as f32, f16, bf16, q8_0, q4_0 or q4_k_m\n"
+    "           as f32, f16, bf16, q8_0, q4_0 or q4_k_m; or, with --lora-only, a LoRA adapter alone\n"
+    "           (llama.cpp --lora, Ollama ADAPTER)\n"
     "\n"
     "Run 'ftstudio-cli export <format> --help' for its options.\n";
+
+// "progress: N%" on stderr every 5 %.
+std::function<void(size_t, size_t)> progressPrinter()
+{
+    return [lastPercent = -1](size_t done, size_t total) mutable {
+        const int percent = total ? int(100 * done / total) : 100;
+        if (percent / 5 != lastPercent / 5) {
+            std::fprintf(stderr, "progress: %d%%\n", percent);
+            lastPercent = percent;
+        }
+    };
+}
+
+int exportGgufLora(const ArgParser& p)
+{
+    ft::deploy::GgufLoraOptions options;
+    options.modelDir = modelDirFrom(p);
+    const auto adapters = p.getAll("adapter");
+    if (adapters.size() != 1)
+        throw UsageError("--lora-only writes one adapter: give exactly one --adapter DIR");
+    options.adapterDir = adapters.front();
+    options.outPath = requireOption(p, "out");
+    options.fileType = p.get("type");
+    options.progress = progressPrinter();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto report = ft::deploy::exportGgufLora(options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (p.has("json")) {
+        nlohmann::json j{{"out", options.outPath},   {"kind", "lora"},        {"architecture", report.architecture},
+                         {"type", report.fileType},   {"bytes", report.fileBytes}, {"modules", report.modules},
+                         {"rank", report.rank},       {"alpha", report.alpha},     {"seconds", seconds}};
+        std::cout << j.dump() << "\n";
+        return 0;
+    }
+    std::printf("wrote %s: LoRA adapter for %s, %s, %lld projections, rank %lld, alpha %g, %.1f MB in %.1f s\n",
+                options.outPath.c_str(), report.architecture.c_str(), report.fileType.c_str(),
+                (long long)report.modules, (long long)report.rank, report.alpha, double(report.fileBytes) / 1e6, seconds);
+    std::printf("apply it with: llama-cli -m BASE.gguf --lora %s   (BASE.gguf: export gguf --model %s)\n",
+                options.outPath.c_str(), options.modelDir.c_str());
+    return 0;
+}
 
 int exportGguf(int argc, char** argv)
 {
@@ -40,25 +84,22 @@ int exportGguf(int argc, char** argv)
         types += (types.empty() ? "" : "|") + t;
     p.option("type", types, "tensor type: q4_k_m and q4_0 keep some tensors at higher precision, as llama.cpp does",
              "f16");
+    p.flag("lora-only", "write the one --adapter (LoRA) alone as a GGUF LoRA adapter for llama.cpp's --lora, "
+                        "as f32, f16, bf16 or q8_0; --model names its base");
     p.flag("json", "print the report as one JSON object");
     if (!p.parse(argc, argv, 3)) {
         std::cout << p.usage();
         return 0;
     }
+    if (p.has("lora-only"))
+        return exportGgufLora(p);
     ft::deploy::GgufExportOptions options;
     options.modelDir = modelDirFrom(p);
     options.adapterDirs = p.getAll("adapter");
     options.outPath = requireOption(p, "out");
     options.fileType = p.get("type");
     ft::deploy::ggufFileTypeId(options.fileType);  // an unknown type fails before the model loads
-    int lastPercent = -1;
-    options.progress = [&](size_t done, size_t total) {
-        const int percent = total ? int(100 * done / total) : 100;
-        if (percent / 5 != lastPercent / 5) {
-            std::fprintf(stderr, "progress: %d%%\n", percent);
-            lastPercent = percent;
-        }
-    };
+    options.progress = progressPrinter();
     const auto t0 = std::chrono::steady_clock::now();
     const auto report = ft::deploy::exportGguf(options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

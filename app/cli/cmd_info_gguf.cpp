@@ -64,11 +64,17 @@ int runGgufInfo(const std::string& path, bool json)
     }
     std::printf("file          %s (GGUF version %u, %.1f MB)\n", path.c_str(), file.version(), double(file.fileSize()) / 1e6);
     std::printf("architecture  %s\n", arch.empty() ? "(none given)" : arch.c_str());
+    if (text("general.type") == "adapter")
+        std::printf("kind          %s adapter (applied to a base model of that architecture)\n",
+                    text("adapter.type").c_str());
     std::printf("parameters    %lld in %zu tensors\n", (long long)params, file.tensors().size());
     std::printf("tensor types ");
     for (const auto& [type, n] : tensorsByType)
         std::printf(" %s: %lld (%.1f MB)", type.c_str(), (long long)n, double(bytesByType[type]) / 1e6);
-    std::printf("\ntokenizer     %s, %lld tokens\n", text("tokenizer.ggml.model").c_str(), (long long)tokens);
+    if (file.find("tokenizer.ggml.model"))
+        std::printf("\ntokenizer     %s, %lld tokens\n", text("tokenizer.ggml.model").c_str(), (long long)tokens);
+    else
+        std::printf("\ntokenizer     none in this file\n");
     std::printf("metadata:\n");
     for (const auto& [key, value] : file.metadata())
         std::printf("  %-44s %s\n", key.c_str(), value.summary().c_str());

@@ -1,6 +1,7 @@
 #include "deploy/gguf_export.h"
 
 #include "deploy/gguf_arch.h"
+#include "deploy/gguf_tensor.h"
 #include "io/gguf.h"
 #include "model/model_io.h"
 #include "peft/adapter_io.h"
@@ -69,6 +70,14 @@ int64_t layerOf(const std::string& ggufName)
 
 } // namespace
 
+void checkGgufOutPath(const std::string& path)
+{
+    if (fs::is_directory(path))
+        fail("--out '" + path + "' is a folder; give a file name such as model.gguf");
+    if (!fs::is_directory(fs::absolute(path).parent_path()))
+        fail("the folder of '" + path + "' does not exist");
+}
+
 const std::vector<std::string>& ggufFileTypes()
 {
     static const std::vector<std::string> names = [] {
@@ -106,11 +115,7 @@ GgmlType ggufTensorType(const std::string& fileType, const std::string& name, co
 GgufExportReport exportGguf(const GgufExportOptions& options)
 {
     const FileType& fileType = fileTypeOf(options.fileType);
-    if (fs::is_directory(options.outPath))
-        fail("--out '" + options.outPath + "' is a folder; give a file name such as model.gguf");
-    const fs::path outDir = fs::absolute(options.outPath).parent_path();
-    if (!fs::is_directory(outDir))
-        fail("the folder of '" + options.outPath + "' does not exist");
+    checkGgufOutPath(options.outPath);
 
     torch::NoGradGuard noGrad;
     model::LoadedModel loaded = model::loadModelFolder(options.modelDir);
@@ -148,11 +153,9 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
                                std::to_string(*c.slidingWindow) + " tokens attend further back than in the studio");
 
     if (c.ropeScaling.type == "llama3") {
-        auto factors = std::make_shared<std::vector<float>>(llama3RopeFactors(c));
-        w.addTensor("rope_freqs.weight", {int64_t(factors->size())}, GgmlType::F32, [factors](const auto& sink) {
-            sink(reinterpret_cast<const uint8_t*>(factors->data()), factors->size() * sizeof(float));
-        });
+        addFloatTensor(w, "rope_freqs.weight", torch::tensor(llama3RopeFactors(c)), GgmlType::F32);
         report.tensorsByType["f32"]++;
+        report.tensorCount++;
     }
 
     bool hasOutput = false;
@@ -167,40 +170,14 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
         if (!name)
             fail("GGUF export does not know where tensor '" + hf + "' of " + options.modelDir + " goes");
         at::Tensor t = p.value().detach().to(torch::kCPU, torch::kFloat).contiguous();
-        std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
-        const int64_t layer = layerOf(*name);
-        const GgmlType type = ggufTensorType(fileType.name, *name, dims, layer, c.numHiddenLayers, !hasOutput);
+        const std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
+        const GgmlType type = ggufTensorType(fileType.name, *name, dims, layerOf(*name), c.numHiddenLayers, !hasOutput);
         const bool isQ = name->find(".attn_q.") != std::string::npos, isK = name->find(".attn_k.") != std::string::npos;
-        const bool permute = arch.permuteQK && (isQ || isK);
-        const int64_t heads = isQ ? c.numAttentionHeads : c.numKeyValueHeads;
+        const int64_t heads = arch.permuteQK && (isQ || isK) ? (isQ ? c.numAttentionHeads : c.numKeyValueHeads) : 0;
         report.tensorsByType[io::ggmlTypeInfo(type).name]++;
-        w.addTensor(*name, dims, type, [t, dims, type, permute, heads](const io::GgufWriter::Sink& sink) {
-            at::Tensor src = t;
-            const int64_t rowLength = dims[0], rows = t.numel() / rowLength;
-            if (permute) {  // one tensor's copy, never the model's
-                src = t.clone();
-                if (src.dim() == 1)  // a bias: one value per row
-                    permuteRowsForInterleavedRope(src.data_ptr<float>(), src.numel(), 1, heads);
-                else
-                    permuteRowsForInterleavedRope(src.data_ptr<float>(), rows, rowLength, heads);
-            }
-            const float* data = src.data_ptr<float>();
-            const size_t rowBytes = io::ggmlRowBytes(type, rowLength);
-            const int64_t slice = std::max<int64_t>(1, (int64_t(4) << 20) / std::max<size_t>(1, rowBytes));
-            std::vector<uint8_t> buffer;
-            for (int64_t r0 = 0; r0 < rows; r0 += slice) {
-                const int64_t n = std::min(slice, rows - r0);
-                buffer.resize(size_t(n) * rowBytes);
-                for (int64_t r = 0; r < n; ++r)
-                    io::quantizeRow(type, std::span<const float>(data + (r0 + r) * rowLength, size_t(rowLength)),
-                                    buffer.data() + size_t(r) * rowBytes);
-                sink(buffer.data(), buffer.size());
-            }
-        });
+        addFloatTensor(w, *name, t, type, heads);
         report.tensorCount++;
     }
-    if (c.ropeScaling.type == "llama3")
-        report.tensorCount++;
     w.write(options.outPath, options.progress);
     report.fileBytes = size_t(fs::file_size(options.outPath));
     return report;

@@ -28,6 +28,9 @@ uint32_t ggufFileTypeId(const std::string& fileType);
 io::GgmlType ggufTensorType(const std::string& fileType, const std::string& ggufName, const std::vector<int64_t>& dims,
                             int64_t layer, int64_t layerCount, bool tiedOutput);
 
+// ft::Error when `path` cannot become a new .gguf file (a folder, or its folder missing).
+void checkGgufOutPath(const std::string& path);
+
 struct GgufExportOptions {
     std::string modelDir;
     std::vector<std::string> adapterDirs;  // merged in this order

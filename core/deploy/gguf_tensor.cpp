@@ -1,0 +1,43 @@
+#include "deploy/gguf_tensor.h"
+
+#include "deploy/gguf_arch.h"
+#include "util/error.h"
+
+#include <algorithm>
+#include <span>
+#include <vector>
+
+namespace ft::deploy {
+
+void addFloatTensor(io::GgufWriter& w, const std::string& name, const at::Tensor& t, io::GgmlType type,
+                    int64_t permuteHeads)
+{
+    if (t.scalar_type() != at::kFloat || !t.is_contiguous() || !t.device().is_cpu())
+        fail("GGUF tensor '" + name + "': internal error, expected a contiguous float32 CPU tensor");
+    const std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
+    w.addTensor(name, dims, type, [t, dims, type, permuteHeads](const io::GgufWriter::Sink& sink) {
+        at::Tensor src = t;
+        const int64_t rowLength = dims.empty() ? 1 : dims[0], rows = t.numel() / std::max<int64_t>(1, rowLength);
+        if (permuteHeads > 0) {  // one tensor's copy, never the model's
+            src = t.clone();
+            if (src.dim() == 1)  // a bias: one value per row
+                permuteRowsForInterleavedRope(src.data_ptr<float>(), src.numel(), 1, permuteHeads);
+            else
+                permuteRowsForInterleavedRope(src.data_ptr<float>(), rows, rowLength, permuteHeads);
+        }
+        const float* data = src.data_ptr<float>();
+        const size_t rowBytes = io::ggmlRowBytes(type, rowLength);
+        const int64_t slice = std::max<int64_t>(1, (int64_t(4) << 20) / std::max<size_t>(1, rowBytes));
+        std::vector<uint8_t> buffer;
+        for (int64_t r0 = 0; r0 < rows; r0 += slice) {
+            const int64_t n = std::min(slice, rows - r0);
+            buffer.resize(size_t(n) * rowBytes);
+            for (int64_t r = 0; r < n; ++r)
+                io::quantizeRow(type, std::span<const float>(data + (r0 + r) * rowLength, size_t(rowLength)),
+                                buffer.data() + size_t(r) * rowBytes);
+            sink(buffer.data(), buffer.size());
+        }
+    });
+}
+
+} // namespace ft::deploy

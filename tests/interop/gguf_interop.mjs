@@ -1,0 +1,353 @@
+// The studio's GGUF export checked by the real llama.cpp (node-llama-cpp 3.21.1's prebuilt
+// CPU build) and by a second, independent GGUF reader (@huggingface/gguf). Run through
+// tests/interop/run.sh (CTest label `interop`):
+//   node gguf_interop.mjs --cli ftstudio-cli --base MODEL_DIR --source REPO --work DIR
+// For four models (the embedded base, a LoRA fine-tune of it merged, and a Qwen2-layout
+// and a Mistral-layout model with random weights written here), exported as f32, f16,
+// q8_0 and q4_k_m:
+//   - @huggingface/gguf reads every file: metadata and tensor infos equal the studio's reader;
+//   - llama.cpp's greedy ids for 64 tokens equal the studio's, for f32 and f16 files;
+//   - perplexity on held-out text, by llama.cpp on the studio's ids: f32 within 0.01 % of
+//     the studio's own; q8_0 within 2 % and q4_k_m within 10 % of f16;
+//   - llama.cpp tokenizes a text set exactly as the studio does;
+//   - a LoRA adapter exported alone (--lora-only) and applied by llama.cpp to the f32 base
+//     gives the merged export's greedy ids.
+// Test-time only: the studio itself never runs Node.
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { gguf } from "@huggingface/gguf";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2)
+    args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
+for (const k of ["cli", "base", "source", "work"])
+    if (!args[k]) throw new Error(`missing --${k}`);
+fs.rmSync(args.work, { recursive: true, force: true });
+fs.mkdirSync(args.work, { recursive: true });
+
+let failures = 0;
+function check(ok, what, detail = "") {
+    console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ": " + detail : ""}`);
+    if (!ok) failures++;
+}
+
+function cli(...a) {
+    const r = spawnSync(args.cli, a, { encoding: "utf8", maxBuffer: 1 << 28 });
+    if (r.status !== 0)
+        throw new Error(`ftstudio-cli ${a.join(" ")} failed (${r.status}):\n${r.stderr}`);
+    return r.stdout;
+}
+const cliJson = (...a) => JSON.parse(cli(...a));
+
+// ---- models written here: random weights in a given layout, the base's tokenizer ----
+function rng(seed) {  // mulberry32 + Box-Muller: deterministic normals
+    let s = seed >>> 0;
+    const u = () => {
+        s = (s + 0x6d2b79f5) >>> 0;
+        let t = s;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+function writeSafetensors(file, tensors) {
+    const header = { __metadata__: { format: "pt" } };
+    let offset = 0;
+    for (const [name, { shape, data }] of Object.entries(tensors)) {
+        header[name] = { dtype: "F32", shape, data_offsets: [offset, offset + data.byteLength] };
+        offset += data.byteLength;
+    }
+    let json = JSON.stringify(header);
+    json += " ".repeat((8 - (json.length % 8)) % 8);
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(json.length));
+    const parts = [size, Buffer.from(json, "utf8")];
+    for (const { data } of Object.values(tensors))
+        parts.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    fs.writeFileSync(file, Buffer.concat(parts));
+}
+
+function writeRandomModel(dir, layout, seed) {
+    const vocab = JSON.parse(fs.readFileSync(path.join(args.base, "config.json"), "utf8")).vocab_size;
+    const H = 256, I = 512, L = 2, heads = 4, kvHeads = 2, D = H / heads;
+    const qwen = layout === "qwen2";
+    const config = {
+        architectures: [qwen ? "Qwen2ForCausalLM" : "MistralForCausalLM"], model_type: layout,
+        vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
+        num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
+        max_position_embeddings: 512, rms_norm_eps: 1e-6, rope_theta: qwen ? 1000000.0 : 10000.0,
+        tie_word_embeddings: qwen, sliding_window: 4096, bos_token_id: 1, eos_token_id: 2,
+        torch_dtype: "float32",
+        ...(qwen ? { use_sliding_window: false, max_window_layers: L } : { head_dim: D }),
+    };
+    const normal = rng(seed);
+    const t = {};
+    const add = (name, shape, std, mean = 0) => {
+        const n = shape.reduce((a, b) => a * b, 1), data = new Float32Array(n);
+        for (let i = 0; i < n; ++i) data[i] = mean + std * normal();
+        t[name] = { shape, data };
+    };
+    add("model.embed_tokens.weight", [vocab, H], 0.15);  // also the output when tied: logits of a few units
+    for (let l = 0; l < L; ++l) {
+        const p = `model.layers.${l}.`;
+        add(p + "input_layernorm.weight", [H], 0.1, 1);
+        add(p + "self_attn.q_proj.weight", [heads * D, H], 0.1);
+        add(p + "self_attn.k_proj.weight", [kvHeads * D, H], 0.1);
+        add(p + "self_attn.v_proj.weight", [kvHeads * D, H], 0.1);
+        if (qwen) {
+            add(p + "self_attn.q_proj.bias", [heads * D], 0.2);
+            add(p + "self_attn.k_proj.bias", [kvHeads * D], 0.2);
+            add(p + "self_attn.v_proj.bias", [kvHeads * D], 0.2);
+        }
+        add(p + "self_attn.o_proj.weight", [H, heads * D], 0.06);
+        add(p + "post_attention_layernorm.weight", [H], 0.1, 1);
+        add(p + "mlp.gate_proj.weight", [I, H], 0.1);
+        add(p + "mlp.up_proj.weight", [I, H], 0.1);
+        add(p + "mlp.down_proj.weight", [H, I], 0.05);
+    }
+    add("model.norm.weight", [H], 0.1, 1);
+    if (!qwen)
+        add("lm_head.weight", [vocab, H], 0.15);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
+    for (const f of ["tokenizer.model", "tokenizer_config.json"])
+        fs.copyFileSync(path.join(args.base, f), path.join(dir, f));
+    writeSafetensors(path.join(dir, "model.safetensors"), t);
+}
+
+// ---- a LoRA fine-tune of the base, trained here for a few steps ----
+function trainLora(out) {
+    const config = path.join(args.work, "lora.json");
+    fs.writeFileSync(config, JSON.stringify({
+        model: args.base, output_dir: out,
+        technique: { name: "lora", r: 8, lora_alpha: 16, target_modules: ["all-linear"] },
+        objective: { name: "sft", template: "alpaca" },
+        data: { train: path.join(args.source, "datasets/sft/instructions.jsonl") },
+        training: { max_seq_len: 96, batch_size: 8, max_steps: 24, seed: 3, threads: 2,
+                    optimizer: { lr: 5e-3 }, schedule: { name: "constant" } },
+    }));
+    cli("train", "--config", config, "--no-stdin");
+    const final = path.join(out, "adapter");
+    return fs.existsSync(path.join(final, "adapter_config.json")) ? final : out;
+}
+
+// ---- the studio's side ----
+function studioGreedy(model, adapter, prompt, n) {
+    const a = ["generate", "--model", model, "--prompt", prompt, "--max-new-tokens", String(n),
+               "--no-eos-stop", "--show-ids", "--threads", "2"];
+    if (adapter) a.push("--adapter", adapter);
+    const out = cli(...a);
+    const ids = (label) => out.match(new RegExp(`^${label} ids: (.*)$`, "m"))[1].trim().split(/\s+/).map(Number);
+    return { prompt: ids("prompt"), output: ids("output") };
+}
+
+// ---- llama.cpp's side ----
+const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, vramPadding: 0 });
+
+async function withContext(model, lora, fn) {
+    // An f32 KV cache and no flash attention (llama.cpp's CPU defaults keep both in f16, a
+    // 1e-3 noise that flips near-ties): what is compared is the file, not the cache.
+    const context = await model.createContext({ contextSize: 512, batchSize: 512, threads: 2, sequences: 1,
+                                                flashAttention: false,
+                                                experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32",
+                                                ...(lora ? { lora: { adapters: [{ filePath: lora }] } } : {}) });
+    try { return await fn(context.getSequence()); } finally { await context.dispose(); }
+}
+
+async function llamaGreedy(model, prompt, n, lora) {
+    return withContext(model, lora, async (sequence) => {
+        const ids = [];
+        for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
+            ids.push(token);
+            if (ids.length >= n) break;
+        }
+        return ids;
+    });
+}
+
+// llama.cpp's next-token probabilities after each prefix of ids (teacher forcing).
+async function llamaNextProbabilities(model, ids, lora) {
+    return withContext(model, lora, async (sequence) => {
+        const results = await sequence.controlledEvaluate(ids.map((t) => [t, { generateNext: { probabilities: true } }]));
+        return results.map((r) => r?.next?.probabilities ?? new Map());
+    });
+}
+
+// Greedy decoding equals the studio's where it is defined: llama.cpp's free-running 64
+// ids must equal the studio's, except that where two tokens are a floating-point tie
+// (probabilities within `tieTolerance` of each other, relative) either may win. Checked
+// twice: the free-running ids up to their first difference, which must be such a tie,
+// and llama.cpp's argmax after every prefix of the studio's 64 ids, each the studio's
+// token or tied with it.
+async function checkGreedy(what, model, studio, lora, tieTolerance) {
+    const free = await llamaGreedy(model, studio.prompt, studio.output.length, lora);
+    const next = await llamaNextProbabilities(model, [...studio.prompt, ...studio.output], lora);
+    const p = (i, token) => next[studio.prompt.length - 1 + i].get(token) ?? 0;
+    const tied = (i, a, b) => Math.abs(p(i, a) - p(i, b)) <= tieTolerance * Math.max(p(i, a), p(i, b));
+    const ties = [], wrong = [];
+    studio.output.forEach((token, i) => {
+        const top = [...next[studio.prompt.length - 1 + i].entries()].reduce((a, b) => (b[1] > a[1] ? b : a));
+        if (top[0] !== token)
+            (tied(i, top[0], token) ? ties : wrong).push(`${i}: ${token} (p ${p(i, token).toFixed(5)}) vs ` +
+                                                         `${top[0]} (p ${top[1].toFixed(5)})`);
+    });
+    const d = free.findIndex((t, i) => t !== studio.output[i]);
+    const freeOk = d < 0 || tied(d, free[d], studio.output[d]);
+    check(freeOk && wrong.length === 0, `${what}: llama.cpp's 64 greedy ids equal the studio's`,
+          (d < 0 ? "" : `equal up to ${d}, ${freeOk ? "a tie" : "NOT a tie"} there: ${free[d]} (p ${p(d, free[d]).toFixed(5)}) ` +
+                        `vs ${studio.output[d]} (p ${p(d, studio.output[d]).toFixed(5)}); `) +
+          (wrong.length ? `argmax differs after ${wrong.length} prefixes: ${wrong.slice(0, 3).join(", ")}; ` : "") +
+          (ties.length ? `${ties.length} tied prefixes` : ""));
+}
+
+async function llamaNll(model, ids) {  // summed NLL of ids[1..] given their prefixes, full softmax
+    return withContext(model, null, async (sequence) => {
+        const input = ids.map((t, i) => (i + 1 < ids.length ? [t, { generateNext: { probabilities: true } }] : t));
+        const results = await sequence.controlledEvaluate(input);
+        let nll = 0;
+        for (let i = 0; i + 1 < ids.length; ++i)
+            nll -= Math.log(Math.max(results[i]?.next?.probabilities?.get(ids[i + 1]) ?? 0, 1e-30));
+        return nll;
+    });
+}
+
+// ---- the second reader ----
+const plain = (v) => (typeof v === "bigint" ? Number(v) : v);
+
+async function compareReaders(file) {
+    const ours = cliJson("info", file, "--json");
+    const theirs = await gguf(file, { allowLocalFile: true });
+    const problems = [];
+    for (const [key, value] of Object.entries(ours.metadata)) {
+        const other = theirs.metadata[key];
+        if (value && typeof value === "object" && value.type === "array") {
+            if (!Array.isArray(other) || other.length !== value.count)
+                problems.push(`${key}: ${value.count} elements vs ${other?.length}`);
+        } else if (plain(other) !== value) {
+            problems.push(`${key}: ${JSON.stringify(value)} vs ${JSON.stringify(plain(other))}`);
+        }
+    }
+    const extra = Object.keys(theirs.metadata).filter((k) => !["version", "tensor_count", "kv_count"].includes(k) &&
+                                                             !(k in ours.metadata));
+    if (extra.length)
+        problems.push(`keys only @huggingface/gguf sees: ${extra.join(", ")}`);
+    if (plain(theirs.metadata.tensor_count) !== ours.tensors.length)
+        problems.push(`tensor_count ${plain(theirs.metadata.tensor_count)} vs ${ours.tensors.length}`);
+    const typeIds = { f32: 0, f16: 1, q4_0: 2, q5_0: 6, q8_0: 8, q4_K: 12, q6_K: 14, bf16: 30 };
+    ours.tensors.forEach((t, i) => {
+        const o = theirs.tensorInfos[i];
+        const same = o && o.name === t.name && o.shape.map(plain).join(",") === t.dims.join(",") &&
+                     o.dtype === typeIds[t.type] && plain(o.offset) === t.offset;
+        if (!same)
+            problems.push(`tensor ${i} ${t.name} ${t.type} [${t.dims}] @${t.offset} vs ` +
+                          `${o?.name} ${o?.dtype} [${o?.shape.map(plain)}] @${plain(o?.offset)}`);
+    });
+    check(problems.length === 0, `@huggingface/gguf reads ${path.basename(file)} as the studio does`,
+          problems.slice(0, 5).join("; "));
+    return theirs;
+}
+
+// ---- one model: export to each type, then compare ----
+const heldout = fs.readFileSync(path.join(args.source, "datasets/base_corpus/heldout.txt"), "utf8");
+const heldoutFile = path.join(args.work, "heldout.txt");
+fs.writeFileSync(heldoutFile, heldout);
+const prompt = "The cat";
+
+async function checkModel(label, modelDir, adapter) {
+    console.log(`---- ${label} ----`);
+    const files = {};
+    for (const type of ["f32", "f16", "q8_0", "q4_k_m"]) {
+        const file = path.join(args.work, `${label}-${type}.gguf`);
+        const a = ["export", "gguf", "--model", modelDir, "--out", file, "--type", type, "--json"];
+        if (adapter) a.push("--adapter", adapter);
+        const report = cliJson(...a);
+        console.log(`     ${type}: ${report.bytes} bytes, ${JSON.stringify(report.tensor_types)}`);
+        files[type] = file;
+        await compareReaders(file);
+    }
+    const models = {};
+    for (const [type, file] of Object.entries(files))
+        models[type] = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+
+    const studio = studioGreedy(modelDir, adapter, prompt, 64);
+    for (const type of ["f32", "f16"])
+        await checkGreedy(`${label} ${type}`, models[type], studio, null, type === "f32" ? 1e-3 : 1e-2);
+
+    const pa = ["perplexity", "--model", modelDir, "--text-file", heldoutFile, "--max-tokens", "256", "--json"];
+    if (adapter) pa.push("--adapter", adapter);
+    const ours = cliJson(...pa);
+    const ppl = {};
+    for (const type of Object.keys(models))
+        ppl[type] = Math.exp((await llamaNll(models[type], ours.ids)) / ours.tokens);
+    const rel = (a, b) => Math.abs(a - b) / b;
+    console.log(`     perplexity on ${ours.tokens} held-out tokens: studio ${ours.perplexity.toFixed(4)}, llama.cpp ` +
+                Object.entries(ppl).map(([t, p]) => `${t} ${p.toFixed(4)}`).join(", "));
+    check(rel(ppl.f32, ours.perplexity) < 1e-4, `${label}: llama.cpp's f32 perplexity within 0.01 % of the studio's`);
+    check(rel(ppl.q8_0, ppl.f16) < 0.02, `${label}: q8_0 perplexity within 2 % of f16's`);
+    check(rel(ppl.q4_k_m, ppl.f16) < 0.10, `${label}: q4_k_m perplexity within 10 % of f16's`);
+    return { files, models, studio };
+}
+
+// ---- tokenization of a text set (one vocabulary: every model here shares the base's) ----
+async function checkTokenization(model) {
+    const texts = heldout.split("\n").filter((l) => l.trim()).slice(0, 12);
+    texts.push("", " ", "  two leading spaces", "trailing spaces   ", "tab\there", "line one\nline two\n\nthree",
+               "digits 0123456789 and 3.14159, -42", "Hello,world!!! (parentheses) [brackets] {braces}",
+               "émigré café naïve façade", "日本語のテキスト", "emoji 🙂👍🏽", "mixed: αβγ δ and ∑∫√",
+               "UPPER lower MiXeD", "a\u00a0non-breaking space", "x".repeat(300));
+    let same = 0;
+    const problems = [];
+    for (const text of texts) {
+        const ours = cliJson("tokenize", "--model", args.base, "--text", text.replaceAll("\n", "\\n"), "--no-special",
+                             "--json").ids;
+        const theirs = Array.from(model.tokenize(text, false));
+        if (ours.join(",") === theirs.join(","))
+            same++;
+        else
+            problems.push(`${JSON.stringify(text.slice(0, 40))}: [${ours.slice(0, 12)}] vs [${theirs.slice(0, 12)}]`);
+    }
+    check(problems.length === 0, `llama.cpp tokenizes ${texts.length} texts as the studio does (${same} equal)`,
+          problems.slice(0, 4).join("; "));
+}
+
+// ---- the run (INTEROP_ONLY=random: the written models alone, to debug them) ----
+if (process.env.INTEROP_ONLY !== "random") {
+    const base = await checkModel("base", args.base, null);
+    await checkTokenization(base.models.f32);
+
+    const adapter = trainLora(path.join(args.work, "lora-run"));
+    const tuned = await checkModel("base+lora", args.base, adapter);
+    const baseIds = base.studio.output.join(","), tunedIds = tuned.studio.output.join(",");
+    check(baseIds !== tunedIds, "the LoRA fine-tune changes the studio's greedy output (so the merge is exercised)");
+
+    const loraFile = path.join(args.work, "lora-only.gguf");
+    cliJson("export", "gguf", "--model", args.base, "--adapter", adapter, "--lora-only", "--type", "f32", "--out", loraFile,
+            "--json");
+    await compareReaders(loraFile);
+    await checkGreedy("the GGUF LoRA applied by llama.cpp to the f32 base", base.models.f32, tuned.studio, loraFile, 1e-3);
+
+}
+
+for (const [layout, seed] of [["qwen2", 11], ["mistral", 12]]) {
+    const dir = path.join(args.work, `${layout}-random`);
+    writeRandomModel(dir, layout, seed);
+    await checkModel(`${layout}-random`, dir, null);
+}
+// Mistral's sliding window: llama.cpp's llama architecture has none; the export says so.
+{
+    const dir = path.join(args.work, "mistral-window");
+    writeRandomModel(dir, "mistral", 13);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...config, sliding_window: 16 }));
+    const report = cliJson("export", "gguf", "--model", dir, "--out", path.join(args.work, "window.gguf"), "--json");
+    check(report.notes.some((n) => n.includes("sliding window")), "a sliding window llama.cpp ignores is reported",
+          JSON.stringify(report.notes));
+}
+
+await llama.dispose();
+console.log(failures ? `${failures} check(s) failed` : "all checks passed");
+process.exit(failures ? 1 : 0);
