@@ -86,6 +86,7 @@ EOF
         "$cli" adapter info --adapter "$run_dir/adapter" | head -5
         ;;
     test)
+        "$here/install-deps.sh" --test
         build_project
         # shellcheck disable=SC2086
         ctest --test-dir "$build" --output-on-failure -j "$jobs" ${CTEST_ARGS:-}

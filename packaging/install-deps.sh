@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Fine-Tuning Studio builds and runs with. Idempotent:
+# Installs the Debian packages Fine-Tuning Studio builds and runs with; with --test also
+# the test-time tools (golang-go: Go's text/template renders the Ollama templates the
+# way Ollama does; the studio itself never needs it). Idempotent:
 # when everything is present it only checks (about a second) and touches nothing.
 # libopenblas0-openmp is not optional in practice: without it libtorch falls back to
 # the reference BLAS and training runs ~80x slower (see DESIGN.md).
@@ -13,6 +15,9 @@ packages=(
     libsqlite3-dev nlohmann-json3-dev libpcre2-dev libicu-dev
     xvfb xauth
 )
+if [ "${1:-}" = "--test" ]; then
+    packages+=(golang-go)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 // conversation read line by line from stdin. --render-only prints the exact prompt
 // and its ids instead, to check a template against Hugging Face's.
 #include "cli/commands.h"
+#include "util/text.h"
 #include "cli/common_options.h"
 
 #include "model/generator.h"
@@ -17,17 +18,6 @@
 #include <iostream>
 
 namespace ftcli {
-
-namespace {
-
-std::string unescapeNewlines(std::string s)
-{
-    for (size_t at = s.find("\\n"); at != std::string::npos; at = s.find("\\n", at + 1))
-        s.replace(at, 2, "\n");
-    return s;
-}
-
-} // namespace
 
 int runChat(int argc, char** argv)
 {
@@ -58,10 +48,10 @@ int runChat(int argc, char** argv)
 
     std::vector<ft::tok::ChatMessage> start;
     if (p.has("system"))
-        start.push_back({"system", unescapeNewlines(p.get("system"))});
+        start.push_back({"system", ft::util::unescapeNewlines(p.get("system"))});
     if (p.has("render-only")) {
         auto messages = start;
-        messages.push_back({"user", unescapeNewlines(p.get("user"))});
+        messages.push_back({"user", ft::util::unescapeNewlines(p.get("user"))});
         const std::string rendered = chat.render(messages, true);
         const auto ids = ft::tok::encodeRenderedChat(*tokenizer, chat, rendered);
         std::cout << rendered;
@@ -108,7 +98,7 @@ int runChat(int argc, char** argv)
                      result.outputIds.size(), result.stopReason.c_str());
     };
     if (p.has("user")) {
-        answer(unescapeNewlines(p.get("user")));
+        answer(ft::util::unescapeNewlines(p.get("user")));
         return 0;
     }
     std::string line;
@@ -121,7 +111,7 @@ int runChat(int argc, char** argv)
             continue;
         }
         if (!line.empty())
-            answer(unescapeNewlines(line));
+            answer(ft::util::unescapeNewlines(line));
     }
     return 0;
 }

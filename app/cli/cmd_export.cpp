@@ -1,5 +1,6 @@
 // ftstudio-cli export: a model (with adapters merged) for other runtimes.
-//   export gguf   one GGUF file for llama.cpp, LM Studio and Ollama (core/deploy)
+//   export gguf    one GGUF file for llama.cpp, LM Studio and Ollama (core/deploy), or a GGUF LoRA
+//   export ollama  GGUF + Modelfile
 // Not here: Hugging Face folders (adapter export), the GGUF container (core/io/gguf).
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
@@ -7,6 +8,7 @@
 
 #include "deploy/gguf_export.h"
 #include "deploy/gguf_lora.h"
+#include "deploy/ollama_export.h"
 #include "util/text.h"
 
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 namespace ftcli {
@@ -26,6 +29,8 @@ const char* kExportUsage =
     "  gguf     one GGUF file (llama.cpp, LM Studio, Ollama): the base with its adapters merged,\n"
     "           as f32, f16, bf16, q8_0, q4_0 or q4_k_m; or, with --lora-only, a LoRA adapter alone\n"
     "           (llama.cpp --lora, Ollama ADAPTER)\n"
+    "  ollama   a folder for 'ollama create': the GGUF file and a Modelfile with the chat template\n"
+    "           as Ollama's TEMPLATE, its stop markers and the context length\n"
     "\n"
     "Run 'ftstudio-cli export <format> --help' for its options.\n";
 
@@ -126,6 +131,68 @@ int exportGguf(int argc, char** argv)
     return 0;
 }
 
+int exportOllama(int argc, char** argv)
+{
+    ArgParser p("export ollama",
+                "Write a folder that 'ollama create' turns into a model: model.gguf (the model with its adapters "
+                "merged, as in export gguf) and a Modelfile whose TEMPLATE is the chat format the model was "
+                "trained on, in Ollama's Go-template syntax, with a stop for each end-of-turn marker.");
+    addModelOption(p);
+    p.repeatable("adapter", "DIR", "an adapter to merge first (repeat for several, merged in order)");
+    p.option("out", "DIR", "the folder to write (created if missing)");
+    std::string types;
+    for (const auto& t : ft::deploy::ggufFileTypes())
+        types += (types.empty() ? "" : "|") + t;
+    p.option("type", types, "tensor type of model.gguf", "q4_k_m");
+    p.option("template", "FAMILY",
+             "the chat format: auto (the last adapter's run, else the model's chat template) or one of " +
+                 ft::deploy::chatFamilyNames(),
+             "auto");
+    p.option("system", "TEXT", "a SYSTEM message for the Modelfile");
+    p.option("name", "NAME", "the model name in the printed 'ollama create' command (default: the folder's name)");
+    p.flag("json", "print the report as one JSON object");
+    if (!p.parse(argc, argv, 3)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    ft::deploy::OllamaExportOptions options;
+    options.modelDir = modelDirFrom(p);
+    options.adapterDirs = p.getAll("adapter");
+    options.outDir = requireOption(p, "out");
+    options.fileType = p.get("type");
+    ft::deploy::ggufFileTypeId(options.fileType);
+    options.chatFormat = p.get("template");
+    options.system = ft::util::unescapeNewlines(p.get("system"));
+    options.progress = progressPrinter();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto report = ft::deploy::exportOllama(options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string name = p.has("name") ? p.get("name") : std::filesystem::absolute(options.outDir).lexically_normal()
+                                                           .filename().string();
+    if (name.empty())
+        name = "ftstudio-model";
+    const std::string command = "ollama create " + name + " -f " + report.modelfilePath;
+    if (p.has("json")) {
+        nlohmann::json j{{"out", options.outDir},         {"gguf", report.ggufPath},
+                         {"modelfile", report.modelfilePath}, {"type", report.gguf.fileType},
+                         {"bytes", report.gguf.fileBytes},    {"architecture", report.gguf.architecture},
+                         {"chat_format", report.family},      {"chat_format_source", report.familySource},
+                         {"stops", report.stops},             {"num_ctx", report.contextLength},
+                         {"notes", report.gguf.notes},        {"command", command},
+                         {"seconds", seconds}};
+        std::cout << j.dump() << "\n";
+        return 0;
+    }
+    std::printf("wrote %s: %s (%s, %.1f MB) and %s in %.1f s\n", options.outDir.c_str(), report.ggufPath.c_str(),
+                report.gguf.fileType.c_str(), double(report.gguf.fileBytes) / 1e6, report.modelfilePath.c_str(),
+                seconds);
+    std::printf("chat format %s (from %s)\n", report.family.c_str(), report.familySource.c_str());
+    for (const auto& note : report.gguf.notes)
+        std::printf("note: %s\n", note.c_str());
+    std::printf("run: %s\n", command.c_str());
+    return 0;
+}
+
 } // namespace
 
 int runExport(int argc, char** argv)
@@ -142,12 +209,14 @@ int runExport(int argc, char** argv)
     try {
         if (sub == "gguf")
             return exportGguf(argc, argv);
+        if (sub == "ollama")
+            return exportOllama(argc, argv);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "ftstudio-cli export %s: %s\nRun 'ftstudio-cli export %s --help' for usage.\n",
                      sub.c_str(), e.what(), sub.c_str());
         return 2;
     }
-    throw UsageError("unknown export format '" + sub + "' (gguf)");
+    throw UsageError("unknown export format '" + sub + "' (gguf, ollama)");
 }
 
 } // namespace ftcli

@@ -1,6 +1,7 @@
 // ftstudio-cli generate: load a model folder and stream a continuation of a
 // prompt to stdout (greedy at temperature 0, else seeded sampling).
 #include "cli/commands.h"
+#include "util/text.h"
 #include "cli/common_options.h"
 
 #include "model/generator.h"
@@ -46,9 +47,7 @@ int runGenerate(int argc, char** argv)
     }
     if (!p.has("prompt"))
         throw UsageError("--prompt is required");
-    std::string prompt = p.get("prompt");
-    for (size_t at = prompt.find("\\n"); at != std::string::npos; at = prompt.find("\\n", at + 1))
-        prompt.replace(at, 2, "\n");
+    const std::string prompt = ft::util::unescapeNewlines(p.get("prompt"));
 
     ft::model::GenerationOptions options;
     options.maxNewTokens = p.getInt("max-new-tokens");

@@ -4,6 +4,7 @@
 // (llama.cpp on an exported GGUF) are compared with it on the same ids.
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
+#include "util/text.h"
 #include "cli/common_options.h"
 
 #include "model/model_io.h"
@@ -49,9 +50,7 @@ int runPerplexity(int argc, char** argv)
         s << in.rdbuf();
         text = s.str();
     } else if (p.has("text")) {
-        text = p.get("text");
-        for (size_t at = text.find("\\n"); at != std::string::npos; at = text.find("\\n", at + 1))
-            text.replace(at, 2, "\n");
+        text = ft::util::unescapeNewlines(p.get("text"));
     } else
         throw UsageError("--text or --text-file is required");
 

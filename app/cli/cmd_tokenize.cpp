@@ -1,6 +1,7 @@
 // ftstudio-cli tokenize: a model folder's token ids of a text (or of a chat prompt
 // rendered with its template), for people checking their models against Hugging Face.
 #include "cli/commands.h"
+#include "util/text.h"
 #include "cli/common_options.h"
 
 #include "tokenizer/chat_encoding.h"
@@ -28,9 +29,8 @@ int runTokenize(int argc, char** argv)
     }
     if (!p.has("text"))
         throw UsageError("--text is required (it may be empty: --text \"\")");
-    std::string text = p.get("text");  // "" is a text too: no ids, or only BOS as the tokenizer adds it
-    for (size_t at = text.find("\\n"); at != std::string::npos; at = text.find("\\n", at + 1))
-        text.replace(at, 2, "\n");
+    // "" is a text too: no ids, or only BOS as the tokenizer adds it
+    const std::string text = ft::util::unescapeNewlines(p.get("text"));
     const std::string dir = modelDirFrom(p);
     auto tokenizer = ft::tok::loadTokenizer(dir);
 

@@ -31,6 +31,14 @@ std::string toLower(std::string_view s)
     return out;
 }
 
+std::string unescapeNewlines(std::string_view s)
+{
+    std::string out(s);
+    for (size_t at = out.find("\\n"); at != std::string::npos; at = out.find("\\n", at + 1))
+        out.replace(at, 2, "\n");
+    return out;
+}
+
 std::string joinList(const std::vector<std::string>& items, std::string_view separator)
 {
     std::string out;

@@ -17,6 +17,9 @@ bool isBlank(std::string_view s);
 std::string trim(std::string_view s);
 // ASCII letters lowered; other bytes (UTF-8 included) unchanged.
 std::string toLower(std::string_view s);
+// Each two-character sequence backslash-n replaced by a newline, as command-line
+// options that take text spell newlines.
+std::string unescapeNewlines(std::string_view s);
 // "a, b, c" (or with another separator); "" for no items.
 std::string joinList(const std::vector<std::string>& items, std::string_view separator = ", ");
 // "[2, 3, 4]", as tensor shapes appear in error messages.
