@@ -19,6 +19,7 @@
 #include "util/error.h"
 
 #include "small_base.h"
+#include "tiny_models.h"
 #include "test_main.h"
 #include "test_support.h"
 
@@ -29,6 +30,9 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <cstring>
 #include <random>
 
@@ -633,7 +637,69 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(QString::fromStdString(o.outPath)));
     }
 
+    // A byte-level tokenizer.json as llama.cpp's "gpt2" vocabulary: every token string
+    // at its id, special added tokens as control tokens, the merges as the file lists
+    // them, the pre-tokenizer named; a sentencepiece-style tokenizer.json is refused.
+    void byteLevelVocabularyAsLlamaCppReadsIt()
+    {
+        torch::NoGradGuard noGrad;
+        const std::string data = std::string(std::getenv("FTSTUDIO_SOURCE_DIR") ? std::getenv("FTSTUDIO_SOURCE_DIR")
+                                                                                  : ".") + "/tests/data/tokenizers/";
+        const auto folderWith = [&](const std::string& tokenizer, int64_t vocab) {
+            const std::string dir = pathFor("bpe-" + tokenizer);
+            ft::model::ModelConfig c = fttest::tinyConfig();
+            c.vocabSize = vocab;
+            ft::model::CausalLM m(c);
+            m->initializeWeights(1);
+            ft::model::saveModelFolder(dir, m, {});
+            std::filesystem::copy_file(data + tokenizer + ".json", dir + "/tokenizer.json",
+                                       std::filesystem::copy_options::overwrite_existing);
+            return dir;
+        };
+        const auto json = nlohmann::json::parse(readAll(data + "qwen2_style.json"));
+        ft::deploy::GgufExportOptions o;
+        o.modelDir = folderWith("qwen2_style", 864);  // 859 ids, rows padded to 864
+        o.outPath = pathFor("bpe.gguf");
+        o.fileType = "f32";
+        const auto report = ft::deploy::exportGguf(o);
+        QCOMPARE(report.vocab.tokens, int64_t(864));
+        const auto g = ft::io::GgufFile::open(o.outPath);
+        QCOMPARE(g.find("tokenizer.ggml.model")->asString("m"), std::string("gpt2"));
+        QCOMPARE(g.find("tokenizer.ggml.pre")->asString("p"), std::string("qwen2"));
+        const auto& tokens = g.find("tokenizer.ggml.tokens")->asArray("t").items;
+        const auto& types = g.find("tokenizer.ggml.token_type")->asArray("t").items;
+        QCOMPARE(tokens.size(), size_t(864));
+        for (const auto& [text, id] : json["model"]["vocab"].items()) {
+            QCOMPARE(tokens[id.get<size_t>()].asString("t"), text);
+            QCOMPARE(types[id.get<size_t>()].asInt("t"), int64_t(1));  // normal
+        }
+        QCOMPARE(tokens[858].asString("t"), std::string("<|im_end|>"));
+        QCOMPARE(types[858].asInt("t"), int64_t(3));  // control
+        QCOMPARE(tokens[860].asString("t"), std::string("[PAD860]"));
+        QCOMPARE(types[860].asInt("t"), int64_t(5));  // unused
+        const auto& merges = g.find("tokenizer.ggml.merges")->asArray("m").items;
+        QCOMPARE(merges.size(), json["model"]["merges"].size());
+        QCOMPARE(merges[0].asString("m"), json["model"]["merges"][0].is_string()
+                                              ? json["model"]["merges"][0].get<std::string>()
+                                              : json["model"]["merges"][0][0].get<std::string>() + " " +
+                                                    json["model"]["merges"][0][1].get<std::string>());
+        QVERIFY(!g.find("tokenizer.ggml.add_space_prefix"));
+
+        o.modelDir = folderWith("mistral_metaspace_first", 885);
+        const QString spm = errorOf([&] { ft::deploy::exportGguf(o); });
+        QVERIFY2(spm.contains("tokenizer.model") && spm.contains("tokenizer.json"), qPrintable(spm));
+        o.modelDir = folderWith("smollm_style", 1024);
+        const QString digits = errorOf([&] { ft::deploy::exportGguf(o); });
+        QVERIFY2(digits.contains("pre_tokenizer") && digits.contains("Digits"), qPrintable(digits));
+    }
+
 private:
+    static std::string readAll(const std::string& path)
+    {
+        std::ifstream in(path, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
     // alpha / r = the adapter's scaling, so alpha = scaling * r: 8 for LoRA (8/4 * 4),
     // 8 * sqrt(4) = 16 for rsLoRA (8/sqrt(4) * 4).
     static double s_expectedAlpha(const QString& technique) { return technique == "rslora" ? 16.0 : 8.0; }
