@@ -150,9 +150,21 @@ int exportOllama(int argc, char** argv)
              "auto");
     p.option("system", "TEXT", "a SYSTEM message for the Modelfile");
     p.option("name", "NAME", "the model name in the printed 'ollama create' command (default: the folder's name)");
+    p.flag("list-templates", "print the chat families --template takes (JSON with --json) and exit");
     p.flag("json", "print the report as one JSON object");
     if (!p.parse(argc, argv, 3)) {
         std::cout << p.usage();
+        return 0;
+    }
+    if (p.has("list-templates")) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& f : ft::deploy::chatFamilies()) {
+            list.push_back({{"name", f.name}, {"models", f.models}});
+            if (!p.has("json"))
+                std::printf("%-14s %s\n", f.name, f.models);
+        }
+        if (p.has("json"))
+            std::cout << list.dump() << "\n";
         return 0;
     }
     ft::deploy::OllamaExportOptions options;

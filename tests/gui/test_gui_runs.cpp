@@ -1,13 +1,25 @@
 // The Runs page and the first-start project: sample datasets imported, runs listed
-// with their metrics and duration, a run removed with its metrics.
+// with their metrics and duration, a run removed with its metrics; a finished run
+// exported through the deploy dialog (GGUF with progress, Ollama folder).
 #include "app/first_start.h"
 #include "app/session.h"
 #include "data/project_store.h"
 #include "data/run_records.h"
+#include "app/studio_paths.h"
+#include "model/model_page.h"
+#include "runs/deploy_dialog.h"
 #include "runs/runs_page.h"
 
 #include "test_main.h"
 
+#include <QComboBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QProcess>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -87,6 +99,107 @@ private slots:
         QCOMPARE(table->item(0, 0)->text().toLongLong(), b);
         if (qEnvironmentVariableIsSet("FTSTUDIO_SHOT"))
             page.grab().save(qEnvironmentVariable("FTSTUDIO_SHOT"));
+    }
+
+    // A run trained by the engine (LoRA, a few steps), exported from its row: a q8_0 GGUF
+    // file with the engine's progress on the bar, then an Ollama folder.
+    void deployDialogExportsARun() {
+        const QString model = qEnvironmentVariable("FTSTUDIO_TEST_MODEL");
+        if (model.isEmpty())
+            QSKIP("FTSTUDIO_TEST_MODEL is not set (CTest sets it)");
+        QTemporaryDir dir;
+        const QString run = dir.filePath("run");
+        {
+            QFile config(dir.filePath("run.json"));
+            QVERIFY(config.open(QIODevice::WriteOnly));
+            config.write(QStringLiteral(R"({"model": "%1", "output_dir": "%2",
+                "technique": {"name": "lora", "r": 4, "target_modules": ["q_proj", "v_proj"]},
+                "objective": {"name": "sft", "template": "alpaca"},
+                "data": {"train": "%3/datasets/sft/instructions.jsonl"},
+                "training": {"max_seq_len": 64, "batch_size": 4, "max_steps": 2, "threads": 1}})")
+                             .arg(model, run, qEnvironmentVariable("FTSTUDIO_SOURCE_DIR")).toUtf8());
+        }
+        QProcess train;
+        train.start(cliPath(), {"train", "--config", dir.filePath("run.json"), "--no-stdin"});
+        QVERIFY2(train.waitForFinished(120000) && train.exitCode() == 0, train.readAllStandardError().constData());
+
+        Session session;
+        QString error;
+        QVERIFY(session.openProject(dir.filePath("p.db"), true, &error));
+        const int64_t id = session.store()->createRun(
+            "tuned", QStringLiteral(R"({"model": "%1", "technique": {"name": "lora"}})").arg(model).toStdString(),
+            run.toStdString());
+        session.store()->setRunStatus(id, "finished");
+        RunsPage page(&session);
+        page.refresh();
+        page.selectRun(id);
+        auto* deploy = page.findChild<QPushButton*>("exportDeployButton");
+        QVERIFY(deploy && deploy->isEnabled());
+        QCOMPARE(deploy->menu()->actions().size(), 3);
+
+        DeployDialog dialog(&session, run, model, "lora", DeployDialog::Target::Gguf);
+        QCOMPARE(dialog.targetBox()->count(), 3);  // LoRA run: the adapter alone is offered too
+        QVERIFY(dialog.outEdit()->text().endsWith("/export/model-q4_k_m.gguf"));
+        dialog.typeBox()->setCurrentIndex(dialog.typeBox()->findData("q8_0"));
+        QVERIFY(dialog.outEdit()->text().endsWith("/export/model-q8_0.gguf"));
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.estimateLabel()->text().contains("parameters"), 30000);
+        QVERIFY2(dialog.estimateLabel()->text().contains("MB"), qPrintable(dialog.estimateLabel()->text()));
+        auto* bar = dialog.findChild<QProgressBar*>("taskProgress");
+        int highest = 0;
+        connect(bar, &QProgressBar::valueChanged, this, [&](int v) { highest = std::max(highest, v); });
+        QSignalSpy finished(&dialog, &CliTaskDialog::taskFinished);
+        QVERIFY(dialog.start());
+        QVERIFY(finished.wait(120000));
+        QVERIFY2(dialog.succeeded(), qPrintable(dialog.report()));
+        QCOMPARE(highest, 100);  // the engine's progress lines drove the bar
+        QVERIFY(QFile::exists(run + "/export/model-q8_0.gguf"));
+        QVERIFY2(!dialog.report().contains("progress:"), qPrintable(dialog.report()));
+
+        dialog.targetBox()->setCurrentIndex(dialog.targetBox()->findData(int(DeployDialog::Target::Ollama)));
+        QVERIFY(dialog.outEdit()->text().endsWith("/export/ollama"));
+        QVERIFY(dialog.templateBox()->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.templateBox()->count() > 5, 30000);  // the engine's families
+        QVERIFY(dialog.start());
+        QVERIFY(finished.wait(120000));
+        QVERIFY2(dialog.succeeded(), qPrintable(dialog.report()));
+        QVERIFY(QFile::exists(run + "/export/ollama/Modelfile"));
+        QVERIFY2(dialog.report().contains("ollama create"), qPrintable(dialog.report()));
+        QVERIFY2(dialog.report().contains("alpaca"), qPrintable(dialog.report()));  // from the run's config
+        if (qEnvironmentVariableIsSet("FTSTUDIO_SHOT_DEPLOY"))
+            dialog.grab().save(qEnvironmentVariable("FTSTUDIO_SHOT_DEPLOY"));
+    }
+
+    // The Model page shows a .gguf export read-only, through the engine's reader.
+    void modelPageViewsAGgufFile() {
+        const QString model = qEnvironmentVariable("FTSTUDIO_TEST_MODEL");
+        if (model.isEmpty())
+            QSKIP("FTSTUDIO_TEST_MODEL is not set (CTest sets it)");
+        QTemporaryDir dir;
+        const QString file = dir.filePath("m.gguf");
+        QProcess exporter;
+        exporter.start(cliPath(), {"export", "gguf", "--model", model, "--out", file, "--type", "q8_0"});
+        QVERIFY2(exporter.waitForFinished(120000) && exporter.exitCode() == 0, exporter.readAllStandardError().constData());
+        Session session;
+        ModelPage page(&session);
+        page.resize(1300, 700);
+        page.describeGguf(file);
+        auto* table = page.findChild<QTableWidget*>("modelInfo");
+        const auto valueOf = [&](const QString& name) {
+            for (int r = 0; r < table->rowCount(); ++r)
+                if (table->item(r, 0)->text() == name)
+                    return table->item(r, 1)->text();
+            return QString();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(!valueOf("Kind").isEmpty(), 30000);
+        QCOMPARE(valueOf("Kind"), QString("model"));
+        QCOMPARE(valueOf("Architecture"), QString("llama"));
+        QVERIFY2(valueOf("Tokenizer").startsWith("llama"), qPrintable(valueOf("Tokenizer")));
+        QVERIFY2(valueOf("Tensor types").contains("q8_0"), qPrintable(valueOf("Tensor types")));
+        QCOMPARE(valueOf("general.file_type"), QString("7"));
+        QVERIFY(page.findChild<QLabel*>("modelState")->text().contains("read-only"));
+        QVERIFY(page.describedModel().isEmpty());  // the session's model is untouched
+        if (qEnvironmentVariableIsSet("FTSTUDIO_SHOT_GGUF"))
+            page.grab().save(qEnvironmentVariable("FTSTUDIO_SHOT_GGUF"));
     }
 };
 

@@ -10,6 +10,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QVBoxLayout>
 
 namespace ft::ui {
@@ -51,7 +52,17 @@ CliTaskDialog::CliTaskDialog(Session* session, const QString& title, const QStri
     connect(m_run, &QPushButton::clicked, this, &CliTaskDialog::start);
     connect(m_close, &QPushButton::clicked, this, &CliTaskDialog::reject);
     connect(m_job, &CliJob::outputLine, this, &CliTaskDialog::appendReport);
-    connect(m_job, &CliJob::errorLine, this, &CliTaskDialog::appendReport);
+    // "progress: N%" on stderr (the engine's convention for long writes) drives the bar.
+    connect(m_job, &CliJob::errorLine, this, [this](const QString& line) {
+        static const QRegularExpression progress(QStringLiteral("^progress: (\\d+)%$"));
+        if (const auto m = progress.match(line.trimmed()); m.hasMatch()) {
+            m_progress->setRange(0, 100);
+            m_progress->setValue(m.captured(1).toInt());
+            m_progress->setTextVisible(true);
+            return;
+        }
+        appendReport(line);
+    });
     connect(m_job, &CliJob::finished, this, [this](bool ok, const QString& message) {
         setRunning(false);
         m_finished = true;
@@ -108,6 +119,10 @@ void CliTaskDialog::appendReport(const QString& line) { m_report->appendPlainTex
 
 void CliTaskDialog::setRunning(bool running) {
     m_progress->setVisible(running);
+    if (running) {  // busy until the engine reports a fraction
+        m_progress->setRange(0, 0);
+        m_progress->setTextVisible(false);
+    }
     m_run->setEnabled(!running);
     m_close->setText(running ? tr("Cancel") : tr("Close"));
     m_close->setToolTip(running ? tr("Stop the engine; nothing is imported or written") : QString());

@@ -1,5 +1,6 @@
 // A dialog that runs one `ftstudio-cli` command built from its form (the Data page's
-// import and export): a busy progress bar and Cancel while the engine works, then the
+// import and export, the Runs page's GGUF / Ollama export): a progress bar (busy, or
+// the engine's "progress: N%" lines) and Cancel while the engine works, then the
 // engine's report (what it read, what it rejected and why) in a read-only box.
 // Subclasses add their fields to form() and turn them into arguments.
 // Not here: the engine (CliJob), what the commands do (core/data importer/exporter).

@@ -52,10 +52,14 @@ ModelPage::ModelPage(Session* session, QWidget* parent)
     m_path->addItems(QSettings().value("recent/models").toStringList());
     auto* browse = new QPushButton(QStringLiteral("Open Folder…"), this);
     auto* use = new QPushButton(QStringLiteral("Use"), this);
+    auto* gguf = new QPushButton(QStringLiteral("View GGUF…"), this);
+    gguf->setObjectName(QStringLiteral("viewGgufButton"));
+    gguf->setToolTip(QStringLiteral("Look inside a .gguf file (an export for llama.cpp / Ollama): read-only"));
     top->addWidget(new QLabel(QStringLiteral("Model folder:"), this));
     top->addWidget(m_path, 1);
     top->addWidget(browse);
     top->addWidget(use);
+    top->addWidget(gguf);
     layout->addLayout(top);
     m_state = new QLabel(this);
     m_state->setObjectName(QStringLiteral("modelState"));
@@ -110,6 +114,15 @@ ModelPage::ModelPage(Session* session, QWidget* parent)
     layout->addWidget(split, 1);
 
     connect(browse, &QPushButton::clicked, this, &ModelPage::chooseFolder);
+    connect(gguf, &QPushButton::clicked, this, &ModelPage::chooseGguf);
+    m_describeGguf = new CliJob(this);
+    connect(m_describeGguf, &CliJob::finished, this, [this](bool ok, const QString& message) {
+        if (!ok) {
+            m_state->setText(QStringLiteral("<span style='color:#a00'>%1</span>").arg(message.toHtmlEscaped()));
+            return;
+        }
+        showGguf(QJsonDocument::fromJson(m_describeGguf->allOutput().toUtf8()).object());
+    });
     connect(use, &QPushButton::clicked, this, [this] { m_session->setModelDir(QDir(m_path->currentText()).absolutePath()); });
     connect(m_session, &Session::modelChanged, this, &ModelPage::describe);
     connect(m_run, &QPushButton::clicked, this, &ModelPage::generate);
@@ -199,6 +212,57 @@ void ModelPage::chooseFolder() {
                                                           m_session->modelDir());
     if (!dir.isEmpty())
         m_session->setModelDir(dir);
+}
+
+void ModelPage::chooseGguf() {
+    const QString file = QFileDialog::getOpenFileName(this, QStringLiteral("View a GGUF file"), m_session->modelDir(),
+                                                      QStringLiteral("GGUF files (*.gguf)"));
+    if (!file.isEmpty())
+        describeGguf(file);
+}
+
+void ModelPage::describeGguf(const QString& file) {
+    m_state->setText(QStringLiteral("Reading %1…").arg(file));
+    m_describeGguf->start({QStringLiteral("info"), file, QStringLiteral("--json")});
+}
+
+void ModelPage::showGguf(const QJsonObject& info) {
+    const QJsonObject meta = info.value("metadata").toObject();
+    const QString arch = info.value("architecture").toString();
+    const auto key = [&](const QString& k) { return meta.value(arch + "." + k); };
+    m_info->setRowCount(0);
+    addRow(QStringLiteral("File"), info.value("file").toString());
+    addRow(QStringLiteral("Kind"), meta.value("general.type").toString() == QLatin1String("adapter")
+                                       ? QStringLiteral("%1 adapter (applied to a %2 base)")
+                                             .arg(meta.value("adapter.type").toString(), arch)
+                                       : QStringLiteral("model"));
+    addRow(QStringLiteral("Architecture"), arch);
+    addRow(QStringLiteral("Parameters"), count(info.value("parameters").toDouble()));
+    addRow(QStringLiteral("File size"), bytes(info.value("bytes").toDouble()));
+    QStringList types;
+    const QJsonObject byType = info.value("tensor_types").toObject();
+    for (auto it = byType.begin(); it != byType.end(); ++it)
+        types << QStringLiteral("%1 × %2").arg(it.value().toInt()).arg(it.key());
+    addRow(QStringLiteral("Tensor types"), types.join(QStringLiteral(", ")));
+    if (key("context_length").isDouble()) {
+        addRow(QStringLiteral("Context length"), QString::number(key("context_length").toInt()));
+        addRow(QStringLiteral("Layers × hidden"), QStringLiteral("%1 × %2").arg(key("block_count").toInt()).arg(key("embedding_length").toInt()));
+        addRow(QStringLiteral("Attention heads / KV heads"), QStringLiteral("%1 / %2").arg(key("attention.head_count").toInt())
+                                                                 .arg(key("attention.head_count_kv").toInt()));
+    }
+    if (meta.contains("tokenizer.ggml.model"))
+        addRow(QStringLiteral("Tokenizer"), QStringLiteral("%1 (pre-tokenizer %2), %3 tokens")
+                                                 .arg(meta.value("tokenizer.ggml.model").toString(),
+                                                      meta.value("tokenizer.ggml.pre").toString(QStringLiteral("default")))
+                                                 .arg(info.value("tokens").toInt()));
+    addRow(QStringLiteral("Chat template"), meta.contains("tokenizer.chat_template") ? QStringLiteral("yes (Jinja, in the file)")
+                                                                                     : QStringLiteral("none"));
+    for (auto it = meta.begin(); it != meta.end(); ++it)  // every other key, as stored
+        if (!it.value().isObject() && it.key() != QLatin1String("tokenizer.chat_template"))
+            addRow(it.key(), it.value().isString() ? it.value().toString() : QString::fromUtf8(QJsonDocument(QJsonArray{it.value()}).toJson(QJsonDocument::Compact)).mid(1).chopped(1));
+    m_info->resizeRowsToContents();
+    m_state->setText(QStringLiteral("Viewing %1 (read-only: the studio trains from the model folder %2)")
+                         .arg(info.value("file").toString(), m_described.isEmpty() ? QStringLiteral("(none)") : m_described));
 }
 
 void ModelPage::generate() {

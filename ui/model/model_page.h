@@ -1,7 +1,10 @@
 // The Model page: choose the base model folder (dialog, drag and drop, recent list),
 // see what it is (architecture, parameters, dtype, context length, memory, tokenizer
 // and chat template; described by `ftstudio-cli info --json`), and try it with a quick
-// prompt, streamed. Nothing here loads a tensor: the engine process does.
+// prompt, streamed. A .gguf file (an export, or one from elsewhere) opens read-only for
+// information: architecture, kind, types, size, tokenizer, metadata (`info FILE.gguf
+// --json`); the studio keeps training from the Hugging Face folder.
+// Nothing here loads a tensor: the engine process does.
 #pragma once
 
 #include <QWidget>
@@ -12,6 +15,7 @@ class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 class QDoubleSpinBox;
+class QJsonObject;
 class QTableWidget;
 class QTextBrowser;
 
@@ -30,10 +34,13 @@ public:
 
 public slots:
     void describe(const QString& dir);  // runs `info --json`; the table fills when it answers
+    void describeGguf(const QString& file);  // read-only view of a .gguf file; the model stays as it is
     void generate();                    // the quick prompt through the current model
 
 private:
     void chooseFolder();
+    void chooseGguf();
+    void showGguf(const QJsonObject& info);
     void fillTokenizerRows(const QString& dir);
     void addRow(const QString& name, const QString& value);
 
@@ -48,6 +55,7 @@ private:
     QPushButton* m_run = nullptr;
     QPushButton* m_stop = nullptr;
     CliJob* m_describe = nullptr;
+    CliJob* m_describeGguf = nullptr;
     CliJob* m_generate = nullptr;
     QString m_described;
 };

@@ -1,5 +1,7 @@
 #include "runs/runs_page.h"
 
+#include "runs/deploy_dialog.h"
+
 #include "app/session.h"
 #include "data/project_store.h"
 #include "data/run_records.h"
@@ -14,6 +16,7 @@
 #include <QHeaderView>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -69,9 +72,18 @@ RunsPage::RunsPage(Session* session, QWidget* parent) : QWidget(parent), m_sessi
     m_exportAdapter->setToolTip(QStringLiteral("Copy the adapter folder (PEFT layout: adapter_config.json + adapter_model.safetensors)"));
     m_exportMerged = new QPushButton(QStringLiteral("Export Merged Model…"), this);
     m_exportMerged->setToolTip(QStringLiteral("Fold the adapter into the base model and write a Hugging Face model folder"));
+    m_exportDeploy = new QPushButton(QStringLiteral("Export for llama.cpp / Ollama"), this);
+    m_exportDeploy->setObjectName(QStringLiteral("exportDeployButton"));
+    m_exportDeploy->setToolTip(QStringLiteral("A GGUF file (merged, quantized), the LoRA alone as GGUF, or an Ollama folder"));
+    auto* deployMenu = new QMenu(m_exportDeploy);
+    deployMenu->addAction(QStringLiteral("GGUF File…"), this, [this] { exportDeploy(int(DeployDialog::Target::Gguf)); });
+    deployMenu->addAction(QStringLiteral("GGUF LoRA Adapter…"), this,
+                          [this] { exportDeploy(int(DeployDialog::Target::GgufLora)); });
+    deployMenu->addAction(QStringLiteral("Ollama…"), this, [this] { exportDeploy(int(DeployDialog::Target::Ollama)); });
+    m_exportDeploy->setMenu(deployMenu);
     m_delete = new QPushButton(QStringLiteral("Remove from Project"), this);
     m_delete->setToolTip(QStringLiteral("Forget this run and its metrics; its folder stays on disk"));
-    for (QPushButton* b : {m_resume, m_duplicate, m_open, m_exportAdapter, m_exportMerged, m_delete})
+    for (QPushButton* b : {m_resume, m_duplicate, m_open, m_exportAdapter, m_exportMerged, m_exportDeploy, m_delete})
         buttons->addWidget(b);
     buttons->addStretch();
     layout->addLayout(buttons);
@@ -206,6 +218,7 @@ void RunsPage::showSelected() {
     m_open->setEnabled(!dir.isEmpty() && QFileInfo(dir).isDir());
     m_exportAdapter->setEnabled(hasAdapter);
     m_exportMerged->setEnabled(hasAdapter && !m_job->isRunning());
+    m_exportDeploy->setEnabled(hasAdapter);
     m_delete->setEnabled(id > 0);
     m_plot->clearGraphs();
     m_config->clear();
@@ -257,6 +270,23 @@ void RunsPage::exportMerged() {
     m_state->setText(QStringLiteral("Merging…"));
     m_job->start({QStringLiteral("adapter"), QStringLiteral("export"), QStringLiteral("--adapter"),
                   selectedOutputDir() + "/adapter", QStringLiteral("--out"), target});
+}
+
+void RunsPage::exportDeploy(int target) {
+    const auto rows = m_table->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return;
+    const QJsonObject config =
+        QJsonDocument::fromJson(m_table->item(rows.first().row(), ColId)->data(Qt::UserRole).toByteArray()).object();
+    const QString technique = config.value("technique").toObject().value("name").toString();
+    auto* dialog = new DeployDialog(m_session, selectedOutputDir(), config.value("model").toString(), technique,
+                                    DeployDialog::Target(target), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &DeployDialog::taskFinished, this, [this](bool ok) {
+        if (ok)
+            m_state->setText(QStringLiteral("Export written; the dialog shows the command to run it."));
+    });
+    dialog->open();
 }
 
 void RunsPage::deleteRun() {

@@ -1,8 +1,9 @@
 // The Runs page: every run of the project with its status, technique, objective,
 // duration and final metrics; the selected run's config and loss curves; actions to
 // resume it, duplicate its config as a new run, open its folder, export its adapter
-// (a copy in PEFT layout) or the merged model (`ftstudio-cli adapter export`), and
-// delete it from the project (its folder is left on disk).
+// (a copy in PEFT layout), the merged model (`ftstudio-cli adapter export`) or a
+// deployable GGUF / GGUF LoRA / Ollama folder (DeployDialog), and delete it from the
+// project (its folder is left on disk).
 #pragma once
 
 #include <QJsonObject>
@@ -38,6 +39,7 @@ private:
     void showSelected();
     void exportAdapter();
     void exportMerged();
+    void exportDeploy(int target);  // DeployDialog::Target
     void deleteRun();
     QString selectedOutputDir() const;
 
@@ -51,6 +53,7 @@ private:
     QPushButton* m_open = nullptr;
     QPushButton* m_exportAdapter = nullptr;
     QPushButton* m_exportMerged = nullptr;
+    QPushButton* m_exportDeploy = nullptr;
     QPushButton* m_delete = nullptr;
     CliJob* m_job = nullptr;
 };
