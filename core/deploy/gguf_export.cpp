@@ -3,6 +3,7 @@
 #include "deploy/gguf_arch.h"
 #include "deploy/gguf_tensor.h"
 #include "io/gguf.h"
+#include "io/safetensors.h"
 #include "model/model_io.h"
 #include "peft/adapter_io.h"
 #include "tokenizer/tokenizer_loader.h"
@@ -11,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 #include <regex>
 
 namespace fs = std::filesystem;
@@ -59,6 +61,26 @@ GgmlType fallbackFor(GgmlType t, int64_t rowLength)
     else if (t == GgmlType::Q6_K)
         f = GgmlType::Q8_0;
     return fits(f) ? f : GgmlType::F16;
+}
+
+// kBFloat16 / kHalf when every floating tensor of the folder's checkpoint has that dtype.
+std::optional<c10::ScalarType> sixteenBitDtypeOf(const std::string& modelDir)
+{
+    const auto checkpoint = io::SafetensorsCheckpoint::open(modelDir);
+    std::optional<io::DType> common;
+    for (const auto& name : checkpoint.names()) {
+        const io::DType d = checkpoint.get(name).dtype;
+        if (d != io::DType::F32 && d != io::DType::F16 && d != io::DType::BF16)
+            continue;
+        if (common && *common != d)
+            return std::nullopt;
+        common = d;
+    }
+    if (common == io::DType::BF16)
+        return c10::kBFloat16;
+    if (common == io::DType::F16)
+        return c10::kHalf;
+    return std::nullopt;
 }
 
 int64_t layerOf(const std::string& ggufName)
@@ -118,7 +140,13 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
     checkGgufOutPath(options.outPath);
 
     torch::NoGradGuard noGrad;
-    model::LoadedModel loaded = model::loadModelFolder(options.modelDir);
+    // Without adapters to merge, a 16-bit checkpoint stays 16-bit in memory and each
+    // tensor becomes float only while it is written: the peak is the checkpoint's size,
+    // not twice it. Merging needs float weights.
+    model::LoadOptions load;
+    if (options.adapterDirs.empty())
+        load.computeDtype = sixteenBitDtypeOf(options.modelDir).value_or(c10::kFloat);
+    model::LoadedModel loaded = model::loadModelFolder(options.modelDir, load);
     const model::ModelConfig& c = loaded.config;
     const GgufArch& arch = ggufArch(c.arch);
     GgufExportReport report;
@@ -169,7 +197,7 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
         const auto name = ggufTensorName(hf);
         if (!name)
             fail("GGUF export does not know where tensor '" + hf + "' of " + options.modelDir + " goes");
-        at::Tensor t = p.value().detach().to(torch::kCPU, torch::kFloat).contiguous();
+        const at::Tensor t = p.value().detach();
         const std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
         const GgmlType type = ggufTensorType(fileType.name, *name, dims, layerOf(*name), c.numHiddenLayers, !hasOutput);
         const bool isQ = name->find(".attn_q.") != std::string::npos, isK = name->find(".attn_k.") != std::string::npos;

@@ -12,14 +12,15 @@ namespace ft::deploy {
 void addFloatTensor(io::GgufWriter& w, const std::string& name, const at::Tensor& t, io::GgmlType type,
                     int64_t permuteHeads)
 {
-    if (t.scalar_type() != at::kFloat || !t.is_contiguous() || !t.device().is_cpu())
-        fail("GGUF tensor '" + name + "': internal error, expected a contiguous float32 CPU tensor");
+    if (!at::isFloatingType(t.scalar_type()))
+        fail("GGUF tensor '" + name + "': internal error, expected a floating-point tensor");
     const std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
     w.addTensor(name, dims, type, [t, dims, type, permuteHeads](const io::GgufWriter::Sink& sink) {
-        at::Tensor src = t;
+        // Float only now, one tensor at a time (no copy when it already is a contiguous CPU float).
+        at::Tensor src = t.to(at::kCPU, at::kFloat).contiguous();
         const int64_t rowLength = dims.empty() ? 1 : dims[0], rows = t.numel() / std::max<int64_t>(1, rowLength);
         if (permuteHeads > 0) {  // one tensor's copy, never the model's
-            src = t.clone();
+            src = src.clone();
             if (src.dim() == 1)  // a bias: one value per row
                 permuteRowsForInterleavedRope(src.data_ptr<float>(), src.numel(), 1, permuteHeads);
             else

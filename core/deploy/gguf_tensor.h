@@ -12,8 +12,8 @@
 
 namespace ft::deploy {
 
-// `t`: float32, contiguous, on the CPU, Hugging Face's (row-major) shape; its GGUF dims
-// are the shape reversed. `permuteHeads` > 0 applies llama.cpp's Q/K row permutation
+// `t`: any floating dtype and device, Hugging Face's (row-major) shape; its GGUF dims
+// are the shape reversed. It becomes float32 on the CPU only while it is written. `permuteHeads` > 0 applies llama.cpp's Q/K row permutation
 // (permuteRowsForInterleavedRope) with that many heads to a copy made during the write.
 // The tensor is kept (by reference count) until the writer has written it.
 void addFloatTensor(io::GgufWriter& w, const std::string& name, const at::Tensor& t, io::GgmlType type,
