@@ -263,6 +263,12 @@ private slots:
         QVERIFY(m_page->findChild<QLabel*>("estimateLabel")->text().contains("trainable"));
         QVERIFY(!m_page->findChild<QWidget*>("errorBanner")->isVisible());
         QVERIFY(start->isEnabled());
+        auto* exportButton = m_page->findChild<QPushButton*>("exportRunButton");  // the finished run, for llama.cpp / Ollama
+        QVERIFY(exportButton && !exportButton->isHidden());
+        QSignalSpy deploy(m_page.get(), &TrainPage::deployRequested);
+        exportButton->click();
+        QCOMPARE(deploy.count(), 1);
+        QCOMPARE(deploy.first().first().toJsonObject().value("output_dir").toString(), QString::fromStdString(run.outputDir));
         QTest::qWait(300);  // let the last replot land before the picture
         const QString png = qEnvironmentVariable("FTSTUDIO_TRAIN_PNG", QDir::temp().filePath("train_page.png"));
         QVERIFY(m_page->grab().save(png));

@@ -8,6 +8,7 @@
 #include "engine/engine_process.h"
 #include "label/label_page.h"
 #include "model/model_page.h"
+#include "runs/deploy_dialog.h"
 #include "runs/runs_page.h"
 #include "train/train_page.h"
 
@@ -103,6 +104,9 @@ void MainWindow::buildPages() {
     connect(m_runs, &RunsPage::resumeRequested, this, [this](qint64 runId) {
         if (m_train->resumeRun(runId))
             showPage(1);
+    });
+    connect(m_train, &TrainPage::deployRequested, this, [this](const QJsonObject& config) {
+        DeployDialog::forRunConfig(m_session, config, DeployDialog::Target::Gguf, this)->open();
     });
     connect(m_runs, &RunsPage::duplicateRequested, this, [this](const QJsonObject& config) {
         m_train->loadConfig(config);

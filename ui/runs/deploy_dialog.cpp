@@ -129,6 +129,13 @@ DeployDialog::DeployDialog(Session* session, const QString& runDir, const QStrin
     targetChanged();
 }
 
+DeployDialog* DeployDialog::forRunConfig(Session* session, const QJsonObject& config, Target target, QWidget* parent) {
+    auto* dialog = new DeployDialog(session, config.value("output_dir").toString(), config.value("model").toString(),
+                                    config.value("technique").toObject().value("name").toString(), target, parent);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    return dialog;
+}
+
 DeployDialog::Target DeployDialog::target() const { return Target(m_target->currentData().toInt()); }
 
 void DeployDialog::targetChanged() {

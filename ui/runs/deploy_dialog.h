@@ -10,6 +10,7 @@
 #include "data/cli_task_dialog.h"
 
 class QComboBox;
+class QJsonObject;
 class QLabel;
 class QLineEdit;
 
@@ -25,6 +26,9 @@ public:
     // `runDir` holds the run's adapter (RUN/adapter); `modelDir` is its base.
     DeployDialog(Session* session, const QString& runDir, const QString& modelDir, const QString& technique,
                  Target target, QWidget* parent = nullptr);
+
+    // For a run's config (output_dir, model, technique.name); deletes itself when closed.
+    static DeployDialog* forRunConfig(Session* session, const QJsonObject& config, Target target, QWidget* parent);
 
     // For tests: the form's widgets.
     QComboBox* targetBox() const { return m_target; }

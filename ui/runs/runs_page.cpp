@@ -276,12 +276,10 @@ void RunsPage::exportDeploy(int target) {
     const auto rows = m_table->selectionModel()->selectedRows();
     if (rows.isEmpty())
         return;
-    const QJsonObject config =
+    QJsonObject config =
         QJsonDocument::fromJson(m_table->item(rows.first().row(), ColId)->data(Qt::UserRole).toByteArray()).object();
-    const QString technique = config.value("technique").toObject().value("name").toString();
-    auto* dialog = new DeployDialog(m_session, selectedOutputDir(), config.value("model").toString(), technique,
-                                    DeployDialog::Target(target), this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    config.insert("output_dir", selectedOutputDir());  // the run's folder as the project records it
+    auto* dialog = DeployDialog::forRunConfig(m_session, config, DeployDialog::Target(target), this);
     connect(dialog, &DeployDialog::taskFinished, this, [this](bool ok) {
         if (ok)
             m_state->setText(QStringLiteral("Export written; the dialog shows the command to run it."));

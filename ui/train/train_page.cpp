@@ -12,6 +12,7 @@
 #include <QDir>
 #include <QFontDatabase>
 #include <QFileInfo>
+#include <QFile>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -88,6 +89,9 @@ TrainPage::TrainPage(Session* session, QWidget* parent) : QWidget(parent), m_ses
                       QStringLiteral("Continue a paused run, or a stopped/failed one from its last checkpoint"));
     m_stop = button(QStringLiteral("Stop"), QStringLiteral("stopButton"),
                     QStringLiteral("Finish the step, save a checkpoint and end the run"));
+    m_export = button(QStringLiteral("Export…"), QStringLiteral("exportRunButton"),
+                      QStringLiteral("The finished run for llama.cpp or Ollama: a GGUF file, the LoRA alone, or an Ollama folder"));
+    m_export->hide();
     m_start->setDefault(true);
     m_status = new QLabel(QStringLiteral("Idle"), right);
     m_status->setObjectName(QStringLiteral("statusLabel"));
@@ -135,6 +139,11 @@ TrainPage::TrainPage(Session* session, QWidget* parent) : QWidget(parent), m_ses
     connect(m_pause, &QPushButton::clicked, this, &TrainPage::pause);
     connect(m_resume, &QPushButton::clicked, this, &TrainPage::resume);
     connect(m_stop, &QPushButton::clicked, this, &TrainPage::stop);
+    connect(m_export, &QPushButton::clicked, this, [this] {
+        QFile file(m_configPath);
+        if (file.open(QIODevice::ReadOnly))
+            emit deployRequested(QJsonDocument::fromJson(file.readAll()).object());
+    });
     connect(m_banner, &RunBanner::resumeRequested, this, &TrainPage::resume);
     connect(m_engine, &EngineProcess::event, this, &TrainPage::onEvent);
     connect(m_engine, &EngineProcess::ended, this, &TrainPage::onEnded);
@@ -203,6 +212,7 @@ void TrainPage::updateButtons() {
 void TrainPage::start() {
     if (isRunning() || !m_setup->hasSchema())
         return;
+    m_export->hide();
     m_setup->makeOutputUnique();
     const QStringList problems = m_setup->validate();
     if (!problems.isEmpty()) {
@@ -372,6 +382,9 @@ void TrainPage::onEnded(EngineProcess::State state, const QString& message) {
     } else {
         m_status->setText(QStringLiteral("Finished") + (last.isEmpty() ? QString() : QStringLiteral(" — ") + last));
     }
+    const QString outputDir = m_configPath.chopped(QStringLiteral(".config.json").size());
+    m_export->setVisible(state == EngineProcess::State::Finished && m_configPath.endsWith(QLatin1String(".config.json")) &&
+                         QFileInfo::exists(outputDir + QStringLiteral("/adapter/adapter_config.json")));
     m_log->appendPlainText(QStringLiteral("— run %1%2").arg(status, message.isEmpty() ? QString() : QStringLiteral(": ") + message));
     m_setup->setLocked(false);
     m_setup->newRunName();

@@ -56,6 +56,8 @@ public slots:
 
 signals:
     void runStateChanged();
+    // "Export…" after a finished run: its config (output_dir, model, technique).
+    void deployRequested(const QJsonObject& runConfig);
 
 private:
     void loadSchema();
@@ -76,6 +78,7 @@ private:
     QPushButton* m_pause = nullptr;
     QPushButton* m_resume = nullptr;
     QPushButton* m_stop = nullptr;
+    QPushButton* m_export = nullptr;  // shown once a run has finished with an adapter
     QLabel* m_status = nullptr;
     RunBanner* m_banner = nullptr;
     QPlainTextEdit* m_log = nullptr;
