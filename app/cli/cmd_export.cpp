@@ -9,6 +9,7 @@
 #include "deploy/gguf_export.h"
 #include "deploy/gguf_lora.h"
 #include "deploy/ollama_export.h"
+#include "model/runtime.h"
 #include "util/text.h"
 
 #include <nlohmann/json.hpp>
@@ -48,11 +49,11 @@ std::function<void(size_t, size_t)> progressPrinter()
 
 int exportGgufLora(const ArgParser& p)
 {
-    ft::deploy::GgufLoraOptions options;
-    options.modelDir = modelDirFrom(p);
     const auto adapters = p.getAll("adapter");
     if (adapters.size() != 1)
         throw UsageError("--lora-only writes one adapter: give exactly one --adapter DIR");
+    ft::deploy::GgufLoraOptions options;
+    options.modelDir = modelDirFrom(p);
     options.adapterDir = adapters.front();
     options.outPath = requireOption(p, "out");
     options.fileType = p.get("type");
@@ -89,6 +90,7 @@ int exportGguf(int argc, char** argv)
         types += (types.empty() ? "" : "|") + t;
     p.option("type", types, "tensor type: q4_k_m and q4_0 keep some tensors at higher precision, as llama.cpp does",
              "f16");
+    p.option("threads", "N", "CPU threads for quantizing, 0 = all cores", "0");
     p.flag("lora-only", "write the one --adapter (LoRA) alone as a GGUF LoRA adapter for llama.cpp's --lora, "
                         "as f32, f16, bf16 or q8_0; --model names its base");
     p.flag("json", "print the report as one JSON object");
@@ -96,6 +98,7 @@ int exportGguf(int argc, char** argv)
         std::cout << p.usage();
         return 0;
     }
+    ft::configureThreads(int(p.getInt("threads")));
     if (p.has("lora-only"))
         return exportGgufLora(p);
     ft::deploy::GgufExportOptions options;
@@ -150,6 +153,7 @@ int exportOllama(int argc, char** argv)
              "auto");
     p.option("system", "TEXT", "a SYSTEM message for the Modelfile");
     p.option("name", "NAME", "the model name in the printed 'ollama create' command (default: the folder's name)");
+    p.option("threads", "N", "CPU threads for quantizing, 0 = all cores", "0");
     p.flag("list-templates", "print the chat families --template takes (JSON with --json) and exit");
     p.flag("json", "print the report as one JSON object");
     if (!p.parse(argc, argv, 3)) {
@@ -167,6 +171,7 @@ int exportOllama(int argc, char** argv)
             std::cout << list.dump() << "\n";
         return 0;
     }
+    ft::configureThreads(int(p.getInt("threads")));
     ft::deploy::OllamaExportOptions options;
     options.modelDir = modelDirFrom(p);
     options.adapterDirs = p.getAll("adapter");

@@ -3,8 +3,11 @@
 #include "deploy/gguf_arch.h"
 #include "util/error.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <span>
+#include <thread>
 #include <vector>
 
 namespace ft::deploy {
@@ -33,9 +36,19 @@ void addFloatTensor(io::GgufWriter& w, const std::string& name, const at::Tensor
         for (int64_t r0 = 0; r0 < rows; r0 += slice) {
             const int64_t n = std::min(slice, rows - r0);
             buffer.resize(size_t(n) * rowBytes);
-            for (int64_t r = 0; r < n; ++r)
-                io::quantizeRow(type, std::span<const float>(data + (r0 + r) * rowLength, size_t(rowLength)),
-                                buffer.data() + size_t(r) * rowBytes);
+            // Rows are independent: quantized on the intra-op threads (K-quants search per block).
+            const auto quantizeRows = [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r)
+                    io::quantizeRow(type, std::span<const float>(data + (r0 + r) * rowLength, size_t(rowLength)),
+                                    buffer.data() + size_t(r) * rowBytes);
+            };
+            const int64_t threads = std::min<int64_t>(std::max(1, at::get_num_threads()), n);
+            std::vector<std::thread> workers;
+            for (int64_t k = 1; k < threads; ++k)
+                workers.emplace_back(quantizeRows, n * k / threads, n * (k + 1) / threads);
+            quantizeRows(0, n / threads);
+            for (auto& worker : workers)
+                worker.join();
             sink(buffer.data(), buffer.size());
         }
     });
