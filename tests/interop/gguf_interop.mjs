@@ -2,8 +2,8 @@
 // CPU build) and by a second, independent GGUF reader (@huggingface/gguf). Run through
 // tests/interop/run.sh (CTest label `interop`):
 //   node gguf_interop.mjs --cli ftstudio-cli --base MODEL_DIR --source REPO --work DIR
-// For four models (the embedded base, a LoRA fine-tune of it merged, and a Qwen2-layout
-// and a Mistral-layout model with random weights written here), exported as f32, f16,
+// For five models (the embedded base, a LoRA fine-tune of it merged, and Qwen2-, Qwen3-
+// and Mistral-layout models with random weights written here), exported as f32, f16,
 // q8_0 and q4_k_m:
 //   - @huggingface/gguf reads every file: metadata and tensor infos equal the studio's reader;
 //   - llama.cpp's greedy ids for 64 tokens equal the studio's, for f32 and f16 files;
@@ -79,24 +79,27 @@ function writeSafetensors(file, tensors) {
 
 // `layout`: qwen2 or mistral (llama for a tokenizer's carrier); the tokenizer files of
 // `tokenizerDir` (default: the base's) are copied and set the vocabulary size.
-function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256, I = 512, L = 2, heads = 4 } = {}) {
+function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256, I = 512, L = 2, heads = 4,
+                                              headDim = 0 } = {}) {
     const tokenizerFiles = fs.existsSync(path.join(tokenizerDir, "tokenizer.model"))
         ? ["tokenizer.model", "tokenizer_config.json"] : ["tokenizer.json", "tokenizer_config.json"];
     const vocab = tokenizerDir === args.base
         ? JSON.parse(fs.readFileSync(path.join(args.base, "config.json"), "utf8")).vocab_size
         : bpeVocabSize(path.join(tokenizerDir, "tokenizer.json"));
-    const kvHeads = Math.max(1, heads / 2), D = H / heads;
-    const qwen = layout === "qwen2";
+    const kvHeads = Math.max(1, heads / 2), D = headDim || H / heads;
+    const qwen = layout === "qwen2", qwen3 = layout === "qwen3";
     const config = {
-        architectures: [{ qwen2: "Qwen2ForCausalLM", mistral: "MistralForCausalLM", llama: "LlamaForCausalLM" }[layout]],
+        architectures: [{ qwen2: "Qwen2ForCausalLM", qwen3: "Qwen3ForCausalLM", mistral: "MistralForCausalLM",
+                          llama: "LlamaForCausalLM" }[layout]],
         model_type: layout,
         vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
         num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
         max_position_embeddings: 512, rms_norm_eps: 1e-6, rope_theta: qwen ? 1000000.0 : 10000.0,
-        tie_word_embeddings: qwen, bos_token_id: 1, eos_token_id: 2,
+        tie_word_embeddings: qwen || qwen3, bos_token_id: 1, eos_token_id: 2,
         ...(layout === "llama" ? {} : { sliding_window: 4096 }),
         torch_dtype: "float32",
         ...(qwen ? { use_sliding_window: false, max_window_layers: L } : { head_dim: D }),
+        ...(qwen3 ? { use_sliding_window: false, attention_bias: false, head_dim: D } : {}),
     };
     const normal = rng(seed);
     const t = {};
@@ -117,6 +120,10 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
             add(p + "self_attn.k_proj.bias", [kvHeads * D], 0.2);
             add(p + "self_attn.v_proj.bias", [kvHeads * D], 0.2);
         }
+        if (qwen3) {  // per-head RMSNorm of queries and keys, before RoPE
+            add(p + "self_attn.q_norm.weight", [D], 0.1, 1);
+            add(p + "self_attn.k_norm.weight", [D], 0.1, 1);
+        }
         add(p + "self_attn.o_proj.weight", [H, heads * D], 0.06);
         add(p + "post_attention_layernorm.weight", [H], 0.1, 1);
         add(p + "mlp.gate_proj.weight", [I, H], 0.1);
@@ -124,7 +131,7 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         add(p + "mlp.down_proj.weight", [H, I], 0.05);
     }
     add("model.norm.weight", [H], 0.1, 1);
-    if (!qwen)
+    if (!qwen && !qwen3)
         add("lm_head.weight", [vocab, H], 0.15);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
@@ -394,9 +401,10 @@ if (process.env.INTEROP_ONLY !== "random") {
           "an unknown pre-tokenizer (Digits + ByteLevel) is refused, naming it", r.stderr.trim().slice(0, 200));
 }
 
-for (const [layout, seed] of [["qwen2", 11], ["mistral", 12]]) {
+for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["mistral", 12]]) {
     const dir = path.join(args.work, `${layout}-random`);
-    writeRandomModel(dir, layout, seed);
+    // Qwen3 as it ships: an explicit head_dim, heads x head_dim != hidden.
+    writeRandomModel(dir, layout, seed, layout === "qwen3" ? { headDim: 96 } : {});
     await checkModel(`${layout}-random`, dir, null);
 }
 // Mistral's sliding window: llama.cpp's llama architecture has none; the export says so.
