@@ -417,6 +417,13 @@ private Q_SLOTS:
         QCOMPARE(ggufTensorName("model.layers.2.self_attn.q_norm.weight").value(), std::string("blk.2.attn_q_norm.weight"));
         QCOMPARE(ggufTensorName("model.layers.2.mlp.down_proj.weight").value(), std::string("blk.2.ffn_down.weight"));
         QVERIFY(!ggufTensorName("model.layers.2.mlp.experts.0.w1.weight"));
+        const auto* gemma2 = &ft::deploy::ggufArch(ft::model::Arch::Gemma2);  // the block's four norms
+        QCOMPARE(ggufTensorName("model.layers.1.post_attention_layernorm.weight", gemma2).value(),
+                 std::string("blk.1.post_attention_norm.weight"));
+        QCOMPARE(ggufTensorName("model.layers.1.pre_feedforward_layernorm.weight", gemma2).value(),
+                 std::string("blk.1.ffn_norm.weight"));
+        QCOMPARE(ggufTensorName("model.layers.1.post_feedforward_layernorm.weight", gemma2).value(),
+                 std::string("blk.1.post_ffw_norm.weight"));
 
         using ft::deploy::ggufTensorType;
         // llama-quantize's Q4_K_M on 32 layers: attn_v and ffn_down at Q6_K in layers
@@ -519,6 +526,54 @@ private Q_SLOTS:
             ft::deploy::exportGguf(o);
         });
         QVERIFY2(dirMsg.contains("is a folder"), qPrintable(dirMsg));
+    }
+
+    // Gemma 2: llama.cpp's norms multiply by w where Gemma's multiply by (1 + w), so the
+    // export adds one; soft-caps and the window under gemma2's keys; what llama.cpp's
+    // gemma2 cannot express (another query scale) is refused.
+    void gemma2ExportAddsOneToItsNorms()
+    {
+        const std::string base = fttest::smallBaseModel(ft::model::Arch::Gemma2);
+        torch::NoGradGuard noGrad;
+        ft::deploy::GgufExportOptions o;
+        o.modelDir = base;
+        o.outPath = pathFor("gemma2.gguf");
+        o.fileType = "f32";
+        QCOMPARE(ft::deploy::exportGguf(o).architecture, std::string("gemma2"));
+        const auto g = ft::io::GgufFile::open(o.outPath);
+        QCOMPARE(g.find("gemma2.attn_logit_softcapping")->asDouble("c"), 50.0);
+        QCOMPARE(g.find("gemma2.final_logit_softcapping")->asDouble("c"), 30.0);
+        QCOMPARE(g.find("gemma2.attention.sliding_window")->asInt("w"), int64_t(32));
+        auto loaded = ft::model::loadModelFolder(base);
+        int norms = 0;
+        for (const auto& p : loaded.model->named_parameters()) {
+            if (p.key() == "lm_head.weight")
+                continue;  // tied
+            const auto name = ft::deploy::ggufTensorName(p.key(), &ft::deploy::ggufArch(ft::model::Arch::Gemma2));
+            QVERIFY2(name && g.findTensor(*name), p.key().c_str());
+            std::vector<float> expected = floats(p.value());
+            if (name->find("norm.") != std::string::npos) {
+                for (float& v : expected)
+                    v += 1.0f;
+                ++norms;
+            }
+            QVERIFY2(g.dequantize(*g.findTensor(*name)) == expected, name->c_str());
+        }
+        QCOMPARE(norms, 2 * 4 + 1);
+
+        std::string config = readAll(base + "/config.json");
+        const auto at = config.find("\"query_pre_attn_scalar\"");
+        QVERIFY(at != std::string::npos);
+        const std::string other = pathFor("gemma2-scaled");
+        std::filesystem::create_directories(other);
+        for (const auto& f : std::filesystem::directory_iterator(base))
+            std::filesystem::copy_file(f.path(), other + "/" + f.path().filename().string());
+        auto j = nlohmann::json::parse(config);
+        j["query_pre_attn_scalar"] = 144;
+        std::ofstream(other + "/config.json", std::ios::trunc) << j.dump();
+        o.modelDir = other;
+        const QString msg = errorOf([&] { ft::deploy::exportGguf(o); });
+        QVERIFY2(msg.contains("query_pre_attn_scalar"), qPrintable(msg));
     }
 
     // A LoRA adapter alone, as llama.cpp applies it: (alpha / r) * lora_b @ lora_a must be

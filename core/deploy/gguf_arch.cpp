@@ -11,13 +11,15 @@
 namespace ft::deploy {
 namespace {
 
-// llama.cpp's names (gguf-py/gguf/constants.py). Gemma, OLMo 2 and SmolLM3 need more
-// than a name (norm offsets, post-norms, NoPE layers): not yet mapped.
-constexpr std::array<GgufArch, 4> kArchs{{
-    {model::Arch::Llama, "llama", true},
-    {model::Arch::Mistral, "llama", true},  // llama.cpp's converter writes Mistral as llama
-    {model::Arch::Qwen2, "qwen2", false},   // NEOX RoPE: Hugging Face's layout as is
-    {model::Arch::Qwen3, "qwen3", false},
+// llama.cpp's names (gguf-py/gguf/constants.py). Gemma 3, OLMo 2 and SmolLM3 need more
+// than a name (local RoPE base and layer pattern, post-norm q/k norms, NoPE layers): not
+// yet mapped.
+constexpr std::array<GgufArch, 5> kArchs{{
+    {model::Arch::Llama, "llama", true, false},
+    {model::Arch::Mistral, "llama", true, false},  // llama.cpp's converter writes Mistral as llama
+    {model::Arch::Qwen2, "qwen2", false, false},   // NEOX RoPE: Hugging Face's layout as is
+    {model::Arch::Qwen3, "qwen3", false, false},
+    {model::Arch::Gemma2, "gemma2", false, true},
 }};
 
 // Hugging Face leaf names inside a decoder layer -> GGUF's, per tensor kind.
@@ -25,6 +27,13 @@ struct LayerName {
     const char* hf;
     const char* gguf;
 };
+// The Gemma block's norms: around attention and around the MLP.
+constexpr std::array<LayerName, 4> kGemmaNormNames{{
+    {"input_layernorm", "attn_norm"},
+    {"post_attention_layernorm", "post_attention_norm"},
+    {"pre_feedforward_layernorm", "ffn_norm"},
+    {"post_feedforward_layernorm", "post_ffw_norm"},
+}};
 constexpr std::array<LayerName, 11> kLayerNames{{
     {"input_layernorm", "attn_norm"},
     {"self_attn.q_proj", "attn_q"},
@@ -87,9 +96,27 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
         // The factors travel as the rope_freqs tensor (llama3RopeFactors), as the converter writes them.
     } else if (!c.ropeScaling.type.empty())
         fail("RoPE scaling '" + c.ropeScaling.type + "' cannot be written to GGUF yet (linear and llama3 can)");
+    if (arch.arch == model::Arch::Gemma2) {
+        // llama.cpp scales queries by 1/sqrt(head_dim) (1/sqrt(hidden/heads) for the 27B
+        // shape only) and windows the even layers.
+        if (c.queryPreAttnScalar != 0 && c.queryPreAttnScalar != double(c.headDim))
+            fail("query_pre_attn_scalar " + std::to_string(c.queryPreAttnScalar) + " differs from head_dim " +
+                 std::to_string(c.headDim) + ": llama.cpp's gemma2 scales queries by 1/sqrt(head_dim)");
+        if (!c.slidingWindow)
+            fail("a gemma2 model without sliding_window: llama.cpp's gemma2 needs one");
+        for (int64_t i = 0; i < c.numHiddenLayers; ++i)
+            if (c.layerIsSliding(i) != (i % 2 == 0))
+                fail("layer " + std::to_string(i) + (c.layerIsSliding(i) ? " is" : " is not") +
+                     " windowed; llama.cpp's gemma2 windows exactly the even layers");
+        if (c.attnLogitSoftcap <= 0 || c.finalLogitSoftcap <= 0)
+            fail("a gemma2 model without attention and final logit soft-capping: llama.cpp's gemma2 always caps");
+        w.set(p + "attention.sliding_window", u32(*c.slidingWindow));
+        w.set(p + "attn_logit_softcapping", f32(c.attnLogitSoftcap));
+        w.set(p + "final_logit_softcapping", f32(c.finalLogitSoftcap));
+    }
 }
 
-std::optional<std::string> ggufTensorName(const std::string& hf)
+std::optional<std::string> ggufTensorName(const std::string& hf, const GgufArch* arch)
 {
     if (hf == "model.embed_tokens.weight")
         return "token_embd.weight";
@@ -101,6 +128,10 @@ std::optional<std::string> ggufTensorName(const std::string& hf)
     std::smatch m;
     if (!std::regex_match(hf, m, layer))
         return std::nullopt;
+    if (arch && arch->gemmaNorms)
+        for (const auto& n : kGemmaNormNames)
+            if (m[2] == n.hf)
+                return "blk." + m[1].str() + "." + n.gguf + "." + m[3].str();
     for (const auto& n : kLayerNames)
         if (m[2] == n.hf)
             return "blk." + m[1].str() + "." + n.gguf + "." + m[3].str();

@@ -17,6 +17,7 @@ struct GgufArch {
     model::Arch arch;
     const char* ggufName;  // general.architecture: "llama", "qwen2" ...
     bool permuteQK;        // q_proj/k_proj rows reordered for interleaved RoPE
+    bool gemmaNorms;       // RMSNorm weights stored as (1 + w), the four-norm Gemma block names
 };
 
 // The mapping of a family; ft::Error naming the family and the supported ones when
@@ -30,8 +31,9 @@ std::string ggufSupportedArchs();
 void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::ModelConfig& c);
 
 // "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight"; std::nullopt for
-// a tensor GGUF does not carry (lm_head when tied is dropped by the caller).
-std::optional<std::string> ggufTensorName(const std::string& hfName);
+// a tensor GGUF does not carry (lm_head when tied is dropped by the caller). With a
+// Gemma `arch`, the block's four norms take llama.cpp's Gemma names.
+std::optional<std::string> ggufTensorName(const std::string& hfName, const GgufArch* arch = nullptr);
 
 // llama.cpp's converter permutation of q_proj/k_proj rows (weights or biases) from
 // Hugging Face's rotate-half layout to interleaved pairs: per head, row r of the

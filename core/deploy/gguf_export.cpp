@@ -194,10 +194,12 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
         const std::string& hf = p.key();
         if (hf == "lm_head.weight" && c.tieWordEmbeddings)
             continue;
-        const auto name = ggufTensorName(hf);
+        const auto name = ggufTensorName(hf, &arch);
         if (!name)
             fail("GGUF export does not know where tensor '" + hf + "' of " + options.modelDir + " goes");
-        const at::Tensor t = p.value().detach();
+        at::Tensor t = p.value().detach();
+        if (arch.gemmaNorms && t.dim() == 1 && name->find("norm.") != std::string::npos)
+            t = t.to(torch::kFloat) + 1;  // Gemma's RMSNorm computes x * (1 + w); llama.cpp's x * w
         const std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
         const GgmlType type = ggufTensorType(fileType.name, *name, dims, layerOf(*name), c.numHiddenLayers, !hasOutput);
         const bool isQ = name->find(".attn_q.") != std::string::npos, isK = name->find(".attn_k.") != std::string::npos;

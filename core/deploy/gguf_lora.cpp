@@ -113,7 +113,7 @@ GgufLoraReport exportGgufLora(const GgufLoraOptions& options)
         if (p.a.dim() != 2 || p.b.dim() != 2 || p.a.size(0) != p.b.size(1))
             fail(weightsFile + ": '" + key + "A.weight' " + util::shapeString(p.a.sizes().vec()) + " and 'B.weight' " +
                  util::shapeString(p.b.sizes().vec()) + " are not a LoRA pair (A: r x in, B: out x r)");
-        const auto name = ggufTensorName(module + ".weight");
+        const auto name = ggufTensorName(module + ".weight", &arch);
         if (!name || name->find("blk.") != 0)
             fail(weightsFile + ": LoRA on '" + module + "' has no place in a GGUF LoRA adapter for llama.cpp "
                  "(only the decoder layers' projections); export the model with the adapter merged instead");

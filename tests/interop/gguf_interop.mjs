@@ -87,19 +87,22 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         ? JSON.parse(fs.readFileSync(path.join(args.base, "config.json"), "utf8")).vocab_size
         : bpeVocabSize(path.join(tokenizerDir, "tokenizer.json"));
     const kvHeads = Math.max(1, heads / 2), D = headDim || H / heads;
-    const qwen = layout === "qwen2", qwen3 = layout === "qwen3";
+    const qwen = layout === "qwen2", qwen3 = layout === "qwen3", gemma2 = layout === "gemma2";
     const config = {
         architectures: [{ qwen2: "Qwen2ForCausalLM", qwen3: "Qwen3ForCausalLM", mistral: "MistralForCausalLM",
-                          llama: "LlamaForCausalLM" }[layout]],
+                          llama: "LlamaForCausalLM", gemma2: "Gemma2ForCausalLM" }[layout]],
         model_type: layout,
         vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
         num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
         max_position_embeddings: 512, rms_norm_eps: 1e-6, rope_theta: qwen ? 1000000.0 : 10000.0,
-        tie_word_embeddings: qwen || qwen3, bos_token_id: 1, eos_token_id: 2,
+        tie_word_embeddings: qwen || qwen3 || gemma2, bos_token_id: 1, eos_token_id: 2,
         ...(layout === "llama" ? {} : { sliding_window: 4096 }),
         torch_dtype: "float32",
         ...(qwen ? { use_sliding_window: false, max_window_layers: L } : { head_dim: D }),
         ...(qwen3 ? { use_sliding_window: false, attention_bias: false, head_dim: D } : {}),
+        ...(gemma2 ? { hidden_act: "gelu_pytorch_tanh", hidden_activation: "gelu_pytorch_tanh", head_dim: D,
+                       query_pre_attn_scalar: D, attn_logit_softcapping: 50.0, final_logit_softcapping: 30.0,
+                       attention_bias: false, sliding_window: 16 } : {}),  // windows shorter than the texts
     };
     const normal = rng(seed);
     const t = {};
@@ -111,7 +114,8 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
     add("model.embed_tokens.weight", [vocab, H], 0.15);  // also the output when tied: logits of a few units
     for (let l = 0; l < L; ++l) {
         const p = `model.layers.${l}.`;
-        add(p + "input_layernorm.weight", [H], 0.1, 1);
+        const normMean = gemma2 ? 0 : 1;  // Gemma's RMSNorm weights are offsets from 1
+        add(p + "input_layernorm.weight", [H], 0.1, normMean);
         add(p + "self_attn.q_proj.weight", [heads * D, H], 0.1);
         add(p + "self_attn.k_proj.weight", [kvHeads * D, H], 0.1);
         add(p + "self_attn.v_proj.weight", [kvHeads * D, H], 0.1);
@@ -125,13 +129,17 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
             add(p + "self_attn.k_norm.weight", [D], 0.1, 1);
         }
         add(p + "self_attn.o_proj.weight", [H, heads * D], 0.06);
-        add(p + "post_attention_layernorm.weight", [H], 0.1, 1);
+        add(p + "post_attention_layernorm.weight", [H], 0.1, normMean);
+        if (gemma2) {
+            add(p + "pre_feedforward_layernorm.weight", [H], 0.1, 0);
+            add(p + "post_feedforward_layernorm.weight", [H], 0.1, 0);
+        }
         add(p + "mlp.gate_proj.weight", [I, H], 0.1);
         add(p + "mlp.up_proj.weight", [I, H], 0.1);
         add(p + "mlp.down_proj.weight", [H, I], 0.05);
     }
-    add("model.norm.weight", [H], 0.1, 1);
-    if (!qwen && !qwen3)
+    add("model.norm.weight", [H], 0.1, gemma2 ? 0 : 1);
+    if (!qwen && !qwen3 && !gemma2)
         add("lm_head.weight", [vocab, H], 0.15);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
@@ -401,10 +409,10 @@ if (process.env.INTEROP_ONLY !== "random") {
           "an unknown pre-tokenizer (Digits + ByteLevel) is refused, naming it", r.stderr.trim().slice(0, 200));
 }
 
-for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["mistral", 12]]) {
+for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["mistral", 12]]) {
     const dir = path.join(args.work, `${layout}-random`);
     // Qwen3 as it ships: an explicit head_dim, heads x head_dim != hidden.
-    writeRandomModel(dir, layout, seed, layout === "qwen3" ? { headDim: 96 } : {});
+    writeRandomModel(dir, layout, seed, layout === "qwen3" ? { headDim: 96 } : layout === "gemma2" ? { L: 3 } : {});
     await checkModel(`${layout}-random`, dir, null);
 }
 // Mistral's sliding window: llama.cpp's llama architecture has none; the export says so.
