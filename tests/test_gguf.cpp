@@ -531,9 +531,10 @@ private Q_SLOTS:
     // Gemma 2: llama.cpp's norms multiply by w where Gemma's multiply by (1 + w), so the
     // export adds one; soft-caps and the window under gemma2's keys; what llama.cpp's
     // gemma2 cannot express (another query scale) is refused.
-    void gemma2ExportAddsOneToItsNorms()
+    void gemmaExportAddsOneToItsNorms()
     {
-        const std::string base = fttest::smallBaseModel(ft::model::Arch::Gemma2);
+        const std::string base = fttest::smallBaseModel(ft::model::Arch::Gemma2);  // both train on first use:
+        const std::string gemma3 = fttest::smallBaseModel(ft::model::Arch::Gemma3Text);  // before no-grad
         torch::NoGradGuard noGrad;
         ft::deploy::GgufExportOptions o;
         o.modelDir = base;
@@ -574,6 +575,12 @@ private Q_SLOTS:
         o.modelDir = other;
         const QString msg = errorOf([&] { ft::deploy::exportGguf(o); });
         QVERIFY2(msg.contains("query_pre_attn_scalar"), qPrintable(msg));
+
+        // Gemma 3 with a layer pattern llama.cpp's gemma3 does not have (this test base
+        // alternates; llama.cpp windows all layers but every sixth): refused, naming the layer.
+        o.modelDir = gemma3;
+        const QString pattern = errorOf([&] { ft::deploy::exportGguf(o); });
+        QVERIFY2(pattern.contains("layer 1") && pattern.contains("every sixth"), qPrintable(pattern));
     }
 
     // A LoRA adapter alone, as llama.cpp applies it: (alpha / r) * lora_b @ lora_a must be

@@ -11,15 +11,15 @@
 namespace ft::deploy {
 namespace {
 
-// llama.cpp's names (gguf-py/gguf/constants.py). Gemma 3, OLMo 2 and SmolLM3 need more
-// than a name (local RoPE base and layer pattern, post-norm q/k norms, NoPE layers): not
-// yet mapped.
-constexpr std::array<GgufArch, 5> kArchs{{
+// llama.cpp's names (gguf-py/gguf/constants.py). OLMo 2 and SmolLM3 need more than a
+// name (post-norm q/k norms over whole projections, NoPE layers): not yet mapped.
+constexpr std::array<GgufArch, 6> kArchs{{
     {model::Arch::Llama, "llama", true, false},
     {model::Arch::Mistral, "llama", true, false},  // llama.cpp's converter writes Mistral as llama
     {model::Arch::Qwen2, "qwen2", false, false},   // NEOX RoPE: Hugging Face's layout as is
     {model::Arch::Qwen3, "qwen3", false, false},
     {model::Arch::Gemma2, "gemma2", false, true},
+    {model::Arch::Gemma3Text, "gemma3", false, true},
 }};
 
 // Hugging Face leaf names inside a decoder layer -> GGUF's, per tensor kind.
@@ -96,23 +96,36 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
         // The factors travel as the rope_freqs tensor (llama3RopeFactors), as the converter writes them.
     } else if (!c.ropeScaling.type.empty())
         fail("RoPE scaling '" + c.ropeScaling.type + "' cannot be written to GGUF yet (linear and llama3 can)");
-    if (arch.arch == model::Arch::Gemma2) {
+    if (arch.arch == model::Arch::Gemma2 || arch.arch == model::Arch::Gemma3Text) {
         // llama.cpp scales queries by 1/sqrt(head_dim) (1/sqrt(hidden/heads) for the 27B
-        // shape only) and windows the even layers.
+        // shapes only); gemma2 windows the even layers, gemma3 all but every sixth, whose
+        // local RoPE base is 10000 without scaling.
+        const bool gemma3 = arch.arch == model::Arch::Gemma3Text;
         if (c.queryPreAttnScalar != 0 && c.queryPreAttnScalar != double(c.headDim))
             fail("query_pre_attn_scalar " + std::to_string(c.queryPreAttnScalar) + " differs from head_dim " +
-                 std::to_string(c.headDim) + ": llama.cpp's gemma2 scales queries by 1/sqrt(head_dim)");
+                 std::to_string(c.headDim) + ": llama.cpp's " + arch.ggufName + " scales queries by 1/sqrt(head_dim)");
         if (!c.slidingWindow)
-            fail("a gemma2 model without sliding_window: llama.cpp's gemma2 needs one");
-        for (int64_t i = 0; i < c.numHiddenLayers; ++i)
-            if (c.layerIsSliding(i) != (i % 2 == 0))
-                fail("layer " + std::to_string(i) + (c.layerIsSliding(i) ? " is" : " is not") +
-                     " windowed; llama.cpp's gemma2 windows exactly the even layers");
-        if (c.attnLogitSoftcap <= 0 || c.finalLogitSoftcap <= 0)
-            fail("a gemma2 model without attention and final logit soft-capping: llama.cpp's gemma2 always caps");
+            fail(std::string("a ") + arch.ggufName + " model without sliding_window: llama.cpp's " + arch.ggufName +
+                 " needs one");
+        for (int64_t i = 0; i < c.numHiddenLayers; ++i) {
+            const bool expected = gemma3 ? (i + 1) % 6 != 0 : i % 2 == 0;
+            if (c.layerIsSliding(i) != expected)
+                fail("layer " + std::to_string(i) + (c.layerIsSliding(i) ? " is" : " is not") + " windowed; llama.cpp's " +
+                     arch.ggufName + (gemma3 ? " windows all layers but every sixth" : " windows exactly the even layers"));
+        }
         w.set(p + "attention.sliding_window", u32(*c.slidingWindow));
-        w.set(p + "attn_logit_softcapping", f32(c.attnLogitSoftcap));
-        w.set(p + "final_logit_softcapping", f32(c.finalLogitSoftcap));
+        if (gemma3) {
+            if (c.attnLogitSoftcap > 0 || c.finalLogitSoftcap > 0)
+                fail("a gemma3 model with logit soft-capping: llama.cpp's gemma3 has none");
+            if (c.ropeLocalTheta && *c.ropeLocalTheta != 10000.0)
+                fail("rope_local_base_freq " + std::to_string(*c.ropeLocalTheta) +
+                     ": llama.cpp's gemma3 uses 10000 for the windowed layers");
+        } else {
+            if (c.attnLogitSoftcap <= 0 || c.finalLogitSoftcap <= 0)
+                fail("a gemma2 model without attention and final logit soft-capping: llama.cpp's gemma2 always caps");
+            w.set(p + "attn_logit_softcapping", f32(c.attnLogitSoftcap));
+            w.set(p + "final_logit_softcapping", f32(c.finalLogitSoftcap));
+        }
     }
 }
 

@@ -87,10 +87,12 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         ? JSON.parse(fs.readFileSync(path.join(args.base, "config.json"), "utf8")).vocab_size
         : bpeVocabSize(path.join(tokenizerDir, "tokenizer.json"));
     const kvHeads = Math.max(1, heads / 2), D = headDim || H / heads;
-    const qwen = layout === "qwen2", qwen3 = layout === "qwen3", gemma2 = layout === "gemma2";
+    const qwen = layout === "qwen2", qwen3 = layout === "qwen3", gemma3 = layout === "gemma3_text";
+    const gemma2 = layout === "gemma2" || gemma3;  // the Gemma block (gemma3: + q/k norms, no soft-caps)
     const config = {
         architectures: [{ qwen2: "Qwen2ForCausalLM", qwen3: "Qwen3ForCausalLM", mistral: "MistralForCausalLM",
-                          llama: "LlamaForCausalLM", gemma2: "Gemma2ForCausalLM" }[layout]],
+                          llama: "LlamaForCausalLM", gemma2: "Gemma2ForCausalLM",
+                          gemma3_text: "Gemma3ForCausalLM" }[layout]],
         model_type: layout,
         vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
         num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
@@ -103,6 +105,8 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         ...(gemma2 ? { hidden_act: "gelu_pytorch_tanh", hidden_activation: "gelu_pytorch_tanh", head_dim: D,
                        query_pre_attn_scalar: D, attn_logit_softcapping: 50.0, final_logit_softcapping: 30.0,
                        attention_bias: false, sliding_window: 16 } : {}),  // windows shorter than the texts
+        ...(gemma3 ? { attn_logit_softcapping: null, final_logit_softcapping: null, rope_theta: 1000000.0,
+                       rope_local_base_freq: 10000.0, sliding_window_pattern: 6 } : {}),
     };
     const normal = rng(seed);
     const t = {};
@@ -124,9 +128,9 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
             add(p + "self_attn.k_proj.bias", [kvHeads * D], 0.2);
             add(p + "self_attn.v_proj.bias", [kvHeads * D], 0.2);
         }
-        if (qwen3) {  // per-head RMSNorm of queries and keys, before RoPE
-            add(p + "self_attn.q_norm.weight", [D], 0.1, 1);
-            add(p + "self_attn.k_norm.weight", [D], 0.1, 1);
+        if (qwen3 || gemma3) {  // per-head RMSNorm of queries and keys, before RoPE
+            add(p + "self_attn.q_norm.weight", [D], 0.1, gemma3 ? 0 : 1);
+            add(p + "self_attn.k_norm.weight", [D], 0.1, gemma3 ? 0 : 1);
         }
         add(p + "self_attn.o_proj.weight", [H, heads * D], 0.06);
         add(p + "post_attention_layernorm.weight", [H], 0.1, normMean);
@@ -409,10 +413,11 @@ if (process.env.INTEROP_ONLY !== "random") {
           "an unknown pre-tokenizer (Digits + ByteLevel) is refused, naming it", r.stderr.trim().slice(0, 200));
 }
 
-for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["mistral", 12]]) {
+for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["gemma3_text", 16], ["mistral", 12]]) {
     const dir = path.join(args.work, `${layout}-random`);
     // Qwen3 as it ships: an explicit head_dim, heads x head_dim != hidden.
-    writeRandomModel(dir, layout, seed, layout === "qwen3" ? { headDim: 96 } : layout === "gemma2" ? { L: 3 } : {});
+    // Gemma 3: six layers, so one is global (five windowed : one global, as it ships).
+    writeRandomModel(dir, layout, seed, { qwen3: { headDim: 96 }, gemma2: { L: 3 }, gemma3_text: { L: 6 } }[layout] ?? {});
     await checkModel(`${layout}-random`, dir, null);
 }
 // Mistral's sliding window: llama.cpp's llama architecture has none; the export says so.
