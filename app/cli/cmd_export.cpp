@@ -35,6 +35,20 @@ const char* kExportUsage =
     "\n"
     "Run 'ftstudio-cli export <format> --help' for its options.\n";
 
+// --model, --adapter (repeatable), --out, --type and --threads, as both formats take them.
+void addExportOptions(ArgParser& p, const std::string& outValue, const std::string& outHelp, const std::string& typeHelp,
+                      const std::string& defaultType)
+{
+    addModelOption(p);
+    p.repeatable("adapter", "DIR", "an adapter to merge first (repeat for several, merged in order)");
+    p.option("out", outValue, outHelp);
+    std::string types;
+    for (const auto& t : ft::deploy::ggufFileTypes())
+        types += (types.empty() ? "" : "|") + t;
+    p.option("type", types, typeHelp, defaultType);
+    p.option("threads", "N", "CPU threads for quantizing, 0 = all cores", "0");
+}
+
 // "progress: N%" on stderr every 5 %.
 std::function<void(size_t, size_t)> progressPrinter()
 {
@@ -82,15 +96,8 @@ int exportGguf(int argc, char** argv)
                 "Write the model, with any mergeable adapters merged into it, as one GGUF file that llama.cpp "
                 "runs: hyper-parameters, tensors (Q/K permuted where llama.cpp expects it), the tokenizer and "
                 "the chat template. Quantized types follow llama.cpp's mixes.");
-    addModelOption(p);
-    p.repeatable("adapter", "DIR", "an adapter to merge first (repeat for several, merged in order)");
-    p.option("out", "FILE", "the .gguf file to write (replaced atomically)");
-    std::string types;
-    for (const auto& t : ft::deploy::ggufFileTypes())
-        types += (types.empty() ? "" : "|") + t;
-    p.option("type", types, "tensor type: q4_k_m and q4_0 keep some tensors at higher precision, as llama.cpp does",
-             "f16");
-    p.option("threads", "N", "CPU threads for quantizing, 0 = all cores", "0");
+    addExportOptions(p, "FILE", "the .gguf file to write (replaced atomically)",
+                     "tensor type: q4_k_m and q4_0 keep some tensors at higher precision, as llama.cpp does", "f16");
     p.flag("lora-only", "write the one --adapter (LoRA) alone as a GGUF LoRA adapter for llama.cpp's --lora, "
                         "as f32, f16, bf16 or q8_0; --model names its base");
     p.flag("json", "print the report as one JSON object");
@@ -140,20 +147,13 @@ int exportOllama(int argc, char** argv)
                 "Write a folder that 'ollama create' turns into a model: model.gguf (the model with its adapters "
                 "merged, as in export gguf) and a Modelfile whose TEMPLATE is the chat format the model was "
                 "trained on, in Ollama's Go-template syntax, with a stop for each end-of-turn marker.");
-    addModelOption(p);
-    p.repeatable("adapter", "DIR", "an adapter to merge first (repeat for several, merged in order)");
-    p.option("out", "DIR", "the folder to write (created if missing)");
-    std::string types;
-    for (const auto& t : ft::deploy::ggufFileTypes())
-        types += (types.empty() ? "" : "|") + t;
-    p.option("type", types, "tensor type of model.gguf", "q4_k_m");
+    addExportOptions(p, "DIR", "the folder to write (created if missing)", "tensor type of model.gguf", "q4_k_m");
     p.option("template", "FAMILY",
              "the chat format: auto (the last adapter's run, else the model's chat template) or one of " +
                  ft::deploy::chatFamilyNames(),
              "auto");
     p.option("system", "TEXT", "a SYSTEM message for the Modelfile");
     p.option("name", "NAME", "the model name in the printed 'ollama create' command (default: the folder's name)");
-    p.option("threads", "N", "CPU threads for quantizing, 0 = all cores", "0");
     p.flag("list-templates", "print the chat families --template takes (JSON with --json) and exit");
     p.flag("json", "print the report as one JSON object");
     if (!p.parse(argc, argv, 3)) {

@@ -21,6 +21,18 @@ void setId(io::GgufWriter& w, const char* key, int64_t id)
         w.set(key, GgufValue{uint32_t(id)});
 }
 
+// The special ids and the BOS/EOS defaults, as the studio's tokenizer has them
+// (tokenizer_config.json applied).
+void writeSpecialTokens(io::GgufWriter& w, const tok::Tokenizer& tokenizer)
+{
+    setId(w, "tokenizer.ggml.bos_token_id", tokenizer.bosId());
+    setId(w, "tokenizer.ggml.eos_token_id", tokenizer.eosId());
+    setId(w, "tokenizer.ggml.unknown_token_id", tokenizer.unkId());
+    setId(w, "tokenizer.ggml.padding_token_id", tokenizer.padId());
+    w.set("tokenizer.ggml.add_bos_token", GgufValue{tokenizer.addsBosByDefault()});
+    w.set("tokenizer.ggml.add_eos_token", GgufValue{tokenizer.addsEosByDefault()});
+}
+
 // tokenizer.chat_template when the folder has its own (not the studio's default ChatML).
 bool writeChatTemplate(io::GgufWriter& w, const std::string& modelDir)
 {
@@ -150,13 +162,7 @@ VocabSummary writeVocabulary(io::GgufWriter& w, const std::string& modelDir, int
             fail("no tokenizer in " + modelDir + " (tokenizer.model or tokenizer.json expected)");
         VocabSummary summary;
         summary.kind = writeByteLevelVocabulary(w, jsonPath, modelVocabSize, summary.tokens);
-        const auto tokenizer = tok::loadTokenizer(modelDir);  // special ids and BOS/EOS defaults, as the studio has them
-        setId(w, "tokenizer.ggml.bos_token_id", tokenizer->bosId());
-        setId(w, "tokenizer.ggml.eos_token_id", tokenizer->eosId());
-        setId(w, "tokenizer.ggml.unknown_token_id", tokenizer->unkId());
-        setId(w, "tokenizer.ggml.padding_token_id", tokenizer->padId());
-        w.set("tokenizer.ggml.add_bos_token", GgufValue{tokenizer->addsBosByDefault()});
-        w.set("tokenizer.ggml.add_eos_token", GgufValue{tokenizer->addsEosByDefault()});
+        writeSpecialTokens(w, *tok::loadTokenizer(modelDir));  // special ids, BOS/EOS defaults as the studio has them
         summary.chatTemplate = writeChatTemplate(w, modelDir);
         return summary;
     }
@@ -189,12 +195,7 @@ VocabSummary writeVocabulary(io::GgufWriter& w, const std::string& modelDir, int
     w.set("tokenizer.ggml.tokens", io::ggufStrings(tokens));
     w.set("tokenizer.ggml.scores", io::ggufF32s(scores));
     w.set("tokenizer.ggml.token_type", io::ggufI32s(types));
-    setId(w, "tokenizer.ggml.bos_token_id", tokenizer->bosId());
-    setId(w, "tokenizer.ggml.eos_token_id", tokenizer->eosId());
-    setId(w, "tokenizer.ggml.unknown_token_id", tokenizer->unkId());
-    setId(w, "tokenizer.ggml.padding_token_id", tokenizer->padId());
-    w.set("tokenizer.ggml.add_bos_token", GgufValue{tokenizer->addsBosByDefault()});
-    w.set("tokenizer.ggml.add_eos_token", GgufValue{tokenizer->addsEosByDefault()});
+    writeSpecialTokens(w, *tokenizer);
     w.set("tokenizer.ggml.add_space_prefix", GgufValue{spm.addDummyPrefix});
 
     return {"llama (sentencepiece " + spm.modelType + ")", int64_t(tokens.size()), writeChatTemplate(w, modelDir)};
