@@ -15,6 +15,7 @@
 // Test-time only: the studio itself never runs Node.
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { gguf } from "@huggingface/gguf";
+import hfTokenizers from "@anush008/tokenizers";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -334,7 +335,8 @@ async function checkModel(label, modelDir, adapter) {
     return { files, models, studio };
 }
 
-// ---- tokenization of a text set by llama.cpp (from the GGUF) and by the studio (from the folder) ----
+// ---- tokenization of a text set by llama.cpp (from the GGUF) and by the studio (from the folder);
+// for tokenizer.json folders also by Hugging Face's own Rust tokenizers ----
 async function checkTokenization(label, model, modelDir) {
     const texts = heldout.split("\n").filter((l) => l.trim()).slice(0, 12);
     texts.push("", " ", "  two leading spaces", "trailing spaces   ", "tab\there", "line one\nline two\n\nthree",
@@ -346,6 +348,18 @@ async function checkTokenization(label, model, modelDir) {
     const textsFile = path.join(args.work, "texts.json");
     fs.writeFileSync(textsFile, JSON.stringify(texts));
     const studio = cliJson("tokenize", "--model", modelDir, "--texts", textsFile, "--no-special");
+    const jsonFile = path.join(modelDir, "tokenizer.json");
+    if (fs.existsSync(jsonFile) && !fs.existsSync(path.join(modelDir, "tokenizer.model"))) {
+        const hf = hfTokenizers.Tokenizer.fromFile(jsonFile);
+        const wrong = [];
+        for (const [i, text] of texts.entries()) {
+            const ids = (await hf.encode(text, null, { addSpecialTokens: false })).getIds();
+            if (ids.join(",") !== studio[i].join(","))
+                wrong.push(`${JSON.stringify(text.slice(0, 40))}: [${studio[i].slice(0, 12)}] vs [${ids.slice(0, 12)}]`);
+        }
+        check(wrong.length === 0, `${label}: Hugging Face's Rust tokenizers encode ${texts.length} texts as the studio does`,
+              wrong.slice(0, 4).join("; "));
+    }
     let same = 0;
     const problems = [];
     for (const [i, text] of texts.entries()) {
