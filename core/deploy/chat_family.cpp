@@ -159,8 +159,9 @@ const ChatFamily& identifyChatFamily(const tok::ChatTemplate& chatTemplate)
 {
     // The template's renderings, without the leading BOS text (the tokenizer adds BOS);
     // a template that refuses a probe (system messages) leaves it empty.
+    const auto all = probes();
     std::vector<std::optional<std::string>> rendered;
-    for (const auto& probe : probes()) {
+    for (const auto& probe : all) {
         try {
             std::string text = chatTemplate.render(probe, /*addGenerationPrompt=*/true);
             const std::string& bos = chatTemplate.bosToken();
@@ -173,7 +174,6 @@ const ChatFamily& identifyChatFamily(const tok::ChatTemplate& chatTemplate)
     }
     for (const auto& f : chatFamilies()) {
         bool same = true;
-        const auto all = probes();
         for (size_t i = 0; i < all.size() && same; ++i) {
             const bool hasSystem = all[i][0].role == "system";
             if (hasSystem && f.system == SP::None)

@@ -151,6 +151,22 @@ std::optional<std::string> ggufTensorName(const std::string& hf, const GgufArch*
     return std::nullopt;
 }
 
+int64_t ggufPermuteHeads(const GgufArch& arch, const model::ModelConfig& c, const std::string& ggufName)
+{
+    if (!arch.permuteQK)
+        return 0;
+    if (ggufName.find(".attn_q.") != std::string::npos)
+        return c.numAttentionHeads;
+    return ggufName.find(".attn_k.") != std::string::npos ? c.numKeyValueHeads : 0;
+}
+
+int64_t ggufLayerOf(const std::string& ggufName)
+{
+    static const std::regex blk(R"(blk\.(\d+)\..*)");
+    std::smatch m;
+    return std::regex_match(ggufName, m, blk) ? std::stoll(m[1]) : -1;
+}
+
 void permuteRowsForInterleavedRope(float* data, int64_t rows, int64_t cols, int64_t heads)
 {
     if (heads <= 0 || rows % heads != 0 || (rows / heads) % 2 != 0)

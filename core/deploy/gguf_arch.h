@@ -35,6 +35,12 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
 // Gemma `arch`, the block's four norms take llama.cpp's Gemma names.
 std::optional<std::string> ggufTensorName(const std::string& hfName, const GgufArch* arch = nullptr);
 
+// The heads to permute a tensor's rows by (permuteRowsForInterleavedRope) when it is a
+// query or key projection (weight, bias, LoRA B) of an architecture that needs it; 0 otherwise.
+int64_t ggufPermuteHeads(const GgufArch& arch, const model::ModelConfig& c, const std::string& ggufName);
+// The block index of "blk.N.…", -1 for tensors outside the blocks.
+int64_t ggufLayerOf(const std::string& ggufName);
+
 // llama.cpp's converter permutation of q_proj/k_proj rows (weights or biases) from
 // Hugging Face's rotate-half layout to interleaved pairs: per head, row r of the
 // first half and row r of the second half become rows 2r and 2r+1.

@@ -13,7 +13,6 @@
 
 #include <filesystem>
 #include <optional>
-#include <regex>
 
 namespace fs = std::filesystem;
 
@@ -81,13 +80,6 @@ std::optional<c10::ScalarType> sixteenBitDtypeOf(const std::string& modelDir)
     if (common == io::DType::F16)
         return c10::kHalf;
     return std::nullopt;
-}
-
-int64_t layerOf(const std::string& ggufName)
-{
-    static const std::regex blk(R"(blk\.(\d+)\..*)");
-    std::smatch m;
-    return std::regex_match(ggufName, m, blk) ? std::stoll(m[1]) : -1;
 }
 
 } // namespace
@@ -201,11 +193,10 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
         if (arch.gemmaNorms && t.dim() == 1 && name->find("norm.") != std::string::npos)
             t = t.to(torch::kFloat) + 1;  // Gemma's RMSNorm computes x * (1 + w); llama.cpp's x * w
         const std::vector<int64_t> dims(t.sizes().rbegin(), t.sizes().rend());
-        const GgmlType type = ggufTensorType(fileType.name, *name, dims, layerOf(*name), c.numHiddenLayers, !hasOutput);
-        const bool isQ = name->find(".attn_q.") != std::string::npos, isK = name->find(".attn_k.") != std::string::npos;
-        const int64_t heads = arch.permuteQK && (isQ || isK) ? (isQ ? c.numAttentionHeads : c.numKeyValueHeads) : 0;
+        const GgmlType type =
+            ggufTensorType(fileType.name, *name, dims, ggufLayerOf(*name), c.numHiddenLayers, !hasOutput);
         report.tensorsByType[io::ggmlTypeInfo(type).name]++;
-        addFloatTensor(w, *name, t, type, heads);
+        addFloatTensor(w, *name, t, type, ggufPermuteHeads(arch, c, *name));
         report.tensorCount++;
     }
     w.write(options.outPath, options.progress);

@@ -105,7 +105,7 @@ GgufLoraReport exportGgufLora(const GgufLoraOptions& options)
     GgufLoraReport report;
     report.architecture = arch.ggufName;
     report.fileType = fileType.name;
-    std::map<std::pair<int64_t, std::string>, std::pair<std::string, Pair>> ordered;  // (layer, gguf name)
+    std::map<std::pair<int64_t, std::string>, Pair> ordered;  // by (layer, GGUF name), as the blocks go
     for (auto& [module, p] : pairs) {
         const std::string key = "base_model.model." + module + ".lora_";
         if (!p.a.defined() || !p.b.defined())
@@ -114,21 +114,21 @@ GgufLoraReport exportGgufLora(const GgufLoraOptions& options)
             fail(weightsFile + ": '" + key + "A.weight' " + util::shapeString(p.a.sizes().vec()) + " and 'B.weight' " +
                  util::shapeString(p.b.sizes().vec()) + " are not a LoRA pair (A: r x in, B: out x r)");
         const auto name = ggufTensorName(module + ".weight", &arch);
-        if (!name || name->find("blk.") != 0)
+        const int64_t layer = name ? ggufLayerOf(*name) : -1;
+        if (layer < 0)
             fail(weightsFile + ": LoRA on '" + module + "' has no place in a GGUF LoRA adapter for llama.cpp "
                  "(only the decoder layers' projections); export the model with the adapter merged instead");
-        const int64_t layer = std::stoll(name->substr(4, name->find('.', 4) - 4));
-        ordered[{layer, *name}] = {*name, p};
+        ordered[{layer, *name}] = p;
     }
     // llama.cpp scales each pair by alpha / r: the file's alpha is the adapter's scaling
     // times r (rsLoRA's alpha / sqrt(r) included), one rank for every pair.
-    const int64_t rank = ordered.begin()->second.second.a.size(0);
-    for (const auto& [order, entry] : ordered)
-        if (entry.second.a.size(0) != rank)
-            fail(weightsFile + ": '" + entry.second.hfModule + "' has rank " + std::to_string(entry.second.a.size(0)) +
-                 ", others " + std::to_string(rank) + "; a GGUF LoRA adapter has one scaling for all");
+    const int64_t rank = ordered.begin()->second.a.size(0);
+    for (const auto& [order, p] : ordered)
+        if (p.a.size(0) != rank)
+            fail(weightsFile + ": '" + p.hfModule + "' has rank " + std::to_string(p.a.size(0)) + ", others " +
+                 std::to_string(rank) + "; a GGUF LoRA adapter has one scaling for all");
     report.rank = rank;
-    report.alpha = (s.useRslora ? s.loraAlpha / std::sqrt(double(rank)) : s.loraAlpha / double(rank)) * double(rank);
+    report.alpha = s.useRslora ? s.loraAlpha * std::sqrt(double(rank)) : s.loraAlpha;
 
     io::GgufWriter w;
     w.set("general.architecture", io::GgufValue{std::string(arch.ggufName)});
@@ -138,17 +138,15 @@ GgufLoraReport exportGgufLora(const GgufLoraOptions& options)
     w.set("general.quantization_version", io::GgufValue{uint32_t(2)});
     w.set("adapter.type", io::GgufValue{std::string("lora")});
     w.set("adapter.lora.alpha", io::GgufValue{float(report.alpha)});
-    for (auto& [order, entry] : ordered) {
-        auto& [name, p] = entry;
-        const bool isQ = name.find(".attn_q.") != std::string::npos, isK = name.find(".attn_k.") != std::string::npos;
-        const int64_t heads = arch.permuteQK && (isQ || isK) ? (isQ ? c.numAttentionHeads : c.numKeyValueHeads) : 0;
+    for (const auto& [order, p] : ordered) {
+        const std::string& name = order.second;
         // Rows of lora_a are `in` long, rows of lora_b `r` long: a quantized type needs whole blocks.
         const auto typeFor = [&](const at::Tensor& t) {
             const int64_t row = t.size(1);
             return row % io::ggmlTypeInfo(fileType.type).blockSize == 0 ? fileType.type : io::GgmlType::F16;
         };
         addFloatTensor(w, name + ".lora_a", p.a, typeFor(p.a));
-        addFloatTensor(w, name + ".lora_b", p.b, typeFor(p.b), heads);
+        addFloatTensor(w, name + ".lora_b", p.b, typeFor(p.b), ggufPermuteHeads(arch, c, name));
         report.modules++;
     }
     w.write(options.outPath, options.progress);

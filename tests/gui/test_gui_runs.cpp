@@ -137,7 +137,7 @@ private slots:
         QVERIFY(deploy && deploy->isEnabled());
         QCOMPARE(deploy->menu()->actions().size(), 3);
 
-        DeployDialog dialog(&session, run, model, "lora", DeployDialog::Target::Gguf);
+        DeployDialog dialog(&session, run, model, DeployDialog::Target::Gguf);
         QCOMPARE(dialog.targetBox()->count(), 3);  // LoRA run: the adapter alone is offered too
         QVERIFY(dialog.outEdit()->text().endsWith("/export/model-q4_k_m.gguf"));
         dialog.typeBox()->setCurrentIndex(dialog.typeBox()->findData("q8_0"));

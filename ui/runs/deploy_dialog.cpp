@@ -1,9 +1,11 @@
 #include "runs/deploy_dialog.h"
 
 #include "engine/cli_job.h"
+#include "train/memory_preview.h"
 
 #include <QComboBox>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -13,6 +15,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPushButton>
 
 namespace ft::ui {
@@ -34,32 +37,27 @@ constexpr TypeInfo kTypes[] = {
     {"f32", 4.0, "32-bit floats, exact"},
 };
 
-QString formatBytes(double b) {
-    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-    int u = 0;
-    while (b >= 1000 && u < 4) {
-        b /= 1000;
-        ++u;
-    }
-    return QStringLiteral("%1 %2").arg(b, 0, 'f', u == 0 ? 0 : 1).arg(QLatin1String(units[u]));
-}
+// Sizes as file managers show them (1 MB = 1000^2 bytes), like the engine's reports.
+QString formatSize(double b) { return QLocale().formattedDataSize(qint64(b), 1, QLocale::DataSizeSIFormat); }
 
-QString formatCount(double n) {
-    if (n >= 1e9)
-        return QStringLiteral("%1 B").arg(n / 1e9, 0, 'f', 2);
-    if (n >= 1e6)
-        return QStringLiteral("%1 M").arg(n / 1e6, 0, 'f', 1);
-    return QString::number(qint64(n));
+// The run's adapter is LoRA without DoRA: what a GGUF LoRA adapter can carry. Read from
+// its adapter_config.json, so no technique list lives here.
+bool hasPlainLoraAdapter(const QString& runDir) {
+    QFile file(QDir(runDir).filePath(QStringLiteral("adapter/adapter_config.json")));
+    if (!file.open(QIODevice::ReadOnly))
+        return false;
+    const QJsonObject config = QJsonDocument::fromJson(file.readAll()).object();
+    return config.value("peft_type").toString() == QLatin1String("LORA") && !config.value("use_dora").toBool();
 }
 
 }  // namespace
 
-DeployDialog::DeployDialog(Session* session, const QString& runDir, const QString& modelDir, const QString& technique,
-                           Target initial, QWidget* parent)
+DeployDialog::DeployDialog(Session* session, const QString& runDir, const QString& modelDir, Target initial,
+                           QWidget* parent)
     : CliTaskDialog(session, tr("Export for llama.cpp and Ollama"), tr("Export"), parent), m_runDir(runDir),
       m_modelDir(modelDir) {
     setMinimumWidth(780);
-    m_lora = QStringList{"lora", "rslora", "qlora", "loraplus", "pissa"}.contains(technique);
+    m_lora = hasPlainLoraAdapter(runDir);
     m_target = new QComboBox(this);
     m_target->setObjectName(QStringLiteral("deployTarget"));
     m_target->addItem(tr("GGUF file: the model with this run's adapter merged (llama.cpp, LM Studio)"),
@@ -131,7 +129,7 @@ DeployDialog::DeployDialog(Session* session, const QString& runDir, const QStrin
 
 DeployDialog* DeployDialog::forRunConfig(Session* session, const QJsonObject& config, Target target, QWidget* parent) {
     auto* dialog = new DeployDialog(session, config.value("output_dir").toString(), config.value("model").toString(),
-                                    config.value("technique").toObject().value("name").toString(), target, parent);
+                                    target, parent);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     return dialog;
 }
@@ -169,8 +167,8 @@ void DeployDialog::updateEstimate() {
     if (target() == Target::GgufLora) {
         const QFileInfo adapter(QDir(m_runDir).filePath(QStringLiteral("adapter/adapter_model.safetensors")));
         m_estimate->setText(adapter.exists() ? tr("about %1 (the adapter's %2 weights)")
-                                                   .arg(formatBytes(double(adapter.size()) / 4.0 * perWeight))
-                                                   .arg(formatBytes(double(adapter.size()) / 4.0))
+                                                   .arg(formatSize(double(adapter.size()) / 4.0 * perWeight))
+                                                   .arg(formatSize(double(adapter.size()) / 4.0))
                                              : tr("the run has no adapter file"));
         return;
     }
@@ -178,7 +176,8 @@ void DeployDialog::updateEstimate() {
         m_estimate->setText(m_info->isRunning() ? tr("reading the model…") : tr("unknown (the model could not be read)"));
         return;
     }
-    m_estimate->setText(tr("about %1 for %2 parameters").arg(formatBytes(m_parameters * perWeight), formatCount(m_parameters)));
+    m_estimate->setText(
+        tr("about %1 for %2 parameters").arg(formatSize(m_parameters * perWeight), formatCount(qint64(m_parameters))));
 }
 
 void DeployDialog::browse() {

@@ -23,11 +23,12 @@ class DeployDialog : public CliTaskDialog {
 public:
     enum class Target { Gguf, GgufLora, Ollama };
 
-    // `runDir` holds the run's adapter (RUN/adapter); `modelDir` is its base.
-    DeployDialog(Session* session, const QString& runDir, const QString& modelDir, const QString& technique,
-                 Target target, QWidget* parent = nullptr);
+    // `runDir` holds the run's adapter (RUN/adapter); `modelDir` is its base. The GGUF
+    // LoRA choice is offered when that adapter is plain LoRA (its adapter_config.json).
+    DeployDialog(Session* session, const QString& runDir, const QString& modelDir, Target target,
+                 QWidget* parent = nullptr);
 
-    // For a run's config (output_dir, model, technique.name); deletes itself when closed.
+    // For a run's config (output_dir, model); deletes itself when closed.
     static DeployDialog* forRunConfig(Session* session, const QJsonObject& config, Target target, QWidget* parent);
 
     // For tests: the form's widgets.
