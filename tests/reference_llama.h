@@ -12,7 +12,9 @@
 // (tanh form written out), sqrt(hidden) embedding scale, query_pre_attn_scalar,
 // soft-capping as cap * tanh(x / cap), per-layer windows and a local RoPE base;
 // SmolLM3's NoPE layers simply skip the rotation; OLMo 2 moves the norms after
-// the sublayers and normalizes the whole q and k projections.
+// the sublayers and normalizes the whole q and k projections; Phi-3 (modeling_phi3.py)
+// reads its fused projections as row blocks, rotates part of each head and scales
+// RoPE by LongRoPE's per-pair factors.
 #pragma once
 
 #include <cmath>
@@ -44,6 +46,14 @@ struct Config {
     double localTheta = 0;      // windowed layers' RoPE base, without scaling; 0 = as the others
     std::vector<bool> ropeLayers;  // SmolLM3: per layer, false = no positional encoding; empty = all use RoPE
     bool olmo2 = false;  // norms after attention and MLP (no input norm), q_norm / k_norm over whole projections
+    // Phi-3 (modeling_phi3.py): qkv_proj and gate_up_proj read as row blocks, RoPE on the
+    // first rotaryDim of each head only (0 = all), longrope (ropeType "longrope"): pair i's
+    // frequency divided by longFactors[i] past originalMaxPositions tokens, shortFactors[i]
+    // otherwise, and the rotated values multiplied by attentionFactor.
+    bool fused = false;
+    int rotaryDim = 0;
+    std::vector<double> shortFactors, longFactors;
+    double attentionFactor = 1.0;
 };
 
 // Tensors by Hugging Face name, row-major; a missing bias simply is not there.
@@ -90,14 +100,17 @@ inline Vec rmsNorm(const Vec& x, const Vec& weight, double eps, bool unitOffset 
     return y;
 }
 
-// Rotation frequency of each of the headDim/2 pairs.
-inline Vec ropeFrequencies(const Config& c)
+// Rotation frequency of each of the rotaryDim/2 pairs, for a sequence of `length` tokens.
+inline Vec ropeFrequencies(const Config& c, int length)
 {
     const double twoPi = 2.0 * std::acos(-1.0);
-    Vec f(c.headDim / 2);
-    for (int i = 0; i < c.headDim / 2; ++i) {
-        double freq = 1.0 / std::pow(c.theta, 2.0 * i / c.headDim);
-        if (c.ropeType == "linear") {
+    const int dim = c.rotaryDim > 0 ? c.rotaryDim : c.headDim;
+    Vec f(dim / 2);
+    for (int i = 0; i < dim / 2; ++i) {
+        double freq = 1.0 / std::pow(c.theta, 2.0 * i / dim);
+        if (c.ropeType == "longrope") {
+            freq /= (length > c.originalMaxPositions ? c.longFactors : c.shortFactors).at(size_t(i));
+        } else if (c.ropeType == "linear") {
             freq /= c.factor;
         } else if (c.ropeType == "llama3") {
             const double wavelength = twoPi / freq;
@@ -116,19 +129,26 @@ inline Vec ropeFrequencies(const Config& c)
     return f;
 }
 
-// Rotates each head of `v` (heads x headDim) in place: pair (i, i + headDim/2).
-inline void rotate(Vec& v, int heads, int headDim, const Vec& freqs, int position)
+// Rotates each head of `v` (heads x headDim) in place: pair (i, i + R/2) of its first
+// R = 2 * freqs.size() values, scaled by `scale`; the values after R are left alone.
+inline void rotate(Vec& v, int heads, int headDim, const Vec& freqs, int position, double scale = 1.0)
 {
-    const int half = headDim / 2;
+    const int half = int(freqs.size());
     for (int h = 0; h < heads; ++h) {
         double* x = v.data() + size_t(h) * headDim;
         for (int i = 0; i < half; ++i) {
             const double angle = position * freqs[i], c = std::cos(angle), s = std::sin(angle);
             const double a = x[i], b = x[i + half];
-            x[i] = a * c - b * s;
-            x[i + half] = b * c + a * s;
+            x[i] = scale * (a * c - b * s);
+            x[i + half] = scale * (b * c + a * s);
         }
     }
+}
+
+// Rows [first, first + count) of a row-major (rows x cols) matrix.
+inline Vec rows(const Vec& m, int first, int count, int cols)
+{
+    return Vec(m.begin() + size_t(first) * cols, m.begin() + size_t(first + count) * cols);
 }
 
 // Logits (T x vocab, row-major) of every position of `ids`.
@@ -139,7 +159,8 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
     Config localConfig = c;
     if (c.localTheta > 0)
         localConfig.theta = c.localTheta, localConfig.ropeType.clear();
-    const Vec globalFreqs = ropeFrequencies(c), localFreqs = ropeFrequencies(localConfig);
+    const Vec globalFreqs = ropeFrequencies(c, T), localFreqs = ropeFrequencies(localConfig, T);
+    const double ropeScale = c.ropeType == "longrope" ? c.attentionFactor : 1.0;
     const double scoreScale = 1.0 / std::sqrt(c.attnScalar > 0 ? c.attnScalar : double(D));
     auto softcap = [](double v, double cap) { return cap > 0 ? cap * std::tanh(v / cap) : v; };
     std::vector<Vec> x(T);
@@ -155,6 +176,18 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
         const bool windowed = c.slidingWindow > 0 && (c.slidingLayers.empty() || c.slidingLayers[size_t(l)]);
         const Vec& freqs = windowed ? localFreqs : globalFreqs;
         auto proj = [&](const std::string& name, const Vec& in, int out, int inDim) {
+            if (c.fused) {  // Phi-3: q, k, v are row blocks of qkv_proj; gate, up of gate_up_proj
+                const int Q = c.heads * D, K = c.kvHeads * D;
+                const std::map<std::string, std::pair<std::string, int>> block{
+                    {"self_attn.q_proj", {"self_attn.qkv_proj", 0}},
+                    {"self_attn.k_proj", {"self_attn.qkv_proj", Q}},
+                    {"self_attn.v_proj", {"self_attn.qkv_proj", Q + K}},
+                    {"mlp.gate_proj", {"mlp.gate_up_proj", 0}},
+                    {"mlp.up_proj", {"mlp.gate_up_proj", c.intermediate}}};
+                if (auto it = block.find(name); it != block.end())
+                    return linear(rows(w.at(p + it->second.first + ".weight"), it->second.second, out, inDim), nullptr,
+                                  in, out, inDim);
+            }
             return linear(w.at(p + name + ".weight"), w.find(p + name + ".bias"), in, out, inDim);
         };
         std::vector<Vec> q(T), k(T), v(T);
@@ -180,8 +213,8 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
                 }
             }
             if (c.ropeLayers.empty() || c.ropeLayers[size_t(l)]) {
-                rotate(q[t], c.heads, D, freqs, t);
-                rotate(k[t], c.kvHeads, D, freqs, t);
+                rotate(q[t], c.heads, D, freqs, t, ropeScale);
+                rotate(k[t], c.kvHeads, D, freqs, t, ropeScale);
             }
         }
         const int group = c.heads / c.kvHeads;

@@ -9,6 +9,8 @@
 
 #include <QTemporaryDir>
 
+#include <cmath>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +47,14 @@ inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
         r.config.headDim = arch == ft::model::Arch::Qwen3 ? 24 : 16;
         if (arch == ft::model::Arch::SmolLM3)  // the second of the two layers without positional encoding
             r.config.ropeLayers = {true, false};
+        if (arch == ft::model::Arch::Phi3) {  // as Phi-4-mini: partial rotary, longrope (long factors past 32 tokens)
+            r.config.partialRotaryFactor = 0.75;
+            r.config.ropeScaling.type = "longrope";
+            r.config.ropeScaling.originalMaxPositionEmbeddings = 32;
+            r.config.ropeScaling.shortFactor = {1.0, 1.0, 1.2, 1.5, 2.0, 3.0};
+            r.config.ropeScaling.longFactor = {1.0, 1.5, 3.0, 6.0, 12.0, 24.0};
+            r.config.ropeScaling.attentionFactor = std::sqrt(1.0 + std::log(256.0 / 32.0) / std::log(32.0));
+        }
         if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships them, at this size
             r.config.hiddenAct = "gelu_pytorch_tanh";
             r.config.tieWordEmbeddings = true;

@@ -14,8 +14,10 @@
 // Qwen3 (per-head q/k RMSNorm before RoPE, explicit head_dim, tied embeddings),
 // Gemma 2 (its block, GELU, soft-capping, query_pre_attn_scalar, alternating windows)
 // and Gemma 3 text (plus (1 + w) q/k norms, a local RoPE base, linear scaling on the
-// global layer), SmolLM3 (a layer without positional encoding) and OLMo 2 (norms after
-// the sublayers, whole-projection q/k norms). All but the
+// global layer), SmolLM3 (a layer without positional encoding), OLMo 2 (norms after
+// the sublayers, whole-projection q/k norms) and Phi-3 / Phi-4-mini (fused qkv and
+// gate_up projections, LongRoPE with its short and long factors and attention factor,
+// partial rotary embeddings). All but the
 // Llama 2, Qwen2 and head_dim ones are also decoded token by token through the KV cache.
 #include "io/safetensors.h"
 #include "model/model_io.h"
@@ -51,6 +53,7 @@ struct Variant {
     bool qkNorm = false;
     bool gemma = false;  // the two extra norms per layer
     bool olmo2 = false;  // post-sublayer norms only, whole-projection q/k norms
+    bool fused = false;  // Phi-3's qkv_proj and gate_up_proj
 };
 
 Variant variant(const std::string& name)
@@ -173,6 +176,44 @@ Variant variant(const std::string& name)
         r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 8, r.eps = 1e-6, r.theta = 500000;
         r.olmo2 = true;
         v.olmo2 = true;
+    } else if (name == "phi3") {
+        // As Phi-3.5-mini ships (MHA, longrope with a top-level original length of 4096,
+        // so the factor is 131072 / 4096 = 32 and the attention factor
+        // sqrt(1 + ln 32 / ln 4096)), with a window of 5 that bites at this length. Twelve
+        // tokens stay below 4096: the short factors apply.
+        v.config = json::parse(R"({"architectures": ["Phi3ForCausalLM"], "model_type": "phi3",
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 4, "max_position_embeddings": 131072, "original_max_position_embeddings": 4096,
+            "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "hidden_act": "silu", "sliding_window": 5,
+            "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.1, 1.5, 2.25],
+                             "long_factor": [1.25, 2.5, 6.0, 15.0]},
+            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0, "tie_word_embeddings": false,
+            "bos_token_id": 1, "eos_token_id": 32000, "pad_token_id": 32000, "torch_dtype": "bfloat16",
+            "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 4, r.headDim = 8, r.eps = 1e-5, r.slidingWindow = 5;
+        r.ropeType = "longrope", r.originalMaxPositions = 4096;
+        r.shortFactors = {1.0, 1.1, 1.5, 2.25}, r.longFactors = {1.25, 2.5, 6.0, 15.0};
+        r.attentionFactor = std::sqrt(1.0 + std::log(32.0) / std::log(4096.0));
+        r.fused = true;
+        v.fused = true;
+    } else if (name == "phi4mini") {
+        // As Phi-4-mini ships (GQA, tied embeddings, 3/4 of each head rotated, longrope),
+        // with an original length of 4 so that twelve tokens use the long factors.
+        v.config = json::parse(R"({"architectures": ["Phi3ForCausalLM"], "model_type": "phi3",
+            "hidden_size": 64, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "max_position_embeddings": 64, "original_max_position_embeddings": 4,
+            "partial_rotary_factor": 0.75, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "hidden_act": "silu",
+            "sliding_window": 262144, "tie_word_embeddings": true,
+            "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.0, 1.25, 1.5, 2.0, 3.0],
+                             "long_factor": [1.0, 1.5, 3.0, 7.0, 20.0, 45.0]},
+            "bos_token_id": 199999, "eos_token_id": 199999, "pad_token_id": 199999, "torch_dtype": "bfloat16",
+            "vocab_size": 96})");
+        r.hidden = 64, r.heads = 4, r.kvHeads = 2, r.headDim = 16, r.eps = 1e-5, r.tied = true;
+        r.ropeType = "longrope", r.originalMaxPositions = 4, r.rotaryDim = 12;
+        r.shortFactors = {1.0, 1.0, 1.25, 1.5, 2.0, 3.0}, r.longFactors = {1.0, 1.5, 3.0, 7.0, 20.0, 45.0};
+        r.attentionFactor = std::sqrt(1.0 + std::log(16.0) / std::log(4.0));
+        r.fused = true;
+        v.fused = true;
     } else {
         throw std::runtime_error("unknown variant " + name);
     }
@@ -194,6 +235,13 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes(const Var
             out.push_back({p + "post_feedforward_layernorm.weight", {C}});
             out.push_back({p + "self_attn.q_norm.weight", {Q}});
             out.push_back({p + "self_attn.k_norm.weight", {K}});
+        }
+        if (v.fused) {  // Phi-3's fused projections
+            out.push_back({p + "self_attn.qkv_proj.weight", {Q + 2 * K, C}});
+            out.push_back({p + "self_attn.o_proj.weight", {C, Q}});
+            out.push_back({p + "mlp.gate_up_proj.weight", {2 * F, C}});
+            out.push_back({p + "mlp.down_proj.weight", {C, F}});
+            continue;
         }
         for (auto [proj, rows, cols] : {std::tuple{"q_proj", Q, C}, {"k_proj", K, C}, {"v_proj", K, C}, {"o_proj", C, Q}}) {
             out.push_back({p + "self_attn." + proj + ".weight", {rows, cols}});
@@ -278,7 +326,9 @@ std::optional<ref::Config> contrast(const Variant& v)
     else if (v.name == "smollm3")
         c.ropeLayers.clear();  // the NoPE layer must matter
     else if (v.name == "olmo2")
-        return std::nullopt;  // its layout is the whole difference: the reference without it has other tensors
+        return std::nullopt;
+    else if (v.name == "phi4mini")
+        c.longFactors = c.shortFactors;  // past the original length the long factors must matter  // its layout is the whole difference: the reference without it has other tensors
     else if (c.qkNorm)
         c.qkNorm = false;
     else if (!c.ropeType.empty())
@@ -327,7 +377,8 @@ private Q_SLOTS:
     void matchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2", "mistral", "head_dim"})
+        for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2", "phi3",
+                                 "phi4mini", "mistral", "head_dim"})
             QTest::newRow(name) << QString(name);
     }
 
@@ -360,7 +411,7 @@ private Q_SLOTS:
     void kvCacheDecodingMatchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2"})
+        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2", "phi3", "phi4mini"})
             QTest::newRow(name) << QString(name);
     }
 

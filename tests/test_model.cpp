@@ -88,18 +88,29 @@ private Q_SLOTS:
         const ModelConfig c = fttest::tinyConfig(Arch(arch));
         CausalLM m(c);
         auto params = m->named_parameters();
-        for (const char* name : {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight",
-                                 "model.layers.0.self_attn.k_proj.weight", "model.layers.1.self_attn.o_proj.weight",
-                                 "model.layers.1.mlp.gate_proj.weight", "model.layers.1.mlp.up_proj.weight",
+        for (const char* name : {"model.embed_tokens.weight", "model.layers.1.self_attn.o_proj.weight",
                                  "model.layers.1.mlp.down_proj.weight",
                                  "model.layers.0.post_attention_layernorm.weight", "model.norm.weight"})
             QVERIFY2(params.contains(name), name);
+        // Phi-3 keeps its checkpoints' fused projections; the others have one per role.
+        const bool fused = archTraits(c.arch).fusedProjections;
+        for (const char* name : {"model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
+                                 "model.layers.0.self_attn.v_proj.weight", "model.layers.1.mlp.gate_proj.weight",
+                                 "model.layers.1.mlp.up_proj.weight"})
+            QVERIFY2(params.contains(name) == !fused, name);
+        for (const char* name : {"model.layers.0.self_attn.qkv_proj.weight", "model.layers.1.mlp.gate_up_proj.weight"})
+            QVERIFY2(params.contains(name) == fused, name);
+        if (fused) {
+            QCOMPARE(params["model.layers.0.self_attn.qkv_proj.weight"].size(0),
+                     (c.numAttentionHeads + 2 * c.numKeyValueHeads) * c.headDim);
+            QCOMPARE(params["model.layers.1.mlp.gate_up_proj.weight"].size(0), 2 * c.intermediateSize);
+        }
         // OLMo 2 normalizes after the sublayers only; Gemma has both and two more.
         QCOMPARE(params.contains("model.layers.0.input_layernorm.weight"), !archTraits(c.arch).olmo2Block);
         QCOMPARE(params.contains("model.layers.0.post_feedforward_layernorm.weight"),
                  archTraits(c.arch).olmo2Block || archTraits(c.arch).gemmaBlock);
         QCOMPARE(params.contains("lm_head.weight"), !c.tieWordEmbeddings);
-        QCOMPARE(params.contains("model.layers.0.self_attn.q_proj.bias"), c.attentionBias);
+        QCOMPARE(params.contains("model.layers.0.self_attn.q_proj.bias"), c.attentionBias && !fused);
         const bool qkNorm = archTraits(c.arch).qkNorm || archTraits(c.arch).olmo2Block;
         QCOMPARE(params.contains("model.layers.1.self_attn.q_norm.weight"), qkNorm);
         QCOMPARE(params.contains("model.layers.1.self_attn.k_norm.weight"), qkNorm);

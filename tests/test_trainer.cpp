@@ -7,6 +7,7 @@
 #include "peft/technique.h"
 #include "eval/verifiers.h"
 #include "model/generator.h"
+#include "io/json_file.h"
 #include "io/safetensors.h"
 #include "model/model_io.h"
 #include "tokenizer/tokenizer_loader.h"
@@ -141,6 +142,10 @@ private Q_SLOTS:
         QTest::newRow("smollm3 lora") << int(Arch::SmolLM3) << "lora" << 3e-3 << 0.1;
         QTest::newRow("olmo2 lora") << int(Arch::Olmo2) << "lora" << 3e-3 << 0.1;
         QTest::newRow("olmo2 ia3") << int(Arch::Olmo2) << "ia3" << 3e-2 << 0.05;
+        QTest::newRow("phi3 lora") << int(Arch::Phi3) << "lora" << 3e-3 << 0.1;
+        QTest::newRow("phi3 qlora") << int(Arch::Phi3) << "qlora" << 3e-3 << 0.1;
+        QTest::newRow("phi3 ia3") << int(Arch::Phi3) << "ia3" << 3e-2 << 0.05;
+        QTest::newRow("phi3 prefix") << int(Arch::Phi3) << "prefix" << 3e-2 << 0.05;
     }
     void sftTrainsOtherFamilies()
     {
@@ -164,6 +169,19 @@ private Q_SLOTS:
         QVERIFY2(evals.size() >= 2, "an eval before training and one at the end");
         qInfo("%s %s: held-out loss %.4f -> %.4f", ft::model::archName(ft::model::Arch(arch)), qPrintable(technique),
               evals.front(), evals.back());
+        if (ft::model::Arch(arch) == ft::model::Arch::Phi3 && technique == "lora") {
+            // PEFT's names for Phi-3: the default targets are the fused qkv_proj (and o_proj),
+            // the keys those of the checkpoint's own modules, B as tall as q, k and v together.
+            const std::string dir = m_dir.filePath("phi3-lora/adapter").toStdString();
+            const json adapterConfig = ft::io::readJsonFile(dir + "/adapter_config.json");
+            QCOMPARE(adapterConfig["target_modules"], json({"qkv_proj", "o_proj"}));
+            const auto st = ft::io::SafetensorsFile::open(dir + "/adapter_model.safetensors");
+            const auto* b = st.find("base_model.model.model.layers.1.self_attn.qkv_proj.lora_B.weight");
+            QVERIFY(b);
+            QCOMPARE(b->shape.at(0), (mc.numAttentionHeads + 2 * mc.numKeyValueHeads) * mc.headDim);
+            QVERIFY(st.find("base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight"));
+            QVERIFY(!st.find("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"));
+        }
         QVERIFY2(evals.front() - evals.back() >= minDrop,
                  qPrintable(QString("held-out loss %1 -> %2").arg(evals.front()).arg(evals.back())));
     }

@@ -30,6 +30,14 @@ inline ft::model::ModelConfig tinyConfig(ft::model::Arch arch = ft::model::Arch:
         c.tieWordEmbeddings = true;
         c.ropeLayers = {true, false};
     }
+    if (arch == ft::model::Arch::Phi3) {  // as Phi-4-mini: 3/4 of each head rotated, longrope past 8 tokens
+        c.partialRotaryFactor = 0.75;
+        c.ropeScaling.type = "longrope";
+        c.ropeScaling.originalMaxPositionEmbeddings = 8;
+        c.ropeScaling.shortFactor = {1.0, 1.5, 2.0};
+        c.ropeScaling.longFactor = {1.0, 4.0, 16.0};
+        c.ropeScaling.attentionFactor = 1.2;
+    }
     if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships: gelu-tanh, tied, local/global layers
         c.hiddenAct = "gelu_pytorch_tanh";
         c.tieWordEmbeddings = true;

@@ -7,6 +7,7 @@
 #include "model/model_config.h"
 #include "model/model_io.h"
 #include "tokenizer/tokenizer_loader.h"
+#include "util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -95,8 +96,14 @@ int runInfo(int argc, char** argv)
     std::printf("attention      %lld heads, %lld key/value heads%s, head dim %lld\n", (long long)config.numAttentionHeads,
                 (long long)config.numKeyValueHeads, config.numKeyValueHeads < config.numAttentionHeads ? " (GQA)" : "",
                 (long long)config.headDim);
-    std::printf("rope           theta %g, scaling %s, context %lld\n", config.ropeTheta,
-                config.ropeScaling.type.empty() ? "none" : config.ropeScaling.type.c_str(),
+    std::string scaling = config.ropeScaling.type.empty() ? "none" : config.ropeScaling.type;
+    if (config.ropeScaling.type == "longrope")
+        scaling += " (long factors past " + std::to_string(config.ropeScaling.originalMaxPositionEmbeddings) +
+                   " tokens, attention factor " + ft::util::formatNumber(config.ropeScaling.attentionFactor, 4) + ")";
+    if (config.rotaryDim() < config.headDim)
+        scaling += ", rotating " + std::to_string(config.rotaryDim()) + " of " + std::to_string(config.headDim) +
+                   " head dims";
+    std::printf("rope           theta %g, scaling %s, context %lld\n", config.ropeTheta, scaling.c_str(),
                 (long long)config.maxPositionEmbeddings);
     std::printf("vocabulary     %lld (tokenizer %d, bos %lld, eos %s)\n", (long long)config.vocabSize,
                 tokenizer->vocabSize(), (long long)generation.bosTokenId, j["eos_token_ids"].dump().c_str());

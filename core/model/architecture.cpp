@@ -13,6 +13,7 @@ const Architecture& gemma2Architecture();
 const Architecture& gemma3TextArchitecture();
 const Architecture& smolLM3Architecture();
 const Architecture& olmo2Architecture();
+const Architecture& phi3Architecture();
 
 namespace {
 
@@ -21,7 +22,8 @@ const std::vector<const Architecture*>& kArchitectures()
     static const std::vector<const Architecture*> list = {&llamaArchitecture(), &mistralArchitecture(),
                                                           &qwen2Architecture(), &qwen3Architecture(),
                                                           &gemma2Architecture(), &gemma3TextArchitecture(),
-                                                          &smolLM3Architecture(), &olmo2Architecture()};
+                                                          &smolLM3Architecture(), &olmo2Architecture(),
+                                                          &phi3Architecture()};
     return list;
 }
 

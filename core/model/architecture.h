@@ -18,7 +18,7 @@
 
 namespace ft::model {
 
-enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, SmolLM3, Olmo2, Unknown };
+enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, SmolLM3, Olmo2, Phi3, Unknown };
 
 struct ArchTraits {
     bool qkvBias = false;        // q/k/v projections carry biases (Qwen2)
@@ -30,6 +30,10 @@ struct ArchTraits {
     // The OLMo 2 layer (model/olmo2_block.cpp): norms after attention and after the MLP
     // instead of before them, and q_norm / k_norm over the whole q and k projections.
     bool olmo2Block = false;
+    // Phi-3: one qkv_proj for queries, keys and values (rows in that order) and one
+    // gate_up_proj for the MLP's gate and up halves, kept fused under those names so
+    // adapters carry PEFT's key names for the family.
+    bool fusedProjections = false;
 };
 
 struct ModelConfig;

@@ -73,9 +73,14 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
       m_softcap(c.attnLogitSoftcap)
 {
     const int64_t qDim = m_heads * m_headDim, kvDim = m_kvHeads * m_headDim;
-    q_proj = register_module("q_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, qDim, c.attentionBias));
-    k_proj = register_module("k_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
-    v_proj = register_module("v_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
+    if (archTraits(c.arch).fusedProjections) {
+        qkv_proj = register_module("qkv_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, qDim + 2 * kvDim,
+                                                                                  c.attentionBias));
+    } else {
+        q_proj = register_module("q_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, qDim, c.attentionBias));
+        k_proj = register_module("k_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
+        v_proj = register_module("v_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, kvDim, c.attentionBias));
+    }
     o_proj = register_module("o_proj", std::make_shared<DenseLinearImpl>(qDim, c.hiddenSize, c.attentionOutBias));
     if (archTraits(c.arch).qkNorm) {
         const bool offset = archTraits(c.arch).gemmaBlock;
@@ -112,20 +117,32 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
                                   at::Tensor* cacheK, at::Tensor* cacheV)
 {
     const int64_t b = x.size(0), t = x.size(1);
-    at::Tensor q = q_proj->forward(x), k = k_proj->forward(x);  // (B, T, H*D), (B, T, K*D)
+    at::Tensor q, k, v;  // (B, T, H*D), (B, T, K*D), (B, T, K*D)
+    if (qkv_proj) {      // Phi-3: one projection, rows q then k then v
+        const at::Tensor qkv = qkv_proj->forward(x);
+        const int64_t qDim = m_heads * m_headDim, kvDim = m_kvHeads * m_headDim;
+        q = qkv.narrow(-1, 0, qDim);
+        k = qkv.narrow(-1, qDim, kvDim);
+        v = qkv.narrow(-1, qDim + kvDim, kvDim);
+    } else {
+        q = q_proj->forward(x);
+        k = k_proj->forward(x);
+    }
     if (m_wholeQkNorm) {  // OLMo 2: over the whole projection, before splitting into heads
         q = q_norm->forward(q);
         k = k_norm->forward(k);
     }
-    q = q.view({b, t, m_heads, m_headDim});    // (B, T, H, D)
-    k = k.view({b, t, m_kvHeads, m_headDim});  // (B, T, K, D)
+    q = q.reshape({b, t, m_heads, m_headDim});    // (B, T, H, D)
+    k = k.reshape({b, t, m_kvHeads, m_headDim});  // (B, T, K, D)
     if (q_norm && !m_wholeQkNorm) {
         q = q_norm->forward(q);
         k = k_norm->forward(k);
     }
     q = q.transpose(1, 2);  // (B, H, T, D)
     k = k.transpose(1, 2);  // (B, K, T, D)
-    at::Tensor v = v_proj->forward(x).view({b, t, m_kvHeads, m_headDim}).transpose(1, 2);  // (B, K, T, D)
+    if (!v.defined())
+        v = v_proj->forward(x);
+    v = v.reshape({b, t, m_kvHeads, m_headDim}).transpose(1, 2);  // (B, K, T, D)
     if (rope.cos.defined()) {  // NoPE layers (SmolLM3) get empty tables
         q = applyRope(q, rope);
         k = applyRope(k, rope);
@@ -151,25 +168,48 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RopeTables& rope, c
     return o_proj->forward(out);                                                // (B, T, C)
 }
 
+namespace {
+// The slot of `name` among the layer's projections; an error for a name it lacks.
+LinearLayer* attentionSlot(AttentionImpl& a, const std::string& name)
+{
+    LinearLayer* slot = findSlot(name, {{"q_proj", &a.q_proj}, {"k_proj", &a.k_proj}, {"v_proj", &a.v_proj},
+                                        {"o_proj", &a.o_proj}, {"qkv_proj", &a.qkv_proj}});
+    if (!*slot)
+        fail("this attention has no projection named '" + name + "'");
+    return slot;
+}
+} // namespace
+
 void AttentionImpl::setProjection(const std::string& name, LinearLayer layer)
 {
-    LinearLayer* slot = findSlot(name, {{"q_proj", &q_proj}, {"k_proj", &k_proj}, {"v_proj", &v_proj}, {"o_proj", &o_proj}});
+    LinearLayer* slot = attentionSlot(*this, name);
     *slot = replace_module(name, layer);
 }
 
 LinearLayer AttentionImpl::projection(const std::string& name) const
 {
-    auto* self = const_cast<AttentionImpl*>(this);
-    return *findSlot(name, {{"q_proj", &self->q_proj}, {"k_proj", &self->k_proj}, {"v_proj", &self->v_proj},
-                            {"o_proj", &self->o_proj}});
+    return *attentionSlot(*const_cast<AttentionImpl*>(this), name);
+}
+
+std::vector<std::string> AttentionImpl::projectionNames() const
+{
+    if (qkv_proj)
+        return {"qkv_proj", "o_proj"};
+    return {"q_proj", "k_proj", "v_proj", "o_proj"};
 }
 
 // ---- MLP -------------------------------------------------------------------------
 
-MlpImpl::MlpImpl(const ModelConfig& c) : m_geluTanh(c.hiddenAct == "gelu_pytorch_tanh")
+MlpImpl::MlpImpl(const ModelConfig& c) : m_geluTanh(c.hiddenAct == "gelu_pytorch_tanh"), m_width(c.intermediateSize)
 {
-    gate_proj = register_module("gate_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
-    up_proj = register_module("up_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
+    if (archTraits(c.arch).fusedProjections) {
+        gate_up_proj = register_module("gate_up_proj", std::make_shared<DenseLinearImpl>(
+                                                           c.hiddenSize, 2 * c.intermediateSize, c.mlpBias));
+    } else {
+        gate_proj = register_module("gate_proj",
+                                    std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
+        up_proj = register_module("up_proj", std::make_shared<DenseLinearImpl>(c.hiddenSize, c.intermediateSize, c.mlpBias));
+    }
     down_proj = register_module("down_proj", std::make_shared<DenseLinearImpl>(c.intermediateSize, c.hiddenSize, c.mlpBias));
 }
 
@@ -177,21 +217,45 @@ at::Tensor MlpImpl::forward(const at::Tensor& x)
 {
     // up before gate: with adapter dropout the two draw random numbers in this order
     // (as the engine always has), so seeded runs keep their exact results.
-    at::Tensor up = up_proj->forward(x);
-    at::Tensor gate = gate_proj->forward(x);
+    at::Tensor up, gate;
+    if (gate_up_proj) {  // Phi-3: gate is the first half of the fused output, up the second
+        const at::Tensor both = gate_up_proj->forward(x);
+        gate = both.narrow(-1, 0, m_width);
+        up = both.narrow(-1, m_width, m_width);
+    } else {
+        up = up_proj->forward(x);
+        gate = gate_proj->forward(x);
+    }
     return down_proj->forward((m_geluTanh ? at::gelu(gate, "tanh") : at::silu(gate)) * up);
 }
 
+namespace {
+LinearLayer* mlpSlot(MlpImpl& m, const std::string& name)
+{
+    LinearLayer* slot = findSlot(name, {{"gate_proj", &m.gate_proj}, {"up_proj", &m.up_proj},
+                                        {"down_proj", &m.down_proj}, {"gate_up_proj", &m.gate_up_proj}});
+    if (!*slot)
+        fail("this MLP has no projection named '" + name + "'");
+    return slot;
+}
+} // namespace
+
 void MlpImpl::setProjection(const std::string& name, LinearLayer layer)
 {
-    LinearLayer* slot = findSlot(name, {{"gate_proj", &gate_proj}, {"up_proj", &up_proj}, {"down_proj", &down_proj}});
+    LinearLayer* slot = mlpSlot(*this, name);
     *slot = replace_module(name, layer);
 }
 
 LinearLayer MlpImpl::projection(const std::string& name) const
 {
-    auto* self = const_cast<MlpImpl*>(this);
-    return *findSlot(name, {{"gate_proj", &self->gate_proj}, {"up_proj", &self->up_proj}, {"down_proj", &self->down_proj}});
+    return *mlpSlot(*const_cast<MlpImpl*>(this), name);
+}
+
+std::vector<std::string> MlpImpl::projectionNames() const
+{
+    if (gate_up_proj)
+        return {"gate_up_proj", "down_proj"};
+    return {"gate_proj", "up_proj", "down_proj"};
 }
 
 // ---- Decoder layer ---------------------------------------------------------------
@@ -243,6 +307,8 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
     norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps, archTraits(c.arch).gemmaBlock));
     norm->scaleInFloat = archTraits(c.arch).olmo2Block;
     m_invFreq = ropeInverseFrequencies(c);
+    if (c.ropeScaling.type == "longrope")
+        m_invFreqLong = ropeInverseFrequencies(c, /*longContext=*/true);
     if (c.ropeLocalTheta) {
         ModelConfig local = c;
         local.ropeTheta = *c.ropeLocalTheta;
@@ -301,6 +367,8 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
         m_invFreq = m_invFreq.to(embeds.device());
     if (m_invFreqLocal.defined() && m_invFreqLocal.device() != embeds.device())
         m_invFreqLocal = m_invFreqLocal.to(embeds.device());
+    if (m_invFreqLong.defined() && m_invFreqLong.device() != embeds.device())
+        m_invFreqLong = m_invFreqLong.to(embeds.device());
 
     // Full-attention and windowed layers each get their mask (and, for Gemma 3, their RoPE).
     bool anyFull = false, anyWindowed = false;
@@ -327,7 +395,13 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
         if (anyWindowed)
             windowMask = buildAttentionMask(keyMask, t, m_config.slidingWindow, accumulationType(dtype));
     }
-    const RopeTables globalRope = ropeTables(positions, m_invFreq, dtype);
+    // LongRoPE switches to its long factors for the whole forward once the furthest
+    // position passes the original length, as transformers' longrope_frequency_update
+    // (max(position_ids) + 1 > original_max_position_embeddings).
+    const bool longContext = m_invFreqLong.defined() && positions.numel() > 0 &&
+                             positions.max().item<int64_t>() + 1 > m_config.ropeScaling.originalMaxPositionEmbeddings;
+    const RopeTables globalRope =
+        ropeTables(positions, longContext ? m_invFreqLong : m_invFreq, dtype, ropeAttentionScaling(m_config));
     const RopeTables localRope = m_invFreqLocal.defined() ? ropeTables(positions, m_invFreqLocal, dtype) : globalRope;
     const RopeTables noRope;
     if (cache) {

@@ -81,11 +81,15 @@ public:
     // x (B, T, C); mask additive (B, 1, T, S); cacheK/V: this layer's cache slots
     at::Tensor forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask, at::Tensor* cacheK,
                        at::Tensor* cacheV);
-    // Puts `layer` where the projection `name` (q_proj, k_proj, v_proj, o_proj) was.
+    // Puts `layer` where the projection `name` (q_proj, k_proj, v_proj, o_proj; qkv_proj
+    // when fused) was.
     void setProjection(const std::string& name, LinearLayer layer);
     LinearLayer projection(const std::string& name) const;
+    // The names this attention has, in Hugging Face's order: q, k, v, o or qkv, o.
+    std::vector<std::string> projectionNames() const;
 
     LinearLayer q_proj, k_proj, v_proj, o_proj;
+    LinearLayer qkv_proj;  // Phi-3 (ArchTraits::fusedProjections) instead of q, k and v
     // RMSNorm of queries and keys before RoPE: per head, weight (D,), for ArchTraits::qkNorm
     // (Qwen3, Gemma 3); over the whole projection, weight (H*D,) / (K*D,), for OLMo 2.
     // Empty holders otherwise.
@@ -105,10 +109,13 @@ public:
     at::Tensor forward(const at::Tensor& x);  // (B, T, C) -> (B, T, C) via (B, T, F)
     void setProjection(const std::string& name, LinearLayer layer);
     LinearLayer projection(const std::string& name) const;
+    std::vector<std::string> projectionNames() const;  // gate, up, down or gate_up, down
     LinearLayer gate_proj, up_proj, down_proj;
+    LinearLayer gate_up_proj;  // Phi-3: (2F, C), gate rows first, instead of gate and up
 
 private:
     bool m_geluTanh = false;  // gelu_pytorch_tanh (Gemma) instead of SiLU
+    int64_t m_width = 0;      // F
 };
 TORCH_MODULE(Mlp);
 
@@ -151,6 +158,7 @@ private:
     // to bf16 and put RoPE angles off by radians at long positions.
     at::Tensor m_invFreq;
     at::Tensor m_invFreqLocal;  // the windowed layers' (Gemma 3's rope_local_base_freq); undefined otherwise
+    at::Tensor m_invFreqLong;   // longrope's long factors, used once a sequence outgrows the original length
 };
 TORCH_MODULE(LlamaModel);
 

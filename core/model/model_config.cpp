@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 namespace ft::model {
 
 namespace {
@@ -34,7 +36,47 @@ Arch detectArch(const json& j, const std::string& source)
          "'; supported: " + supportedArchList());
 }
 
-RopeScaling parseRopeScaling(const json& j, const std::string& source)
+// One list of per-pair factors of a longrope rope_scaling.
+std::vector<double> factorList(const json& s, const char* key, const std::string& where)
+{
+    if (!s.contains(key) || !s[key].is_array() || s[key].empty())
+        fail(where + ": '" + key + "' must be a non-empty list of numbers");
+    std::vector<double> out;
+    for (const auto& v : s[key]) {
+        if (!v.is_number() || v.get<double>() <= 0)
+            fail(where + ": '" + key + "' holds " + v.dump() + "; expected positive numbers");
+        out.push_back(v.get<double>());
+    }
+    return out;
+}
+
+// Phi-3's LongRoPE, as transformers' _compute_longrope_parameters reads it: with a
+// top-level original_max_position_embeddings the factor is max / original (rope_scaling's
+// own factor is then unused), and the attention factor defaults to
+// sqrt(1 + ln(factor) / ln(original)).
+void parseLongRope(const json& j, const json& s, const FieldReader& f, const std::string& where, int64_t maxPositions,
+                   RopeScaling& r)
+{
+    r.shortFactor = factorList(s, "short_factor", where);
+    r.longFactor = factorList(s, "long_factor", where);
+    if (r.shortFactor.size() != r.longFactor.size())
+        fail(where + ": 'short_factor' and 'long_factor' differ in length (" + std::to_string(r.shortFactor.size()) +
+             " and " + std::to_string(r.longFactor.size()) + ")");
+    if (j.contains("original_max_position_embeddings") && !j["original_max_position_embeddings"].is_null()) {
+        r.originalMaxPositionEmbeddings = FieldReader(j, where).positiveInt("original_max_position_embeddings");
+        r.factor = double(maxPositions) / double(r.originalMaxPositionEmbeddings);
+    } else {
+        r.originalMaxPositionEmbeddings = maxPositions;
+        r.factor = f.numberOr("factor", 1.0);
+    }
+    r.attentionFactor = f.numberOr("attention_factor", 0.0);
+    if (r.attentionFactor <= 0)
+        r.attentionFactor = r.factor <= 1.0 ? 1.0
+                                            : std::sqrt(1.0 + std::log(r.factor) /
+                                                                  std::log(double(r.originalMaxPositionEmbeddings)));
+}
+
+RopeScaling parseRopeScaling(const json& j, const std::string& source, int64_t maxPositions)
 {
     RopeScaling r;
     if (!j.contains("rope_scaling") || j["rope_scaling"].is_null())
@@ -49,8 +91,14 @@ RopeScaling parseRopeScaling(const json& j, const std::string& source)
         r.type.clear();
         return r;
     }
+    if (r.type == "su")  // Phi-3's early name for longrope
+        r.type = "longrope";
+    if (r.type == "longrope") {
+        parseLongRope(j, s, f, where, maxPositions, r);
+        return r;
+    }
     if (r.type != "linear" && r.type != "llama3")
-        fail(where + ": rope type '" + r.type + "' is not supported; supported: linear, llama3 (or null)");
+        fail(where + ": rope type '" + r.type + "' is not supported; supported: linear, llama3, longrope (or null)");
     r.factor = f.numberOr("factor", 0.0);
     if (r.factor <= 0)
         fail(where + ": 'factor' must be a positive number");
@@ -127,11 +175,18 @@ ModelConfig parseModelConfig(const json& j, const std::string& source)
     c.maxPositionEmbeddings = f.positiveIntOr("max_position_embeddings", 2048);
     c.rmsNormEps = f.numberOr("rms_norm_eps", 1e-6);
     c.ropeTheta = f.numberOr("rope_theta", 10000.0);
-    c.ropeScaling = parseRopeScaling(j, source);
+    c.ropeScaling = parseRopeScaling(j, source, c.maxPositionEmbeddings);
     c.tieWordEmbeddings = f.boolOr("tie_word_embeddings", false);
     c.mlpBias = f.boolOr("mlp_bias", false);
     c.hiddenAct = f.stringOr("hidden_act", "silu");
     architecture(c.arch).parseFields(j, f, c, source);  // the family's own fields (biases, windows, activation)
+    if (c.partialRotaryFactor <= 0 || c.partialRotaryFactor > 1 || c.rotaryDim() < 2 || c.rotaryDim() % 2 != 0)
+        fail(source + ": partial_rotary_factor " + std::to_string(c.partialRotaryFactor) + " leaves " +
+             std::to_string(c.rotaryDim()) + " of head_dim " + std::to_string(c.headDim) +
+             " to rotate; it must be an even number of at least 2");
+    if (c.ropeScaling.type == "longrope" && int64_t(c.ropeScaling.shortFactor.size()) != c.rotaryDim() / 2)
+        fail(source + " rope_scaling: 'short_factor' and 'long_factor' must hold one factor per rotated pair (" +
+             std::to_string(c.rotaryDim() / 2) + "), found " + std::to_string(c.ropeScaling.shortFactor.size()));
     if (c.hiddenAct != "silu" && c.hiddenAct != "gelu_pytorch_tanh")
         fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu, gelu_pytorch_tanh");
     c.torchDtype = f.stringOr("torch_dtype", "float32");
@@ -165,6 +220,13 @@ nlohmann::json modelConfigToJson(const ModelConfig& c)
         j["rope_scaling"] = nullptr;
     } else {
         json s{{"rope_type", c.ropeScaling.type}, {"factor", c.ropeScaling.factor}};
+        if (c.ropeScaling.type == "longrope") {
+            // Phi-3's spelling: the lists and the attention factor here, the original
+            // length at the top level (the factor follows from it).
+            s = json{{"type", "longrope"}, {"short_factor", c.ropeScaling.shortFactor},
+                     {"long_factor", c.ropeScaling.longFactor}, {"attention_factor", c.ropeScaling.attentionFactor}};
+            j["original_max_position_embeddings"] = c.ropeScaling.originalMaxPositionEmbeddings;
+        }
         if (c.ropeScaling.type == "llama3") {
             s["low_freq_factor"] = c.ropeScaling.lowFreqFactor;
             s["high_freq_factor"] = c.ropeScaling.highFreqFactor;

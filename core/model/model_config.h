@@ -15,11 +15,16 @@
 namespace ft::model {
 
 struct RopeScaling {
-    std::string type;                       // "" (none), "linear" or "llama3"
+    std::string type;                       // "" (none), "linear", "llama3" or "longrope"
     double factor = 1.0;
     double lowFreqFactor = 1.0;             // llama3 only
     double highFreqFactor = 4.0;            // llama3 only
-    int64_t originalMaxPositionEmbeddings = 8192;  // llama3 only
+    int64_t originalMaxPositionEmbeddings = 8192;  // llama3, longrope (Phi-3: config.json's top-level field)
+    // longrope (Phi-3.5, Phi-4-mini): per-pair divisors of the inverse frequencies, the
+    // short ones while the sequence fits originalMaxPositionEmbeddings, the long ones
+    // beyond; cos and sin are scaled by attentionFactor.
+    std::vector<double> shortFactor, longFactor;
+    double attentionFactor = 1.0;
 };
 
 struct ModelConfig {
@@ -31,6 +36,7 @@ struct ModelConfig {
     int64_t numAttentionHeads = 0;
     int64_t numKeyValueHeads = 0;           // GQA when < numAttentionHeads
     int64_t headDim = 0;                    // hidden/heads unless config.json says otherwise
+    double partialRotaryFactor = 1.0;       // Phi-3/4: RoPE rotates the first rotaryDim() of each head only
     int64_t maxPositionEmbeddings = 2048;
     double rmsNormEps = 1e-6;
     double ropeTheta = 10000.0;
@@ -53,6 +59,8 @@ struct ModelConfig {
     std::vector<int64_t> eosTokenIds;       // all of config.json's eos_token_id (a list in Llama 3)
 
     int64_t kvGroups() const { return numAttentionHeads / numKeyValueHeads; }
+    // The rotated part of each head: int(head_dim * partial_rotary_factor), as transformers rounds it.
+    int64_t rotaryDim() const { return int64_t(double(headDim) * partialRotaryFactor); }
     bool layerUsesRope(int64_t i) const
     {
         return ropeLayers.empty() || i >= int64_t(ropeLayers.size()) || ropeLayers[size_t(i)];

@@ -38,11 +38,11 @@ enum class BiasGroup { Qkv, Out, Mlp, None };
 
 BiasGroup groupOf(const std::string& shortName)
 {
-    if (shortName == "q_proj" || shortName == "k_proj" || shortName == "v_proj")
+    if (shortName == "q_proj" || shortName == "k_proj" || shortName == "v_proj" || shortName == "qkv_proj")
         return BiasGroup::Qkv;
     if (shortName == "o_proj")
         return BiasGroup::Out;
-    if (shortName == "gate_proj" || shortName == "up_proj" || shortName == "down_proj")
+    if (shortName == "gate_proj" || shortName == "up_proj" || shortName == "gate_up_proj" || shortName == "down_proj")
         return BiasGroup::Mlp;
     return BiasGroup::None;
 }
@@ -236,7 +236,9 @@ void BitFitAdapter::mergeAndUnload(c10::ScalarType dtype)
         auto dense = denseUnder(site.wrapper->base_layer);
         const bool addedByMerge = std::find(m_addedBiases.begin(), m_addedBiases.end(), dense) != m_addedBiases.end();
         const bool baseHasBias = dense && dense->bias.defined() && !addedByMerge;
-        const bool declarable = g != BiasGroup::None && config.arch != model::Arch::Mistral && !(qwenLike && g != BiasGroup::Qkv);
+        // Mistral's and Phi-3's config.json have no bias flags (their modeling files hard-code none).
+        const bool declarable = g != BiasGroup::None && config.arch != model::Arch::Mistral &&
+                                config.arch != model::Arch::Phi3 && !(qwenLike && g != BiasGroup::Qkv);
         if (!baseHasBias && !declarable)
             fail("BitFit cannot be merged into a plain " + std::string(model::archClassName(config.arch)) +
                  " model: its config.json has no way to declare a bias on " + site.slot.path +
@@ -258,7 +260,7 @@ std::unique_ptr<Adapter> applyBitFit(model::CausalLM& model, const PeftSettings&
                                      const ApplyContext& context)
 {
     (void)context;
-    const std::vector<std::string> targets = targetsOrDefault(settings);
+    const std::vector<std::string> targets = targetsOrDefault(settings, model->config());
     const at::TensorOptions opts = adapterTensorOptions(model);
     std::vector<BitFitAdapter::Site> sites;
     for (ProjectionSlot& slot : selectSlots(model, targets)) {
@@ -278,7 +280,7 @@ namespace {
 TechniqueEstimate estimateBitFit(const model::ModelConfig& c, const PeftSettings& s)
 {
     TechniqueEstimate e;
-    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s)))
+    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s, c)))
         e.added += p.out;
     return e;
 }

@@ -85,7 +85,7 @@ std::unique_ptr<Adapter> applyIa3(model::CausalLM& model, const PeftSettings& se
     (void)context;
     if (settings.technique != "ia3")
         fail("applyIa3: technique '" + settings.technique + "' is not ia3");
-    const std::vector<std::string> targets = targetsOrDefault(settings);
+    const std::vector<std::string> targets = targetsOrDefault(settings, model->config());
     const std::vector<std::string> feedforward =
         settings.feedforwardModules.empty() ? std::vector<std::string>{"down_proj"} : settings.feedforwardModules;
     std::vector<ProjectionSlot> slots = selectSlots(model, targets);
@@ -112,7 +112,7 @@ TechniqueEstimate estimateIa3(const model::ModelConfig& c, const PeftSettings& s
     const std::vector<std::string> feedforward =
         s.feedforwardModules.empty() ? std::vector<std::string>{"down_proj"} : s.feedforwardModules;
     TechniqueEstimate e;
-    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s)))
+    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s, c)))
         e.added += matchesTarget(p.path, p.shortName, feedforward) ? p.in : p.out;
     return e;
 }

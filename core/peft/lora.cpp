@@ -194,7 +194,7 @@ std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& s
     else if (s.technique != "lora" && s.technique != "qlora")
         fail("applyLora: technique '" + s.technique + "' is not one of lora, dora, rslora, qlora");
     checkLoraSettings(s);
-    const std::vector<std::string> targets = targetsOrDefault(s);
+    const std::vector<std::string> targets = targetsOrDefault(s, model->config());
     std::vector<ProjectionSlot> slots = selectSlots(model, targets);  // validates before anything changes
     if (s.technique == "qlora")
         quantizeDecoderProjections(model, s.quantBlockSize, s.doubleQuant);
@@ -218,7 +218,7 @@ TechniqueEstimate estimateLora(const model::ModelConfig& c, const PeftSettings& 
 {
     const bool dora = s.useDora || s.technique == "dora";
     TechniqueEstimate e;
-    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s)))
+    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s, c)))
         e.added += s.r * (p.in + p.out) + (dora ? p.out : 0);
     if (s.technique == "qlora") {
         // NF4: half a byte per projection weight, plus its block's absmax scale (an 8-bit

@@ -159,7 +159,7 @@ std::unique_ptr<Adapter> applyPissa(model::CausalLM& model, const PeftSettings& 
         fail("technique.use_dora: PiSSA does not combine with DoRA");
     checkLoraSettings(s);
     const int64_t niter = s.extra.value("pissa_niter", int64_t(0));
-    const std::vector<std::string> targets = targetsOrDefault(s);
+    const std::vector<std::string> targets = targetsOrDefault(s, model->config());
     std::vector<ProjectionSlot> slots = selectSlots(model, targets);
     const auto dtype = adapterTensorOptions(model).dtype().toScalarType();
     std::vector<LayerAdapter::Entry> entries;

@@ -3,6 +3,7 @@
 #include "util/error.h"
 #include "util/text.h"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -10,8 +11,6 @@ namespace ft::peft {
 
 std::vector<ProjectionSlot> projectionSlots(model::CausalLM& model)
 {
-    static const char* const kAttention[] = {"q_proj", "k_proj", "v_proj", "o_proj"};
-    static const char* const kMlp[] = {"gate_proj", "up_proj", "down_proj"};
     std::vector<ProjectionSlot> slots;
     auto& layers = model->model;
     for (int64_t i = 0; i < int64_t(layers->layers->size()); ++i) {
@@ -19,12 +18,12 @@ std::vector<ProjectionSlot> projectionSlots(model::CausalLM& model)
         model::Attention attn = layer.self_attn;
         model::Mlp mlp = layer.mlp;
         const std::string prefix = "model.layers." + std::to_string(i) + ".";
-        for (const char* name : kAttention)
-            slots.push_back({prefix + "self_attn." + name, name, i, [attn, n = std::string(name)] { return attn->projection(n); },
-                             [attn, n = std::string(name)](model::LinearLayer l) mutable { attn->setProjection(n, std::move(l)); }});
-        for (const char* name : kMlp)
-            slots.push_back({prefix + "mlp." + name, name, i, [mlp, n = std::string(name)] { return mlp->projection(n); },
-                             [mlp, n = std::string(name)](model::LinearLayer l) mutable { mlp->setProjection(n, std::move(l)); }});
+        for (const std::string& name : attn->projectionNames())
+            slots.push_back({prefix + "self_attn." + name, name, i, [attn, name] { return attn->projection(name); },
+                             [attn, name](model::LinearLayer l) mutable { attn->setProjection(name, std::move(l)); }});
+        for (const std::string& name : mlp->projectionNames())
+            slots.push_back({prefix + "mlp." + name, name, i, [mlp, name] { return mlp->projection(name); },
+                             [mlp, name](model::LinearLayer l) mutable { mlp->setProjection(name, std::move(l)); }});
     }
     if (model->lm_head) {
         model::CausalLM m = model;
@@ -100,10 +99,19 @@ std::vector<ProjectionShape> projectionShapes(const model::ModelConfig& c)
         int64_t in, out;
         bool bias;
     };
-    const Kind kinds[] = {{"self_attn", "q_proj", C, QD, c.attentionBias},   {"self_attn", "k_proj", C, KD, c.attentionBias},
-                          {"self_attn", "v_proj", C, KD, c.attentionBias},   {"self_attn", "o_proj", QD, C, c.attentionOutBias},
-                          {"mlp", "gate_proj", C, F, c.mlpBias},             {"mlp", "up_proj", C, F, c.mlpBias},
-                          {"mlp", "down_proj", F, C, c.mlpBias}};
+    const std::vector<Kind> kinds =
+        model::archTraits(c.arch).fusedProjections
+            ? std::vector<Kind>{{"self_attn", "qkv_proj", C, QD + 2 * KD, c.attentionBias},
+                                {"self_attn", "o_proj", QD, C, c.attentionOutBias},
+                                {"mlp", "gate_up_proj", C, 2 * F, c.mlpBias},
+                                {"mlp", "down_proj", F, C, c.mlpBias}}
+            : std::vector<Kind>{{"self_attn", "q_proj", C, QD, c.attentionBias},
+                                {"self_attn", "k_proj", C, KD, c.attentionBias},
+                                {"self_attn", "v_proj", C, KD, c.attentionBias},
+                                {"self_attn", "o_proj", QD, C, c.attentionOutBias},
+                                {"mlp", "gate_proj", C, F, c.mlpBias},
+                                {"mlp", "up_proj", C, F, c.mlpBias},
+                                {"mlp", "down_proj", F, C, c.mlpBias}};
     std::vector<ProjectionShape> shapes;
     for (int64_t i = 0; i < c.numHiddenLayers; ++i)
         for (const Kind& k : kinds)
@@ -119,9 +127,24 @@ std::vector<ProjectionShape> selectShapes(const model::ModelConfig& config, cons
     return selectMatching(projectionShapes(config), targets);
 }
 
-std::vector<std::string> targetsOrDefault(const PeftSettings& settings)
+std::vector<std::string> targetsOrDefault(const PeftSettings& settings, const model::ModelConfig& config)
 {
-    return settings.targetModules.empty() ? defaultTargets(settings.technique) : settings.targetModules;
+    if (!settings.targetModules.empty())
+        return settings.targetModules;
+    std::vector<std::string> targets = defaultTargets(settings.technique);
+    if (!model::archTraits(config.arch).fusedProjections)
+        return targets;
+    // A family with fused projections (Phi-3) has one module where the defaults name
+    // two or three, as PEFT's own default for phi3 is qkv_proj.
+    std::vector<std::string> fused;
+    for (const std::string& t : targets) {
+        const std::string name = (t == "q_proj" || t == "k_proj" || t == "v_proj") ? "qkv_proj"
+                                 : (t == "gate_proj" || t == "up_proj")            ? "gate_up_proj"
+                                                                                    : t;
+        if (std::find(fused.begin(), fused.end(), name) == fused.end())
+            fused.push_back(name);
+    }
+    return fused;
 }
 
 void freezeAll(torch::nn::Module& module)

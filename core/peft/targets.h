@@ -22,7 +22,8 @@ struct ProjectionSlot {
     std::function<void(model::LinearLayer)> set;  // puts a wrapper (or the original) in the slot
 };
 
-// Every projection of every layer (q, k, v, o, gate, up, down), then lm_head when untied.
+// Every projection of every layer (q, k, v, o, gate, up, down; or Phi-3's qkv, o, gate_up,
+// down), then lm_head when untied.
 std::vector<ProjectionSlot> projectionSlots(model::CausalLM& model);
 
 // PEFT's rule for one module (path "model.layers.3.self_attn.q_proj", short name "q_proj").
@@ -46,8 +47,9 @@ std::vector<ProjectionShape> projectionShapes(const model::ModelConfig& config);
 // The matching shapes, with selectSlots()'s rules and errors.
 std::vector<ProjectionShape> selectShapes(const model::ModelConfig& config, const std::vector<std::string>& targets);
 
-// settings.targetModules, or the technique's default targets when it is empty.
-std::vector<std::string> targetsOrDefault(const PeftSettings& settings);
+// settings.targetModules, or the technique's default targets when it is empty (in a
+// family with fused projections, q/k/v_proj become qkv_proj and gate/up_proj gate_up_proj).
+std::vector<std::string> targetsOrDefault(const PeftSettings& settings, const model::ModelConfig& config);
 
 // requires_grad = false on every parameter of `module`.
 void freezeAll(torch::nn::Module& module);
