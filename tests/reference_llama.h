@@ -14,9 +14,11 @@
 // SmolLM3's NoPE layers simply skip the rotation; OLMo 2 moves the norms after
 // the sublayers and normalizes the whole q and k projections; Phi-3 (modeling_phi3.py)
 // reads its fused projections as row blocks, rotates part of each head and scales
-// RoPE by LongRoPE's per-pair factors.
+// RoPE by LongRoPE's per-pair factors; the mixtures of experts (Mixtral, Qwen3-MoE,
+// OLMoE) route each token on its own, running its k chosen experts in a plain loop.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -54,6 +56,15 @@ struct Config {
     int rotaryDim = 0;
     std::vector<double> shortFactors, longFactors;
     double attentionFactor = 1.0;
+    bool wholeQkNorm = false;  // OLMoE: Llama's pre-norm layer with q_norm / k_norm over whole projections
+    // Mixture of experts (modeling_mixtral.py, modeling_qwen3_moe.py, modeling_olmoe.py):
+    // in a sparse layer the router <block>.gate scores the experts, softmax, the topK
+    // best kept (renormalized when normTopk), each a gated MLP of expertWidth.
+    int experts = 0, topK = 0, expertWidth = 0;
+    bool normTopk = true;
+    std::vector<bool> sparseLayers;  // empty: every layer sparse when experts > 0
+    std::string moeBlock = "mlp";    // Mixtral: block_sparse_moe
+    bool w123 = false;               // Mixtral's expert names w1 (gate), w3 (up), w2 (down)
 };
 
 // Tensors by Hugging Face name, row-major; a missing bias simply is not there.
@@ -196,7 +207,7 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
             q[t] = proj("self_attn.q_proj", h, c.heads * D, C);
             k[t] = proj("self_attn.k_proj", h, c.kvHeads * D, C);
             v[t] = proj("self_attn.v_proj", h, c.kvHeads * D, C);
-            if (c.olmo2) {  // one norm over all heads' values at once
+            if (c.olmo2 || c.wholeQkNorm) {  // one norm over all heads' values at once
                 q[t] = rmsNorm(q[t], w.at(p + "self_attn.q_norm.weight"), c.eps);
                 k[t] = rmsNorm(k[t], w.at(p + "self_attn.k_norm.weight"), c.eps);
             }
@@ -249,16 +260,50 @@ inline Vec forward(const Config& c, const Weights& w, const std::vector<int64_t>
             const Vec h = c.olmo2   ? x[t]
                           : c.gemma ? rmsNorm(x[t], w.at(p + "pre_feedforward_layernorm.weight"), c.eps, true)
                                     : rmsNorm(x[t], w.at(p + "post_attention_layernorm.weight"), c.eps);
-            Vec gate = proj("mlp.gate_proj", h, c.intermediate, C);
-            const Vec up = proj("mlp.up_proj", h, c.intermediate, C);
-            const double k = std::sqrt(2.0 / std::acos(-1.0));
-            for (int i = 0; i < c.intermediate; ++i) {
-                const double g = gate[i];
-                const double act = c.geluTanh ? 0.5 * g * (1.0 + std::tanh(k * (g + 0.044715 * g * g * g)))
-                                              : g / (1.0 + std::exp(-g));  // GELU-tanh or SiLU
-                gate[i] = act * up[i];
+            // The gated MLP under `prefix` ("mlp." or an expert's), `width` wide.
+            auto gatedMlp = [&](const std::string& prefix, int width, const char* g, const char* u, const char* d) {
+                Vec gate = proj(prefix + g, h, width, C);
+                const Vec up = proj(prefix + u, h, width, C);
+                const double k = std::sqrt(2.0 / std::acos(-1.0));
+                for (int i = 0; i < width; ++i) {
+                    const double x = gate[i];
+                    const double act = c.geluTanh ? 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)))
+                                                  : x / (1.0 + std::exp(-x));  // GELU-tanh or SiLU
+                    gate[i] = act * up[i];
+                }
+                return proj(prefix + d, gate, C, width);
+            };
+            const bool sparse = c.experts > 0 && (c.sparseLayers.empty() || c.sparseLayers[size_t(l)]);
+            Vec down(C, 0.0);
+            if (!sparse) {
+                down = gatedMlp("mlp.", c.intermediate, "gate_proj", "up_proj", "down_proj");
+            } else {
+                const Vec scores = proj(c.moeBlock + ".gate", h, c.experts, C);
+                double top = -1e300, total = 0.0;
+                for (double v : scores)
+                    top = std::max(top, v);
+                Vec prob(scores.size());
+                for (size_t e = 0; e < scores.size(); ++e)
+                    total += (prob[e] = std::exp(scores[e] - top));
+                for (double& v : prob)
+                    v /= total;
+                std::vector<int> order(size_t(c.experts));
+                for (int e = 0; e < c.experts; ++e)
+                    order[size_t(e)] = e;
+                std::sort(order.begin(), order.end(), [&](int a, int b) { return prob[size_t(a)] > prob[size_t(b)]; });
+                double kept = 0.0;
+                for (int j = 0; j < c.topK; ++j)
+                    kept += prob[size_t(order[size_t(j)])];
+                for (int j = 0; j < c.topK; ++j) {
+                    const int e = order[size_t(j)];
+                    const double weight = prob[size_t(e)] / (c.normTopk ? kept : 1.0);
+                    const std::string prefix = c.moeBlock + ".experts." + std::to_string(e) + ".";
+                    const Vec y = c.w123 ? gatedMlp(prefix, c.expertWidth, "w1", "w3", "w2")
+                                         : gatedMlp(prefix, c.expertWidth, "gate_proj", "up_proj", "down_proj");
+                    for (int i = 0; i < C; ++i)
+                        down[i] += weight * y[i];
+                }
             }
-            Vec down = proj("mlp.down_proj", gate, C, c.intermediate);
             if (c.gemma || c.olmo2)
                 down = rmsNorm(down, w.at(p + "post_feedforward_layernorm.weight"), c.eps, c.gemma);
             for (int i = 0; i < C; ++i)

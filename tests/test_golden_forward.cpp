@@ -17,7 +17,9 @@
 // global layer), SmolLM3 (a layer without positional encoding), OLMo 2 (norms after
 // the sublayers, whole-projection q/k norms) and Phi-3 / Phi-4-mini (fused qkv and
 // gate_up projections, LongRoPE with its short and long factors and attention factor,
-// partial rotary embeddings). All but the
+// partial rotary embeddings), and the mixtures of experts Qwen3-MoE (with a dense
+// mlp_only layer), Mixtral (its block_sparse_moe names, a window) and OLMoE (whole-
+// projection q/k norms, top-k weights not renormalized). All but the
 // Llama 2, Qwen2 and head_dim ones are also decoded token by token through the KV cache.
 #include "io/safetensors.h"
 #include "model/model_io.h"
@@ -214,6 +216,45 @@ Variant variant(const std::string& name)
         r.attentionFactor = std::sqrt(1.0 + std::log(16.0) / std::log(4.0));
         r.fused = true;
         v.fused = true;
+    } else if (name == "qwen3moe") {
+        // As Qwen3-30B-A3B ships (Qwen3 attention, renormalized top-k), at 4 experts of
+        // width 24, top 2, with layer 1 listed in mlp_only_layers: a dense MLP of 48 there.
+        v.config = json::parse(R"({"architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe",
+            "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 24, "num_experts": 4,
+            "num_experts_per_tok": 2, "norm_topk_prob": true, "decoder_sparse_step": 1, "mlp_only_layers": [1],
+            "router_aux_loss_coef": 0.001, "output_router_logits": false,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12,
+            "max_position_embeddings": 40960, "max_window_layers": 2, "rms_norm_eps": 1e-06, "rope_theta": 1000000,
+            "rope_scaling": null, "sliding_window": null, "use_sliding_window": false, "attention_bias": false,
+            "hidden_act": "silu", "tie_word_embeddings": false, "bos_token_id": 5, "eos_token_id": 6,
+            "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 12, r.eps = 1e-6, r.theta = 1e6, r.qkNorm = true;
+        r.experts = 4, r.topK = 2, r.expertWidth = 24, r.normTopk = true, r.sparseLayers = {true, false};
+        v.qkNorm = true;
+    } else if (name == "mixtral") {
+        // As Mixtral-8x7B ships (block_sparse_moe, w1/w3/w2, top 2 renormalized), at 4
+        // experts and with a window of 5.
+        v.config = json::parse(R"({"architectures": ["MixtralForCausalLM"], "model_type": "mixtral",
+            "hidden_size": 32, "intermediate_size": 40, "num_local_experts": 4, "num_experts_per_tok": 2,
+            "router_aux_loss_coef": 0.02, "router_jitter_noise": 0.0, "output_router_logits": false,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "max_position_embeddings": 32768, "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "sliding_window": 5,
+            "hidden_act": "silu", "tie_word_embeddings": false, "bos_token_id": 1, "eos_token_id": 2,
+            "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 2, r.headDim = 8, r.eps = 1e-5, r.theta = 1e6, r.slidingWindow = 5;
+        r.experts = 4, r.topK = 2, r.expertWidth = 40, r.normTopk = true, r.moeBlock = "block_sparse_moe", r.w123 = true;
+    } else if (name == "olmoe") {
+        // As OLMoE-1B-7B ships (whole-projection q/k norms in a pre-norm layer, top-k
+        // weights not renormalized), at 6 experts, top 3.
+        v.config = json::parse(R"({"architectures": ["OlmoeForCausalLM"], "model_type": "olmoe",
+            "hidden_size": 32, "intermediate_size": 20, "num_experts": 6, "num_experts_per_tok": 3,
+            "norm_topk_prob": false, "router_aux_loss_coef": 0.01, "output_router_logits": false, "clip_qkv": null,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4,
+            "max_position_embeddings": 4096, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "rope_scaling": null,
+            "attention_bias": false, "hidden_act": "silu", "tie_word_embeddings": false, "bos_token_id": null,
+            "eos_token_id": 50279, "pad_token_id": 1, "torch_dtype": "bfloat16", "vocab_size": 96})");
+        r.hidden = 32, r.heads = 4, r.kvHeads = 4, r.headDim = 8, r.eps = 1e-5, r.wholeQkNorm = true;
+        r.experts = 6, r.topK = 3, r.expertWidth = 20, r.normTopk = false;
     } else {
         throw std::runtime_error("unknown variant " + name);
     }
@@ -231,8 +272,9 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes(const Var
         if (!v.olmo2)
             out.push_back({p + "input_layernorm.weight", {C}});
         out.push_back({p + "post_attention_layernorm.weight", {C}});
-        if (v.olmo2) {
+        if (v.olmo2)
             out.push_back({p + "post_feedforward_layernorm.weight", {C}});
+        if (v.olmo2 || r.wholeQkNorm) {
             out.push_back({p + "self_attn.q_norm.weight", {Q}});
             out.push_back({p + "self_attn.k_norm.weight", {K}});
         }
@@ -255,6 +297,18 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes(const Var
         if (v.qkNorm) {
             out.push_back({p + "self_attn.q_norm.weight", {r.headDim}});
             out.push_back({p + "self_attn.k_norm.weight", {r.headDim}});
+        }
+        if (r.experts > 0 && (r.sparseLayers.empty() || r.sparseLayers[size_t(l)])) {  // router and experts
+            const std::string block = p + r.moeBlock + ".";
+            out.push_back({block + "gate.weight", {r.experts, C}});
+            const int64_t W = r.expertWidth;
+            for (int e = 0; e < r.experts; ++e) {
+                const std::string x = block + "experts." + std::to_string(e) + ".";
+                out.push_back({x + (r.w123 ? "w1" : "gate_proj") + ".weight", {W, C}});
+                out.push_back({x + (r.w123 ? "w3" : "up_proj") + ".weight", {W, C}});
+                out.push_back({x + (r.w123 ? "w2" : "down_proj") + ".weight", {C, W}});
+            }
+            continue;
         }
         for (auto [proj, rows, cols] : {std::tuple{"gate_proj", F, C}, {"up_proj", F, C}, {"down_proj", C, F}}) {
             out.push_back({p + "mlp." + proj + ".weight", {rows, cols}});
@@ -327,6 +381,10 @@ std::optional<ref::Config> contrast(const Variant& v)
         c.ropeLayers.clear();  // the NoPE layer must matter
     else if (v.name == "olmo2")
         return std::nullopt;
+    else if (v.name == "qwen3moe" || v.name == "mixtral")
+        c.normTopk = !c.normTopk, c.qkNorm = false;  // the renormalization (and Qwen3's norms) must matter
+    else if (v.name == "olmoe")
+        c.normTopk = true;  // OLMoE's unnormalized top-k weights must matter
     else if (v.name == "phi4mini")
         c.longFactors = c.shortFactors;  // past the original length the long factors must matter  // its layout is the whole difference: the reference without it has other tensors
     else if (c.qkNorm)
@@ -378,7 +436,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("variant");
         for (const char* name : {"llama2", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2", "phi3",
-                                 "phi4mini", "mistral", "head_dim"})
+                                 "phi4mini", "qwen3moe", "mixtral", "olmoe", "mistral", "head_dim"})
             QTest::newRow(name) << QString(name);
     }
 
@@ -411,7 +469,8 @@ private Q_SLOTS:
     void kvCacheDecodingMatchesTheReference_data()
     {
         QTest::addColumn<QString>("variant");
-        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2", "phi3", "phi4mini"})
+        for (const char* name : {"llama3", "mistral", "qwen3", "gemma2", "gemma3", "smollm3", "olmo2", "phi3", "phi4mini",
+                                 "qwen3moe", "mixtral", "olmoe"})
             QTest::newRow(name) << QString(name);
     }
 

@@ -41,7 +41,8 @@ double measureMatmulGflops(int64_t n, c10::Device device, c10::ScalarType dtype,
 
 double trainingFlopsPerToken(const model::ModelConfig& c, int64_t seqLen)
 {
-    const double matmulParams = double(c.parameterCount()) - double(c.vocabSize) * c.hiddenSize * (c.tieWordEmbeddings ? 0 : 1) -
+    // A mixture of experts computes with the router and k experts per token only.
+    const double matmulParams = double(c.activeParameterCount()) - double(c.vocabSize) * c.hiddenSize * (c.tieWordEmbeddings ? 0 : 1) -
                                 double(c.numHiddenLayers) * 2 * c.hiddenSize - c.hiddenSize;
     const double attention = 12.0 * c.numHiddenLayers * seqLen * c.numAttentionHeads * c.headDim;
     return 6.0 * matmulParams + attention;

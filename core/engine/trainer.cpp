@@ -18,6 +18,7 @@
 #include "train/rng_state.h"
 #include "train/schedule.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -325,6 +326,12 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         if (step == 0)
             evaluateNow();  // the baseline the curve is read against
         model->train();
+        // Mixture of experts: the router's load-balancing loss joins the objective's.
+        const double routerAuxCoef = model->config().hasExperts() ? model->config().routerAuxLossCoef : 0.0;
+        if (routerAuxCoef > 0 && c.training.gradientCheckpointing)
+            events.log("warning", "gradient checkpointing runs the layers' first pass without gradients, so the "
+                                  "router logits are not kept: the load-balancing loss (router_aux_loss_coef " +
+                                      util::formatNumber(routerAuxCoef) + ") is not applied in this run");
         const int64_t firstStep = step;
         const auto loopStart = Clock::now();
         while (step < totalSteps) {
@@ -357,13 +364,27 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 weight += batches.back()->weight;
                 tokens += batches.back()->tokens;
             }
-            double lossSum = 0;
+            double lossSum = 0, auxSum = 0;
+            bool auxSeen = false;
             nlohmann::json metrics = nlohmann::json::object();
             for (auto& b : batches) {
+                if (routerAuxCoef > 0)
+                    model->collectRouterLogits();
                 BatchLoss r = objective.loss(*b);
+                // A mixture of experts adds its load-balancing loss (moe_block.h), weighted
+                // by the config's router_aux_loss_coef and this micro-batch's share.
+                const at::Tensor aux = routerAuxCoef > 0 ? model->takeRouterAuxLoss() : at::Tensor();
                 {
                     model::AutocastScope off(model::AutocastState::off());
-                    scaler.scaled(r.sum / std::max(weight, 1.0)).backward();
+                    at::Tensor total = r.sum / std::max(weight, 1.0);
+                    if (aux.defined()) {
+                        const double share = b->weight / std::max(weight, 1.0);
+                        auxSum += aux.item<double>() * share;
+                        auxSeen = true;
+                        if (aux.requires_grad())
+                            total = total + aux.to(total.scalar_type()) * (routerAuxCoef * share);
+                    }
+                    scaler.scaled(total).backward();
                 }
                 lossSum += r.sum.item<double>();
                 for (auto& [k, v] : r.metrics.items())
@@ -386,6 +407,8 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 }
             }
             ++step;
+            if (auxSeen)
+                metrics["router_aux_loss"] = auxSum;
 
             const double loss = lossSum / std::max(weight, 1.0);
             const double stepSeconds = secondsSince(stepStart);

@@ -14,6 +14,9 @@ const Architecture& gemma3TextArchitecture();
 const Architecture& smolLM3Architecture();
 const Architecture& olmo2Architecture();
 const Architecture& phi3Architecture();
+const Architecture& qwen3MoeArchitecture();
+const Architecture& mixtralArchitecture();
+const Architecture& olmoeArchitecture();
 
 namespace {
 
@@ -23,7 +26,8 @@ const std::vector<const Architecture*>& kArchitectures()
                                                           &qwen2Architecture(), &qwen3Architecture(),
                                                           &gemma2Architecture(), &gemma3TextArchitecture(),
                                                           &smolLM3Architecture(), &olmo2Architecture(),
-                                                          &phi3Architecture()};
+                                                          &phi3Architecture(), &qwen3MoeArchitecture(),
+                                                          &mixtralArchitecture(), &olmoeArchitecture()};
     return list;
 }
 

@@ -18,7 +18,7 @@
 
 namespace ft::model {
 
-enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, SmolLM3, Olmo2, Phi3, Unknown };
+enum class Arch { Llama, Mistral, Qwen2, Qwen3, Gemma2, Gemma3Text, SmolLM3, Olmo2, Phi3, Qwen3Moe, Mixtral, Olmoe, Unknown };
 
 struct ArchTraits {
     bool qkvBias = false;        // q/k/v projections carry biases (Qwen2)
@@ -34,6 +34,15 @@ struct ArchTraits {
     // gate_up_proj for the MLP's gate and up halves, kept fused under those names so
     // adapters carry PEFT's key names for the family.
     bool fusedProjections = false;
+    // RMSNorm over the whole q and k projections (weight H*D and K*D) before splitting
+    // into heads, Llama's norm otherwise (OLMoE); OLMo 2's, which scales in fp32, comes
+    // with olmo2Block.
+    bool wholeQkNorm = false;
+    // Mixture of experts (model/moe_block.h): the sparse block's module name in a layer
+    // ("mlp"; Mixtral: "block_sparse_moe") and its experts' projection names (gate_proj,
+    // up_proj, down_proj; Mixtral: w1, w3, w2).
+    const char* moeBlockName = "mlp";
+    bool mixtralExpertNames = false;
 };
 
 struct ModelConfig;

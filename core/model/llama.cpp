@@ -2,6 +2,7 @@
 
 #include "model/activation_checkpoint.h"
 #include "model/gemma_block.h"
+#include "model/moe_block.h"
 #include "model/olmo2_block.h"
 
 #include "util/error.h"
@@ -86,11 +87,11 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
         const bool offset = archTraits(c.arch).gemmaBlock;
         q_norm = register_module("q_norm", RMSNorm(m_headDim, c.rmsNormEps, offset));
         k_norm = register_module("k_norm", RMSNorm(m_headDim, c.rmsNormEps, offset));
-    } else if (archTraits(c.arch).olmo2Block) {
+    } else if (archTraits(c.arch).olmo2Block || archTraits(c.arch).wholeQkNorm) {
         m_wholeQkNorm = true;
         q_norm = register_module("q_norm", RMSNorm(qDim, c.rmsNormEps));
         k_norm = register_module("k_norm", RMSNorm(kvDim, c.rmsNormEps));
-        q_norm->scaleInFloat = k_norm->scaleInFloat = true;
+        q_norm->scaleInFloat = k_norm->scaleInFloat = archTraits(c.arch).olmo2Block;  // OLMoE's are Llama's
     }
 }
 
@@ -260,10 +261,14 @@ std::vector<std::string> MlpImpl::projectionNames() const
 
 // ---- Decoder layer ---------------------------------------------------------------
 
-DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c, bool withNorms)
+DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c, bool withNorms, int64_t index,
+                                   std::shared_ptr<RouterLog> routerLog)
 {
     self_attn = register_module("self_attn", Attention(c));
-    mlp = register_module("mlp", Mlp(c));
+    if (c.layerIsSparse(index))
+        moe = register_module(archTraits(c.arch).moeBlockName, std::make_shared<MoeBlockImpl>(c, std::move(routerLog)));
+    else
+        mlp = register_module("mlp", Mlp(c));
     if (!withNorms)
         return;
     const bool offset = archTraits(c.arch).gemmaBlock;
@@ -275,8 +280,10 @@ at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const RopeTables& rope
                                      at::Tensor* cacheK, at::Tensor* cacheV)
 {
     at::Tensor h = x + self_attn->forward(input_layernorm->forward(x), rope, mask, cacheK, cacheV);
-    return h + mlp->forward(post_attention_layernorm->forward(h));
+    return h + feedForward(post_attention_layernorm->forward(h));
 }
+
+at::Tensor DecoderLayerImpl::feedForward(const at::Tensor& x) { return mlp ? mlp->forward(x) : moe->forward(x); }
 
 // ---- Model -----------------------------------------------------------------------
 
@@ -300,10 +307,12 @@ LlamaModelImpl::LlamaModelImpl(const ModelConfig& c) : m_config(c)
 {
     embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
     layers = register_module("layers", torch::nn::ModuleList());
+    if (c.hasExperts())
+        routerLog = std::make_shared<RouterLog>();
     for (int64_t i = 0; i < c.numHiddenLayers; ++i)
         layers->push_back(archTraits(c.arch).gemmaBlock   ? makeGemmaDecoderLayer(c)
                           : archTraits(c.arch).olmo2Block ? makeOlmo2DecoderLayer(c)
-                                                          : std::make_shared<DecoderLayerImpl>(c));
+                                                          : std::make_shared<DecoderLayerImpl>(c, true, i, routerLog));
     norm = register_module("norm", RMSNorm(c.hiddenSize, c.rmsNormEps, archTraits(c.arch).gemmaBlock));
     norm->scaleInFloat = archTraits(c.arch).olmo2Block;
     m_invFreq = ropeInverseFrequencies(c);
@@ -404,6 +413,11 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
         ropeTables(positions, longContext ? m_invFreqLong : m_invFreq, dtype, ropeAttentionScaling(m_config));
     const RopeTables localRope = m_invFreqLocal.defined() ? ropeTables(positions, m_invFreqLocal, dtype) : globalRope;
     const RopeTables noRope;
+    if (routerLog && routerLog->collecting) {  // this forward's real tokens, for load balancing
+        const at::Tensor real = segmentIds.defined() ? (segmentIds.to(longOpts) != 0)
+                                                     : keyMask.narrow(1, keyMask.size(1) - t, t);
+        routerLog->currentMask = real.reshape({-1}).to(at::kFloat);
+    }
     if (cache) {
         cache->keys.resize(layers->size());
         cache->values.resize(layers->size());
@@ -515,6 +529,26 @@ at::Tensor CausalLMImpl::outputEmbeddingWeight()
     if (!dense)
         fail("lm_head is wrapped by an adapter; its dense weight is not directly available");
     return dense->weight;
+}
+
+void CausalLMImpl::collectRouterLogits()
+{
+    if (!model->routerLog)
+        return;
+    model->routerLog->clear();
+    model->routerLog->collecting = true;
+}
+
+at::Tensor CausalLMImpl::takeRouterAuxLoss()
+{
+    if (!model->routerLog)
+        return {};
+    RouterLog& log = *model->routerLog;
+    log.collecting = false;
+    // Every forward since collectRouterLogits() pooled, each layer's logits with its forward's mask.
+    at::Tensor loss = loadBalancingLoss(log.logits, log.masks, m_config.numExpertsPerTok);
+    log.clear();
+    return loss;
 }
 
 at::Tensor CausalLMImpl::logitsFromHidden(const at::Tensor& h)

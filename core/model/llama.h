@@ -119,16 +119,26 @@ private:
 };
 TORCH_MODULE(Mlp);
 
+class MoeBlockImpl;
+struct RouterLog;
+
 // The Llama block: x + attn(norm(x)), then h + mlp(norm(h)). Other layouts derive
 // from it and keep its projections and first two norms (model/gemma_block.h).
 class DecoderLayerImpl : public torch::nn::Module {
 public:
     // withNorms false: the layout registers its own norms (OLMo 2 has no input_layernorm).
-    explicit DecoderLayerImpl(const ModelConfig& c, bool withNorms = true);
+    // A layer the config makes sparse (ModelConfig::layerIsSparse(index)) gets a
+    // mixture of experts (model/moe_block.h) where the MLP would be; routerLog collects
+    // its router logits for the load-balancing loss.
+    explicit DecoderLayerImpl(const ModelConfig& c, bool withNorms = true, int64_t index = 0,
+                              std::shared_ptr<RouterLog> routerLog = nullptr);
     virtual at::Tensor forward(const at::Tensor& x, const RopeTables& rope, const at::Tensor& mask, at::Tensor* cacheK,
                                at::Tensor* cacheV);
+    // The MLP or the mixture of experts, whichever the layer has.
+    at::Tensor feedForward(const at::Tensor& x);
     Attention self_attn{nullptr};
-    Mlp mlp{nullptr};
+    Mlp mlp{nullptr};  // empty in a sparse layer
+    std::shared_ptr<MoeBlockImpl> moe;  // a sparse layer's experts, registered under the family's name
     RMSNorm input_layernorm{nullptr};
     RMSNorm post_attention_layernorm{nullptr};
 };
@@ -151,6 +161,8 @@ public:
     // Recompute each layer's activations in backward instead of keeping them
     // (activation_checkpoint.h); only while training with gradient and no cache.
     bool gradientCheckpointing = false;
+    // The sparse layers' router logits, collected while routerLog->collecting.
+    std::shared_ptr<RouterLog> routerLog;
 
 private:
     ModelConfig m_config;
@@ -196,6 +208,12 @@ public:
     void initializeWeights(uint64_t seed);
     const ModelConfig& config() const { return m_config; }
     ModelConfig& mutableConfig() { return m_config; }  // BitFit turns bias flags on
+
+    // Mixture of experts: collect the router logits of the forwards that follow, then
+    // take their load-balancing loss (moe_block.h; undefined when nothing was
+    // collected) and stop collecting. No-ops for a dense model.
+    void collectRouterLogits();
+    at::Tensor takeRouterAuxLoss();
 
     // NEFTune (Jain et al. 2023): in training mode, the token embeddings (B, T, C) get
     // uniform noise in +-alpha / sqrt(T * C) (transformers' neftune_post_forward_hook,

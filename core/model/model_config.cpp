@@ -131,23 +131,40 @@ std::vector<int64_t> tokenIds(const json& j, const char* key, int64_t fallback, 
 
 } // namespace
 
-int64_t ModelConfig::layerParameterCount() const
+namespace {
+// One layer's parameters, with `experts` of its experts counted in a sparse layer.
+int64_t layerParameters(const ModelConfig& c, int64_t i, bool activeOnly)
 {
-    const int64_t q = hiddenSize * numAttentionHeads * headDim + (attentionBias ? numAttentionHeads * headDim : 0);
-    const int64_t kv = 2 * (hiddenSize * numKeyValueHeads * headDim + (attentionBias ? numKeyValueHeads * headDim : 0));
-    const int64_t o = numAttentionHeads * headDim * hiddenSize + (attentionOutBias ? hiddenSize : 0);
-    const int64_t mlp = 3 * hiddenSize * intermediateSize + (mlpBias ? 2 * intermediateSize + hiddenSize : 0);
-    const int64_t qkNorm = archTraits(arch).qkNorm       ? 2 * headDim
-                           : archTraits(arch).olmo2Block ? (numAttentionHeads + numKeyValueHeads) * headDim
-                                                         : 0;
-    const int64_t norms = (archTraits(arch).gemmaBlock ? 4 : 2) * hiddenSize;
+    const int64_t C = c.hiddenSize, H = c.numAttentionHeads, K = c.numKeyValueHeads, D = c.headDim;
+    const int64_t q = C * H * D + (c.attentionBias ? H * D : 0);
+    const int64_t kv = 2 * (C * K * D + (c.attentionBias ? K * D : 0));
+    const int64_t o = H * D * C + (c.attentionOutBias ? C : 0);
+    int64_t mlp = 3 * C * c.intermediateSize + (c.mlpBias ? 2 * c.intermediateSize + C : 0);
+    if (c.layerIsSparse(i))  // the router and the experts' gate, up and down
+        mlp = C * c.numExperts + (activeOnly ? c.numExpertsPerTok : c.numExperts) * 3 * C * c.moeIntermediateSize;
+    const ArchTraits t = archTraits(c.arch);
+    const int64_t qkNorm = t.qkNorm ? 2 * D : (t.olmo2Block || t.wholeQkNorm) ? (H + K) * D : 0;
+    const int64_t norms = (t.gemmaBlock ? 4 : 2) * C;
     return q + kv + o + mlp + norms + qkNorm;
 }
+} // namespace
+
+int64_t ModelConfig::layerParameterCount(int64_t i) const { return layerParameters(*this, i, false); }
 
 int64_t ModelConfig::parameterCount() const
 {
-    const int64_t embed = vocabSize * hiddenSize;
-    return embed * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * layerParameterCount() + hiddenSize;
+    int64_t layers = 0;
+    for (int64_t i = 0; i < numHiddenLayers; ++i)
+        layers += layerParameters(*this, i, false);
+    return vocabSize * hiddenSize * (tieWordEmbeddings ? 1 : 2) + layers + hiddenSize;
+}
+
+int64_t ModelConfig::activeParameterCount() const
+{
+    int64_t layers = 0;
+    for (int64_t i = 0; i < numHiddenLayers; ++i)
+        layers += layerParameters(*this, i, true);
+    return vocabSize * hiddenSize * (tieWordEmbeddings ? 1 : 2) + layers + hiddenSize;
 }
 
 ModelConfig parseModelConfig(const json& j, const std::string& source)

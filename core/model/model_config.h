@@ -53,6 +53,13 @@ struct ModelConfig {
     double attnLogitSoftcap = 0;            // Gemma 2: scores -> cap * tanh(scores / cap); 0 = off
     double finalLogitSoftcap = 0;           // Gemma 2: logits -> cap * tanh(logits / cap); 0 = off
     std::string hiddenAct = "silu";         // silu, or gelu_pytorch_tanh (Gemma)
+    // Mixture of experts (Mixtral, Qwen3-MoE, OLMoE); numExperts 0 = every layer dense.
+    int64_t numExperts = 0;
+    int64_t numExpertsPerTok = 0;           // top-k experts per token
+    int64_t moeIntermediateSize = 0;        // each expert's MLP width
+    bool normTopkProb = true;               // the k routing weights renormalized to sum to 1
+    double routerAuxLossCoef = 0;           // load-balancing loss weight in training; 0 = off
+    std::vector<bool> sparseLayers;         // per layer: experts; empty = every layer when numExperts > 0
     std::string torchDtype = "float32";     // the stored weights' dtype, informational
     int64_t bosTokenId = 1;
     int64_t eosTokenId = 2;                 // the first of eosTokenIds
@@ -70,10 +77,19 @@ struct ModelConfig {
     {
         return slidingWindow && (slidingLayers.empty() || (i < int64_t(slidingLayers.size()) && slidingLayers[size_t(i)]));
     }
+    // Whether layer i's feed-forward is a mixture of experts.
+    bool layerIsSparse(int64_t i) const
+    {
+        return numExperts > 0 && (sparseLayers.empty() || (i < int64_t(sparseLayers.size()) && sparseLayers[size_t(i)]));
+    }
+    bool hasExperts() const { return numExperts > 0; }
     // Parameter count implied by the shapes (embeddings and head included once if tied).
     int64_t parameterCount() const;
-    // One decoder layer's: its projections, norms (and per-head q/k norms where the architecture has them).
-    int64_t layerParameterCount() const;
+    // Parameters one token passes through: a sparse layer counts its router and k of its experts.
+    int64_t activeParameterCount() const;
+    // Decoder layer i's: its projections (every expert and the router in a sparse
+    // layer), norms (and q/k norms where the architecture has them).
+    int64_t layerParameterCount(int64_t i) const;
 };
 
 // Parses and validates; errors name `source` (the config.json path) and the field.

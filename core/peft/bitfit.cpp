@@ -236,9 +236,11 @@ void BitFitAdapter::mergeAndUnload(c10::ScalarType dtype)
         auto dense = denseUnder(site.wrapper->base_layer);
         const bool addedByMerge = std::find(m_addedBiases.begin(), m_addedBiases.end(), dense) != m_addedBiases.end();
         const bool baseHasBias = dense && dense->bias.defined() && !addedByMerge;
-        // Mistral's and Phi-3's config.json have no bias flags (their modeling files hard-code none).
+        // Mistral's and Phi-3's config.json have no bias flags (their modeling files hard-code
+        // none), and no family's experts take mlp_bias.
         const bool declarable = g != BiasGroup::None && config.arch != model::Arch::Mistral &&
-                                config.arch != model::Arch::Phi3 && !(qwenLike && g != BiasGroup::Qkv);
+                                config.arch != model::Arch::Phi3 && !(qwenLike && g != BiasGroup::Qkv) &&
+                                !(config.hasExperts() && g == BiasGroup::Mlp);
         if (!baseHasBias && !declarable)
             fail("BitFit cannot be merged into a plain " + std::string(model::archClassName(config.arch)) +
                  " model: its config.json has no way to declare a bias on " + site.slot.path +

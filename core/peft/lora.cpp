@@ -226,7 +226,7 @@ TechniqueEstimate estimateLora(const model::ModelConfig& c, const PeftSettings& 
         const double block = double(s.quantBlockSize);
         e.quantizedBytesPerParameter = 0.5 + (s.doubleQuant ? 1.0 / block + 4.0 / (block * 256) : 4.0 / block);
         for (const ProjectionShape& p : projectionShapes(c))
-            if (p.layer >= 0)
+            if (p.layer >= 0 && !p.router)
                 e.quantizedParameters += p.in * p.out;
     }
     return e;

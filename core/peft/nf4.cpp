@@ -274,8 +274,8 @@ int64_t quantizeDecoderProjections(model::CausalLM& model, int64_t blockSize, bo
 {
     int64_t replaced = 0;
     for (auto& slot : projectionSlots(model)) {
-        if (slot.layer < 0)
-            continue;  // lm_head stays dense, as in QLoRA
+        if (slot.layer < 0 || slot.router)
+            continue;  // lm_head stays dense, as in QLoRA, and so do the small expert routers
         auto dense = std::dynamic_pointer_cast<model::DenseLinearImpl>(slot.get());
         if (!dense)
             continue;

@@ -104,7 +104,8 @@ namespace {
 TechniqueEstimate estimateFreeze(const model::ModelConfig& c, const PeftSettings& s)
 {
     TechniqueEstimate e;
-    e.trainedInPlace = std::min(s.trainableLayers, c.numHiddenLayers) * c.layerParameterCount();
+    for (int64_t i = c.numHiddenLayers - std::min(s.trainableLayers, c.numHiddenLayers); i < c.numHiddenLayers; ++i)
+        e.trainedInPlace += c.layerParameterCount(i);  // the top layers
     if (s.trainEmbeddings || (c.tieWordEmbeddings && s.trainLmHead))  // tied: one tensor for both
         e.trainedInPlace += c.vocabSize * c.hiddenSize;
     if (s.trainLmHead && !c.tieWordEmbeddings)

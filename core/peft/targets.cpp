@@ -1,5 +1,6 @@
 #include "peft/targets.h"
 
+#include "model/moe_block.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -21,9 +22,26 @@ std::vector<ProjectionSlot> projectionSlots(model::CausalLM& model)
         for (const std::string& name : attn->projectionNames())
             slots.push_back({prefix + "self_attn." + name, name, i, [attn, name] { return attn->projection(name); },
                              [attn, name](model::LinearLayer l) mutable { attn->setProjection(name, std::move(l)); }});
-        for (const std::string& name : mlp->projectionNames())
-            slots.push_back({prefix + "mlp." + name, name, i, [mlp, name] { return mlp->projection(name); },
-                             [mlp, name](model::LinearLayer l) mutable { mlp->setProjection(name, std::move(l)); }});
+        if (mlp) {
+            for (const std::string& name : mlp->projectionNames())
+                slots.push_back({prefix + "mlp." + name, name, i, [mlp, name] { return mlp->projection(name); },
+                                 [mlp, name](model::LinearLayer l) mutable { mlp->setProjection(name, std::move(l)); }});
+            continue;
+        }
+        // A sparse layer: its router ("gate", as PEFT names it), then each expert's projections.
+        std::shared_ptr<model::MoeBlockImpl> moe = layer.moe;
+        const std::string block = prefix + model::archTraits(model->config().arch).moeBlockName + ".";
+        ProjectionSlot router{block + "gate", "gate", i, [moe] { return moe->gate; },
+                              [moe](model::LinearLayer l) mutable { moe->setRouter(std::move(l)); }};
+        router.router = true;
+        slots.push_back(std::move(router));
+        for (int64_t e = 0; e < moe->expertCount(); ++e) {
+            model::ExpertMlp expert(std::dynamic_pointer_cast<model::ExpertMlpImpl>(moe->experts->ptr(e)));
+            for (const std::string& name : expert->projectionNames())
+                slots.push_back({block + "experts." + std::to_string(e) + "." + name, name, i,
+                                 [expert, name] { return expert->projection(name); },
+                                 [expert, name](model::LinearLayer l) mutable { expert->setProjection(name, std::move(l)); }});
+        }
     }
     if (model->lm_head) {
         model::CausalLM m = model;
@@ -112,11 +130,28 @@ std::vector<ProjectionShape> projectionShapes(const model::ModelConfig& c)
                                 {"mlp", "gate_proj", C, F, c.mlpBias},
                                 {"mlp", "up_proj", C, F, c.mlpBias},
                                 {"mlp", "down_proj", F, C, c.mlpBias}};
+    const bool w123 = model::archTraits(c.arch).mixtralExpertNames;
+    const Kind expertKinds[] = {{"", w123 ? "w1" : "gate_proj", C, c.moeIntermediateSize, false},
+                                {"", w123 ? "w3" : "up_proj", C, c.moeIntermediateSize, false},
+                                {"", w123 ? "w2" : "down_proj", c.moeIntermediateSize, C, false}};
     std::vector<ProjectionShape> shapes;
-    for (int64_t i = 0; i < c.numHiddenLayers; ++i)
-        for (const Kind& k : kinds)
-            shapes.push_back({"model.layers." + std::to_string(i) + "." + k.sublayer + "." + k.name, k.name, i, k.in,
-                              k.out, k.bias});
+    for (int64_t i = 0; i < c.numHiddenLayers; ++i) {
+        const std::string prefix = "model.layers." + std::to_string(i) + ".";
+        for (const Kind& k : kinds) {
+            if (std::string_view(k.sublayer) == "mlp" && c.layerIsSparse(i))
+                continue;
+            shapes.push_back({prefix + k.sublayer + "." + k.name, k.name, i, k.in, k.out, k.bias});
+        }
+        if (!c.layerIsSparse(i))
+            continue;
+        const std::string block = prefix + model::archTraits(c.arch).moeBlockName + ".";
+        ProjectionShape router{block + "gate", "gate", i, C, c.numExperts, false};
+        router.router = true;
+        shapes.push_back(router);
+        for (int64_t e = 0; e < c.numExperts; ++e)
+            for (const Kind& k : expertKinds)
+                shapes.push_back({block + "experts." + std::to_string(e) + "." + k.name, k.name, i, k.in, k.out, false});
+    }
     if (!c.tieWordEmbeddings)
         shapes.push_back({"lm_head", "lm_head", -1, C, c.vocabSize, false});
     return shapes;

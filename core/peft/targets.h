@@ -20,10 +20,12 @@ struct ProjectionSlot {
     int64_t layer = -1;     // -1 for lm_head
     std::function<model::LinearLayer()> get;
     std::function<void(model::LinearLayer)> set;  // puts a wrapper (or the original) in the slot
+    bool router = false;  // a mixture of experts' router: adaptable, never quantized
 };
 
 // Every projection of every layer (q, k, v, o, gate, up, down; or Phi-3's qkv, o, gate_up,
-// down), then lm_head when untied.
+// down; in a sparse layer the router "gate" and every expert's gate, up, down), then
+// lm_head when untied.
 std::vector<ProjectionSlot> projectionSlots(model::CausalLM& model);
 
 // PEFT's rule for one module (path "model.layers.3.self_attn.q_proj", short name "q_proj").
@@ -40,6 +42,7 @@ struct ProjectionShape {
     int64_t layer = -1;
     int64_t in = 0, out = 0;
     bool hasBias = false;
+    bool router = false;
 };
 
 // The slots projectionSlots() would give for a model of this config, in the same order.

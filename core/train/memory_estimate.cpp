@@ -14,7 +14,11 @@ int64_t activationBytesPerLayerToken(const model::ModelConfig& c, int64_t e)
     const int64_t H = c.numAttentionHeads, K = c.numKeyValueHeads;
     const int64_t norms = 2 * (4 + 2 * e) * C;
     const int64_t attention = e * (4 * H * D + 2 * K * D + 2 * (K < H ? H : K) * D);
-    const int64_t mlp = 4 * e * F;
+    int64_t mlp = 4 * e * F;
+    if (c.hasExperts()) {  // per token: k experts' MLPs, its k routed copies and outputs, the router's logits and fp32 probabilities
+        const int64_t k = c.numExpertsPerTok, E = c.numExperts;
+        mlp = std::max(mlp, k * (4 * e * c.moeIntermediateSize + 2 * e * C) + E * (e + 8));
+    }
     return norms + attention + mlp;
 }
 
