@@ -55,6 +55,15 @@ inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
             r.config.ropeScaling.longFactor = {1.0, 1.5, 3.0, 6.0, 12.0, 24.0};
             r.config.ropeScaling.attentionFactor = std::sqrt(1.0 + std::log(256.0 / 32.0) / std::log(32.0));
         }
+        if (arch == ft::model::Arch::Qwen3Moe || arch == ft::model::Arch::Mixtral || arch == ft::model::Arch::Olmoe) {
+            r.config.numExperts = 4;  // top 2 of 4 experts, 64 wide; Qwen3-MoE's second layer dense
+            r.config.numExpertsPerTok = 2;
+            r.config.moeIntermediateSize = 64;
+            r.config.normTopkProb = arch != ft::model::Arch::Olmoe;
+            r.config.routerAuxLossCoef = 0.01;
+            if (arch == ft::model::Arch::Qwen3Moe)
+                r.config.sparseLayers = {true, false};
+        }
         if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships them, at this size
             r.config.hiddenAct = "gelu_pytorch_tanh";
             r.config.tieWordEmbeddings = true;

@@ -89,15 +89,24 @@ private Q_SLOTS:
         CausalLM m(c);
         auto params = m->named_parameters();
         for (const char* name : {"model.embed_tokens.weight", "model.layers.1.self_attn.o_proj.weight",
-                                 "model.layers.1.mlp.down_proj.weight",
                                  "model.layers.0.post_attention_layernorm.weight", "model.norm.weight"})
             QVERIFY2(params.contains(name), name);
+        // A mixture of experts has the router and experts under the family's names where
+        // the MLP would be (Qwen3-MoE's tiny config keeps layer 1 dense).
+        const bool moe = c.hasExperts();
+        const std::string block = std::string("model.layers.0.") + archTraits(c.arch).moeBlockName + ".";
+        const std::string down = archTraits(c.arch).mixtralExpertNames ? "w2" : "down_proj";
+        QCOMPARE(params.contains(block + "gate.weight"), moe);
+        QCOMPARE(params.contains(block + "experts.3." + down + ".weight"), moe);
+        QCOMPARE(params.contains("model.layers.0.mlp.down_proj.weight"), !moe);
+        QCOMPARE(params.contains("model.layers.1.mlp.down_proj.weight"), !moe || !c.layerIsSparse(1));
         // Phi-3 keeps its checkpoints' fused projections; the others have one per role.
         const bool fused = archTraits(c.arch).fusedProjections;
         for (const char* name : {"model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
-                                 "model.layers.0.self_attn.v_proj.weight", "model.layers.1.mlp.gate_proj.weight",
-                                 "model.layers.1.mlp.up_proj.weight"})
+                                 "model.layers.0.self_attn.v_proj.weight"})
             QVERIFY2(params.contains(name) == !fused, name);
+        for (const char* name : {"model.layers.0.mlp.gate_proj.weight", "model.layers.0.mlp.up_proj.weight"})
+            QVERIFY2(params.contains(name) == (!fused && !moe), name);
         for (const char* name : {"model.layers.0.self_attn.qkv_proj.weight", "model.layers.1.mlp.gate_up_proj.weight"})
             QVERIFY2(params.contains(name) == fused, name);
         if (fused) {
@@ -111,7 +120,7 @@ private Q_SLOTS:
                  archTraits(c.arch).olmo2Block || archTraits(c.arch).gemmaBlock);
         QCOMPARE(params.contains("lm_head.weight"), !c.tieWordEmbeddings);
         QCOMPARE(params.contains("model.layers.0.self_attn.q_proj.bias"), c.attentionBias && !fused);
-        const bool qkNorm = archTraits(c.arch).qkNorm || archTraits(c.arch).olmo2Block;
+        const bool qkNorm = archTraits(c.arch).qkNorm || archTraits(c.arch).olmo2Block || archTraits(c.arch).wholeQkNorm;
         QCOMPARE(params.contains("model.layers.1.self_attn.q_norm.weight"), qkNorm);
         QCOMPARE(params.contains("model.layers.1.self_attn.k_norm.weight"), qkNorm);
         int64_t total = 0;

@@ -33,6 +33,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -146,6 +147,11 @@ private Q_SLOTS:
         QTest::newRow("phi3 qlora") << int(Arch::Phi3) << "qlora" << 3e-3 << 0.1;
         QTest::newRow("phi3 ia3") << int(Arch::Phi3) << "ia3" << 3e-2 << 0.05;
         QTest::newRow("phi3 prefix") << int(Arch::Phi3) << "prefix" << 3e-2 << 0.05;
+        QTest::newRow("qwen3_moe lora") << int(Arch::Qwen3Moe) << "lora" << 3e-3 << 0.1;
+        QTest::newRow("qwen3_moe full") << int(Arch::Qwen3Moe) << "full" << 3e-3 << 0.1;
+        QTest::newRow("mixtral qlora") << int(Arch::Mixtral) << "qlora" << 3e-3 << 0.1;
+        QTest::newRow("olmoe dora") << int(Arch::Olmoe) << "dora" << 3e-3 << 0.1;
+        QTest::newRow("olmoe prompt") << int(Arch::Olmoe) << "prompt" << 3e-2 << 0.05;
     }
     void sftTrainsOtherFamilies()
     {
@@ -184,6 +190,71 @@ private Q_SLOTS:
         }
         QVERIFY2(evals.front() - evals.back() >= minDrop,
                  qPrintable(QString("held-out loss %1 -> %2").arg(evals.front()).arg(evals.back())));
+    }
+
+    // LoRA on the experts of a mixture of experts (Qwen3-MoE): the keys are PEFT's for
+    // each expert's projections, the router stays out of "gate_proj", and the training
+    // reports the router's load-balancing loss at every step.
+    void loraOnExpertsKeepsPeftNames()
+    {
+        const std::string folder = fttest::smallBaseModel(ft::model::Arch::Qwen3Moe);
+        json j = config("moe-experts", {{"name", "lora"}, {"r", 4}, {"target_modules", {"gate_proj", "up_proj", "down_proj"}}},
+                        20);
+        j["model"] = folder;
+        std::vector<json> events;
+        QCOMPARE(QString::fromStdString(run(j, &events).status), QString("finished"));
+        const auto evals = evalLosses(events);
+        qInfo("qwen3_moe expert LoRA: held-out loss %.4f -> %.4f", evals.front(), evals.back());
+        QVERIFY(evals.front() - evals.back() >= 0.05);
+        int withAux = 0;
+        for (const json& e : events)
+            if (e.value("event", "") == "step" && e["metrics"].contains("router_aux_loss")) {
+                ++withAux;
+                const double aux = e["metrics"]["router_aux_loss"].get<double>();
+                QVERIFY(std::isfinite(aux) && aux > 0.5);  // k = 2 at perfect balance, up to k * E when skewed
+            }
+        QVERIFY(withAux > 0);
+        const auto st = ft::io::SafetensorsFile::open(m_dir.filePath("moe-experts/adapter/adapter_model.safetensors").toStdString());
+        QVERIFY(st.find("base_model.model.model.layers.0.mlp.experts.3.gate_proj.lora_A.weight"));
+        QVERIFY(st.find("base_model.model.model.layers.0.mlp.experts.0.down_proj.lora_B.weight"));
+        QVERIFY(st.find("base_model.model.model.layers.1.mlp.down_proj.lora_A.weight"));  // the dense layer
+        QVERIFY(!st.find("base_model.model.model.layers.0.mlp.gate.lora_A.weight"));      // the router is "gate", not gate_proj
+    }
+
+    // The load-balancing loss trains: full fine-tuning of the same Mixtral folder with
+    // router_aux_loss_coef 1e-9 (measured, no effect) and 1 (config.json edited, as
+    // transformers reads it) ends with better-balanced routing (a lower router_aux_loss)
+    // when the loss is on; with 0 it is not even collected.
+    void routerAuxLossBalancesTheExperts()
+    {
+        const std::string base = fttest::smallBaseModel(ft::model::Arch::Mixtral);
+        auto finalAux = [&](double coef) {
+            const std::string folder = m_dir.filePath(QString("mixtral-aux-%1").arg(coef)).toStdString();
+            std::filesystem::create_directories(folder);
+            for (const auto& f : std::filesystem::directory_iterator(base))
+                std::filesystem::copy(f.path(), folder + "/" + f.path().filename().string(),
+                                      std::filesystem::copy_options::overwrite_existing);
+            json mc = ft::io::readJsonFile(folder + "/config.json");
+            mc["router_aux_loss_coef"] = coef;
+            std::ofstream(folder + "/config.json") << mc.dump(2);
+            json j = config(QString("aux-run-%1").arg(coef).toStdString(), {{"name", "full"}}, 40);
+            j["model"] = folder;
+            j["training"]["optimizer"]["lr"] = 3e-3;
+            std::vector<json> events;
+            run(j, &events);
+            std::vector<double> aux;
+            for (const json& e : events)
+                if (e.value("event", "") == "step" && e["metrics"].contains("router_aux_loss"))
+                    aux.push_back(e["metrics"]["router_aux_loss"].get<double>());
+            return aux;
+        };
+        const auto off = finalAux(0.0), measured = finalAux(1e-9), on = finalAux(1.0);
+        QVERIFY(off.empty());  // coefficient 0: not collected
+        QVERIFY(measured.size() >= 10 && on.size() >= 10);
+        auto tail = [](const std::vector<double>& v) { return (v[v.size() - 1] + v[v.size() - 2] + v[v.size() - 3]) / 3; };
+        qInfo("router_aux_loss after 40 steps: coefficient 1e-9 %.4f -> %.4f, coefficient 1 %.4f -> %.4f",
+              measured.front(), tail(measured), on.front(), tail(on));
+        QVERIFY2(tail(on) < tail(measured) - 0.01, qPrintable(QString("%1 vs %2").arg(tail(on)).arg(tail(measured))));
     }
 
     // LoRA+ against LoRA with the same base learning rate, steps, data and seed: its B

@@ -38,6 +38,17 @@ inline ft::model::ModelConfig tinyConfig(ft::model::Arch arch = ft::model::Arch:
         c.ropeScaling.longFactor = {1.0, 4.0, 16.0};
         c.ropeScaling.attentionFactor = 1.2;
     }
+    if (arch == ft::model::Arch::Qwen3Moe || arch == ft::model::Arch::Mixtral || arch == ft::model::Arch::Olmoe) {
+        c.numExperts = 4;  // top 2 of 4 experts, 24 wide; Qwen3-MoE's layer 1 dense (mlp_only_layers)
+        c.numExpertsPerTok = 2;
+        c.moeIntermediateSize = 24;
+        c.normTopkProb = arch != ft::model::Arch::Olmoe;
+        c.routerAuxLossCoef = 0.01;
+        if (arch == ft::model::Arch::Qwen3Moe) {
+            c.headDim = 12;
+            c.sparseLayers = {true, false};
+        }
+    }
     if (ft::model::archTraits(arch).gemmaBlock) {  // as Gemma ships: gelu-tanh, tied, local/global layers
         c.hiddenAct = "gelu_pytorch_tanh";
         c.tieWordEmbeddings = true;

@@ -71,7 +71,8 @@ TORCH_MODULE(MoeBlock);
 // transformers' load_balancing_loss_func over the concatenated layers: with p the
 // softmax of the logits, f_e the share of (token, slot) pairs routed to expert e and
 // P_e the mean router probability of e, both over the real tokens of every layer,
-// E * sum_e f_e * P_e summed over the k slots. 1 for perfectly balanced routing.
+// E * sum_e f_e * P_e summed over the k slots: k for perfectly balanced routing, up to
+// k * E when every token goes to the same experts.
 at::Tensor loadBalancingLoss(const std::vector<at::Tensor>& logits, const std::vector<at::Tensor>& masks, int64_t topK);
 
 } // namespace ft::model
