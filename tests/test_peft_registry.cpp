@@ -251,7 +251,11 @@ private Q_SLOTS:
         if (s.technique == "qlora") {  // every decoder projection is stored in NF4, at about 4.1 bits
             const int64_t C = config.hiddenSize, F = config.intermediateSize,
                           QD = config.numAttentionHeads * config.headDim, KD = config.numKeyValueHeads * config.headDim;
-            QCOMPARE(e.quantizedParameters, config.numHiddenLayers * (2 * C * QD + 2 * C * KD + 3 * C * F));
+            int64_t expected = 0;  // attention, then the MLP or every expert (a router stays dense)
+            for (int64_t i = 0; i < config.numHiddenLayers; ++i)
+                expected += 2 * C * QD + 2 * C * KD +
+                            (config.layerIsSparse(i) ? config.numExperts * 3 * C * config.moeIntermediateSize : 3 * C * F);
+            QCOMPARE(e.quantizedParameters, expected);
             QVERIFY(e.quantizedBytesPerParameter > 0.5 && e.quantizedBytesPerParameter < 0.52);
         }
     }

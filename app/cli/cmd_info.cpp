@@ -68,6 +68,7 @@ int runInfo(int argc, char** argv)
         {"max_position_embeddings", config.maxPositionEmbeddings},
         {"rope_theta", config.ropeTheta},
         {"rope_scaling", config.ropeScaling.type.empty() ? "none" : config.ropeScaling.type},
+        {"rotary_dim", config.rotaryDim()},
         {"tie_word_embeddings", config.tieWordEmbeddings},
         {"parameters", params},
         {"checkpoint_parameters", stored},
@@ -82,6 +83,17 @@ int runInfo(int argc, char** argv)
         {"kv_cache_bytes_per_1k_tokens_fp32", kvPerToken * 1024 * 4},
         {"full_finetune_adamw_fp32_bytes", params * 16},
     };
+    int64_t sparseLayers = 0;
+    for (int64_t i = 0; i < config.numHiddenLayers; ++i)
+        sparseLayers += config.layerIsSparse(i) ? 1 : 0;
+    if (config.hasExperts())
+        j["experts"] = {{"count", config.numExperts},
+                        {"per_token", config.numExpertsPerTok},
+                        {"intermediate_size", config.moeIntermediateSize},
+                        {"sparse_layers", sparseLayers},
+                        {"renormalize_top_k", config.normTopkProb},
+                        {"router_aux_loss_coef", config.routerAuxLossCoef},
+                        {"active_parameters", config.activeParameterCount()}};
     if (p.has("json")) {
         std::cout << j.dump(2) << '\n';
         return 0;
@@ -103,12 +115,20 @@ int runInfo(int argc, char** argv)
     if (config.rotaryDim() < config.headDim)
         scaling += ", rotating " + std::to_string(config.rotaryDim()) + " of " + std::to_string(config.headDim) +
                    " head dims";
+    if (config.hasExperts())
+        std::printf("experts        %lld per sparse layer (%lld of %lld layers), top %lld per token%s, width %lld; "
+                    "load-balancing coefficient %s\n",
+                    (long long)config.numExperts, (long long)sparseLayers, (long long)config.numHiddenLayers,
+                    (long long)config.numExpertsPerTok, config.normTopkProb ? " (renormalized)" : "",
+                    (long long)config.moeIntermediateSize, ft::util::formatNumber(config.routerAuxLossCoef).c_str());
     std::printf("rope           theta %g, scaling %s, context %lld\n", config.ropeTheta, scaling.c_str(),
                 (long long)config.maxPositionEmbeddings);
     std::printf("vocabulary     %lld (tokenizer %d, bos %lld, eos %s)\n", (long long)config.vocabSize,
                 tokenizer->vocabSize(), (long long)generation.bosTokenId, j["eos_token_ids"].dump().c_str());
-    std::printf("parameters     %s (%lld)%s\n", formatCount(double(params)).c_str(), (long long)params,
-                config.tieWordEmbeddings ? ", embeddings tied" : "");
+    std::printf("parameters     %s (%lld)%s%s\n", formatCount(double(params)).c_str(), (long long)params,
+                config.tieWordEmbeddings ? ", embeddings tied" : "",
+                config.hasExperts() ? (", " + formatCount(double(config.activeParameterCount())) + " active per token").c_str()
+                                    : "");
     std::printf("checkpoint     %s in %zu file(s), %s\n", formatBytes(double(bytes)).c_str(), checkpoint.files().size(),
                 dtypes.c_str());
     std::printf("memory         weights %s in fp32, %s in bf16; KV cache %s per 1k tokens (fp32)\n",

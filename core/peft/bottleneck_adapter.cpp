@@ -63,6 +63,18 @@ nlohmann::json BottleneckAdapter::configJson() const
             {"target_modules", targets}};
 }
 
+namespace {
+// The projections whose outputs the adapters follow: attention's output (Houlsby) and
+// the MLP's down projection; in a mixture of experts each expert's (w2 in Mixtral), so
+// the router weighs the adapter with its expert.
+std::vector<std::string> bottleneckTargets(const std::string& placement)
+{
+    if (placement == "houlsby")
+        return {"o_proj", "down_proj", "w2"};
+    return {"down_proj", "w2"};
+}
+} // namespace
+
 std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const PeftSettings& settings,
                                                 const std::string& name, const ApplyContext& context)
 {
@@ -76,8 +88,7 @@ std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const Pe
     if (act != "relu" && act != "gelu" && act != "silu")
         fail("bottleneck adapter: adapter_activation must be relu, gelu or silu, found '" + act + "'");
 
-    const std::vector<std::string> targets =
-        placement == "houlsby" ? std::vector<std::string>{"o_proj", "down_proj"} : std::vector<std::string>{"down_proj"};
+    const std::vector<std::string> targets = bottleneckTargets(placement);
     const at::TensorOptions opts = adapterTensorOptions(model);
     SeededInit init(settings.seed);
     std::vector<LayerAdapter::Entry> entries;
@@ -102,9 +113,10 @@ namespace {
 // Per site: down (C -> S) and up (S -> C), each with a bias.
 TechniqueEstimate estimateBottleneck(const model::ModelConfig& c, const PeftSettings& s)
 {
-    const int64_t sitesPerLayer = s.adapterPlacement == "pfeiffer" ? 1 : 2;
-    const int64_t C = c.hiddenSize, S = s.adapterSize;
-    return {.added = c.numHiddenLayers * sitesPerLayer * (C * S + S + S * C + C)};
+    TechniqueEstimate e;
+    for (const ProjectionShape& p : selectShapes(c, bottleneckTargets(s.adapterPlacement)))
+        e.added += 2 * p.out * s.adapterSize + s.adapterSize + p.out;
+    return e;
 }
 
 } // namespace

@@ -2,7 +2,8 @@
 // to a sublayer's output before the residual sum, y + up(act(down(y))), with `up`
 // zero-initialised so the model is unchanged until training moves it. Houlsby places
 // one after attention (around o_proj) and one after the MLP (around down_proj);
-// Pfeiffer only after the MLP. PEFT has no such type: the format is ours, documented
+// Pfeiffer only after the MLP (in a mixture of experts, after each expert's down
+// projection, so the router weighs it with its expert). PEFT has no such type: the format is ours, documented
 // here. adapter_config.json: peft_type "BOTTLENECK_ADAPTER", adapter_size,
 // adapter_placement, adapter_activation, target_modules. adapter_model.safetensors:
 // per wrapped projection P, base_model.model.P.adapter_down.{weight (S, C), bias (S,)}

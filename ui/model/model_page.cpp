@@ -156,7 +156,20 @@ ModelPage::ModelPage(Session* session, QWidget* parent)
         addRow(QStringLiteral("Heads (query / key-value)"),
                QStringLiteral("%1 / %2").arg(info.value("attention_heads").toInt()).arg(info.value("key_value_heads").toInt()));
         addRow(QStringLiteral("Vocabulary"), QString::number(info.value("vocab_size").toInt()));
-        addRow(QStringLiteral("RoPE"), QStringLiteral("θ = %1, scaling %2").arg(info.value("rope_theta").toDouble()).arg(info.value("rope_scaling").toString()));
+        QString rope = QStringLiteral("θ = %1, scaling %2").arg(info.value("rope_theta").toDouble()).arg(info.value("rope_scaling").toString());
+        if (info.value("rotary_dim").toInt() < info.value("head_dim").toInt())
+            rope += QStringLiteral(", rotating %1 of %2 head dims").arg(info.value("rotary_dim").toInt()).arg(info.value("head_dim").toInt());
+        addRow(QStringLiteral("RoPE"), rope);
+        if (info.contains("experts")) {  // a mixture of experts
+            const QJsonObject e = info.value("experts").toObject();
+            addRow(QStringLiteral("Experts"),
+                   QStringLiteral("%1 per sparse layer (%2 of %3 layers), top %4 per token; %5 parameters active per token")
+                       .arg(e.value("count").toInt())
+                       .arg(e.value("sparse_layers").toInt())
+                       .arg(info.value("layers").toInt())
+                       .arg(e.value("per_token").toInt())
+                       .arg(count(e.value("active_parameters").toDouble())));
+        }
         addRow(QStringLiteral("Tied embeddings"), info.value("tie_word_embeddings").toBool() ? QStringLiteral("yes") : QStringLiteral("no"));
         addRow(QStringLiteral("Weights in memory (fp32 / bf16)"),
                bytes(info.value("memory_fp32_bytes").toDouble()) + " / " + bytes(info.value("memory_bf16_bytes").toDouble()));
