@@ -13,13 +13,14 @@ namespace {
 
 // llama.cpp's names (gguf-py/gguf/constants.py). OLMo 2 and SmolLM3 need more than a
 // name (post-norm q/k norms over whole projections, NoPE layers): not yet mapped.
-constexpr std::array<GgufArch, 6> kArchs{{
+constexpr std::array<GgufArch, 7> kArchs{{
     {model::Arch::Llama, "llama", true, false},
     {model::Arch::Mistral, "llama", true, false},  // llama.cpp's converter writes Mistral as llama
     {model::Arch::Qwen2, "qwen2", false, false},   // NEOX RoPE: Hugging Face's layout as is
     {model::Arch::Qwen3, "qwen3", false, false},
     {model::Arch::Gemma2, "gemma2", false, true},
     {model::Arch::Gemma3Text, "gemma3", false, true},
+    {model::Arch::Phi3, "phi3", false, false},  // fused attn_qkv and ffn_up (gate half first), NEOX RoPE
 }};
 
 // Hugging Face leaf names inside a decoder layer -> GGUF's, per tensor kind.
@@ -34,7 +35,7 @@ constexpr std::array<LayerName, 4> kGemmaNormNames{{
     {"pre_feedforward_layernorm", "ffn_norm"},
     {"post_feedforward_layernorm", "post_ffw_norm"},
 }};
-constexpr std::array<LayerName, 11> kLayerNames{{
+constexpr std::array<LayerName, 13> kLayerNames{{
     {"input_layernorm", "attn_norm"},
     {"self_attn.q_proj", "attn_q"},
     {"self_attn.k_proj", "attn_k"},
@@ -46,6 +47,8 @@ constexpr std::array<LayerName, 11> kLayerNames{{
     {"mlp.gate_proj", "ffn_gate"},
     {"mlp.up_proj", "ffn_up"},
     {"mlp.down_proj", "ffn_down"},
+    {"self_attn.qkv_proj", "attn_qkv"},  // Phi-3
+    {"mlp.gate_up_proj", "ffn_up"},      // Phi-3: llama.cpp splits it into gate and up halves
 }};
 
 } // namespace
@@ -85,7 +88,7 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
     }
     w.set(p + "attention.layer_norm_rms_epsilon", f32(c.rmsNormEps));
     w.set(p + "rope.freq_base", f32(c.ropeTheta));
-    w.set(p + "rope.dimension_count", u32(c.headDim));
+    w.set(p + "rope.dimension_count", u32(c.rotaryDim()));  // Phi-4-mini rotates part of each head
     if (c.ropeScaling.type == "linear") {
         w.set(p + "rope.scaling.type", io::GgufValue{std::string("linear")});
         w.set(p + "rope.scaling.factor", f32(c.ropeScaling.factor));
@@ -94,8 +97,21 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
             fail(std::string("llama.cpp applies llama3 RoPE scaling only to the llama architecture, not to ") +
                  arch.ggufName);
         // The factors travel as the rope_freqs tensor (llama3RopeFactors), as the converter writes them.
+    } else if (c.ropeScaling.type == "longrope") {
+        if (arch.arch != model::Arch::Phi3)
+            fail(std::string("llama.cpp applies longrope scaling only to the phi3 architecture, not to ") + arch.ggufName);
+        // The factors travel as rope_factors_long / rope_factors_short (phi3RopeFactors).
+        w.set(p + "rope.scaling.attn_factor", f32(c.ropeScaling.attentionFactor));
     } else if (!c.ropeScaling.type.empty())
-        fail("RoPE scaling '" + c.ropeScaling.type + "' cannot be written to GGUF yet (linear and llama3 can)");
+        fail("RoPE scaling '" + c.ropeScaling.type + "' cannot be written to GGUF yet (linear, llama3 and Phi-3's "
+             "longrope can)");
+    if (arch.arch == model::Arch::Phi3) {
+        // As llama.cpp's converter: the pretraining length (longrope picks its long factors
+        // past it) and the window of every layer, 0 for none.
+        w.set(p + "rope.scaling.original_context_length",
+              u32(c.ropeScaling.type == "longrope" ? c.ropeScaling.originalMaxPositionEmbeddings : c.maxPositionEmbeddings));
+        w.set(p + "attention.sliding_window", u32(c.slidingWindow.value_or(0)));
+    }
     if (arch.arch == model::Arch::Gemma2 || arch.arch == model::Arch::Gemma3Text) {
         // llama.cpp scales queries by 1/sqrt(head_dim) (1/sqrt(hidden/heads) for the 27B
         // shapes only); gemma2 windows the even layers, gemma3 all but every sixth, whose

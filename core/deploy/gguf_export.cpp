@@ -122,6 +122,8 @@ GgmlType ggufTensorType(const std::string& fileType, const std::string& name, co
             t = GgmlType::Q6_K;
         else if (name.ends_with("ffn_down.weight") && useMoreBits(layer, layerCount))
             t = GgmlType::Q6_K;
+        else if (name.ends_with("attn_qkv.weight"))  // Phi-3's fused q, k, v: llama-quantize gives Q5_K,
+            t = GgmlType::Q6_K;                       // which the studio does not write; it keeps 6 bits
     }
     return fallbackFor(t, dims[0]);
 }
@@ -176,6 +178,18 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
         addFloatTensor(w, "rope_freqs.weight", torch::tensor(llama3RopeFactors(c)), GgmlType::F32);
         report.tensorsByType["f32"]++;
         report.tensorCount++;
+    }
+    if (c.ropeScaling.type == "longrope") {  // Phi-3: one divisor per rotated pair, for each context regime
+        for (const auto& [name, factors] : {std::pair{"rope_factors_long.weight", &c.ropeScaling.longFactor},
+                                            std::pair{"rope_factors_short.weight", &c.ropeScaling.shortFactor}}) {
+            addFloatTensor(w, name, torch::tensor(std::vector<float>(factors->begin(), factors->end())), GgmlType::F32);
+            report.tensorsByType["f32"]++;
+            report.tensorCount++;
+        }
+        if (c.ropeScaling.originalMaxPositionEmbeddings < c.maxPositionEmbeddings)
+            report.notes.push_back("llama.cpp picks Phi-3's long RoPE factors by the context size it is started with "
+                                   "(above " + std::to_string(c.ropeScaling.originalMaxPositionEmbeddings) +
+                                   " tokens), transformers and the studio by the length of the sequence");
     }
 
     bool hasOutput = false;

