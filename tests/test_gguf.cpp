@@ -583,6 +583,50 @@ private Q_SLOTS:
         QVERIFY2(pattern.contains("layer 1") && pattern.contains("every sixth"), qPrintable(pattern));
     }
 
+    // A mixture of experts as llama.cpp reads it: each layer's experts stacked per
+    // projection (ffn_gate_exps / ffn_up_exps / ffn_down_exps, dims [in, out, experts],
+    // expert e's rows at offset e), the router as ffn_gate_inp, the expert counts; what
+    // llama.cpp's architectures cannot run (a dense layer among sparse ones) is refused.
+    void expertsAreStackedAsLlamaCppReadsThem()
+    {
+        const std::string mixtral = fttest::smallBaseModel(ft::model::Arch::Mixtral);
+        const std::string qwen3moe = fttest::smallBaseModel(ft::model::Arch::Qwen3Moe);
+        torch::NoGradGuard noGrad;
+        QCOMPARE(ft::deploy::ggufTensorName("model.layers.2.mlp.gate.weight").value(), std::string("blk.2.ffn_gate_inp.weight"));
+        ft::deploy::GgufExportOptions o;
+        o.modelDir = mixtral;
+        o.outPath = pathFor("mixtral.gguf");
+        o.fileType = "f32";
+        QCOMPARE(ft::deploy::exportGguf(o).architecture, std::string("llama"));
+        const auto g = ft::io::GgufFile::open(o.outPath);
+        QCOMPARE(g.find("llama.expert_count")->asInt("e"), int64_t(4));
+        QCOMPARE(g.find("llama.expert_used_count")->asInt("k"), int64_t(2));
+        QCOMPARE(g.find("llama.feed_forward_length")->asInt("f"), int64_t(64));
+        auto loaded = ft::model::loadModelFolder(mixtral);
+        const auto params = loaded.model->named_parameters();
+        for (const auto& [hf, gguf] : {std::pair{"w1", "ffn_gate_exps"}, std::pair{"w3", "ffn_up_exps"},
+                                       std::pair{"w2", "ffn_down_exps"}}) {
+            const auto* t = g.findTensor(std::string("blk.1.") + gguf + ".weight");
+            QVERIFY2(t, gguf);
+            std::vector<float> expected;
+            for (int e = 0; e < 4; ++e) {
+                const std::vector<float> part =
+                    floats(params[std::string("model.layers.1.block_sparse_moe.experts.") + std::to_string(e) + "." + hf + ".weight"]);
+                expected.insert(expected.end(), part.begin(), part.end());
+            }
+            QCOMPARE(t->dims.size(), size_t(3));
+            QCOMPARE(t->dims[2], int64_t(4));
+            QVERIFY2(g.dequantize(*t) == expected, gguf);
+        }
+        QVERIFY(g.dequantize(*g.findTensor("blk.0.ffn_gate_inp.weight")) ==
+                floats(params["model.layers.0.block_sparse_moe.gate.weight"]));
+        QVERIFY(!g.findTensor("blk.0.ffn_gate.weight"));
+
+        o.modelDir = qwen3moe;  // its second layer is dense (mlp_only_layers)
+        const QString msg = errorOf([&] { ft::deploy::exportGguf(o); });
+        QVERIFY2(msg.contains("layer 1") && msg.contains("qwen3moe"), qPrintable(msg));
+    }
+
     // A LoRA adapter alone, as llama.cpp applies it: (alpha / r) * lora_b @ lora_a must be
     // the change that merging the adapter makes to each weight (the merge code is the
     // reference), with q/k rows in llama.cpp's order; rsLoRA's scaling goes into alpha.

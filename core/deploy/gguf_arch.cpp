@@ -13,7 +13,7 @@ namespace {
 
 // llama.cpp's names (gguf-py/gguf/constants.py). OLMo 2 and SmolLM3 need more than a
 // name (post-norm q/k norms over whole projections, NoPE layers): not yet mapped.
-constexpr std::array<GgufArch, 7> kArchs{{
+constexpr std::array<GgufArch, 10> kArchs{{
     {model::Arch::Llama, "llama", true, false},
     {model::Arch::Mistral, "llama", true, false},  // llama.cpp's converter writes Mistral as llama
     {model::Arch::Qwen2, "qwen2", false, false},   // NEOX RoPE: Hugging Face's layout as is
@@ -21,6 +21,9 @@ constexpr std::array<GgufArch, 7> kArchs{{
     {model::Arch::Gemma2, "gemma2", false, true},
     {model::Arch::Gemma3Text, "gemma3", false, true},
     {model::Arch::Phi3, "phi3", false, false},  // fused attn_qkv and ffn_up (gate half first), NEOX RoPE
+    {model::Arch::Qwen3Moe, "qwen3moe", false, false},
+    {model::Arch::Mixtral, "llama", true, false},  // llama.cpp's converter writes Mixtral as llama with experts
+    {model::Arch::Olmoe, "olmoe", false, false},
 }};
 
 // Hugging Face leaf names inside a decoder layer -> GGUF's, per tensor kind.
@@ -35,7 +38,7 @@ constexpr std::array<LayerName, 4> kGemmaNormNames{{
     {"pre_feedforward_layernorm", "ffn_norm"},
     {"post_feedforward_layernorm", "post_ffw_norm"},
 }};
-constexpr std::array<LayerName, 13> kLayerNames{{
+constexpr std::array<LayerName, 15> kLayerNames{{
     {"input_layernorm", "attn_norm"},
     {"self_attn.q_proj", "attn_q"},
     {"self_attn.k_proj", "attn_k"},
@@ -49,6 +52,8 @@ constexpr std::array<LayerName, 13> kLayerNames{{
     {"mlp.down_proj", "ffn_down"},
     {"self_attn.qkv_proj", "attn_qkv"},  // Phi-3
     {"mlp.gate_up_proj", "ffn_up"},      // Phi-3: llama.cpp splits it into gate and up halves
+    {"mlp.gate", "ffn_gate_inp"},        // a mixture of experts' router (the experts: ffn_*_exps, stacked)
+    {"block_sparse_moe.gate", "ffn_gate_inp"},  // Mixtral's router
 }};
 
 } // namespace
@@ -82,7 +87,8 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
     w.set(p + "feed_forward_length", u32(c.intermediateSize));
     w.set(p + "attention.head_count", u32(c.numAttentionHeads));
     w.set(p + "attention.head_count_kv", u32(c.numKeyValueHeads));
-    if (c.headDim * c.numAttentionHeads != c.hiddenSize || arch.arch == model::Arch::Qwen3) {
+    if (c.headDim * c.numAttentionHeads != c.hiddenSize || arch.arch == model::Arch::Qwen3 ||
+        arch.arch == model::Arch::Qwen3Moe) {
         w.set(p + "attention.key_length", u32(c.headDim));
         w.set(p + "attention.value_length", u32(c.headDim));
     }
@@ -105,6 +111,25 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
     } else if (!c.ropeScaling.type.empty())
         fail("RoPE scaling '" + c.ropeScaling.type + "' cannot be written to GGUF yet (linear, llama3 and Phi-3's "
              "longrope can)");
+    if (c.hasExperts()) {
+        // llama.cpp renormalizes the top-k weights for qwen3moe and llama (Mixtral), never
+        // for olmoe, and runs experts in every layer.
+        const bool renormalizes = arch.arch != model::Arch::Olmoe;
+        if (c.normTopkProb != renormalizes)
+            fail(std::string("norm_topk_prob is ") + (c.normTopkProb ? "true" : "false") + ": llama.cpp's " +
+                 arch.ggufName + (renormalizes ? " always renormalizes" : " never renormalizes") +
+                 " the top-k routing weights");
+        for (int64_t i = 0; i < c.numHiddenLayers; ++i)
+            if (!c.layerIsSparse(i))
+                fail("layer " + std::to_string(i) + " has a dense MLP (mlp_only_layers / decoder_sparse_step): llama.cpp's " +
+                     arch.ggufName + " expects experts in every layer");
+        w.set(p + "expert_count", u32(c.numExperts));
+        w.set(p + "expert_used_count", u32(c.numExpertsPerTok));
+        if (arch.arch == model::Arch::Qwen3Moe)
+            w.set(p + "expert_feed_forward_length", u32(c.moeIntermediateSize));
+        else
+            w.set(p + "feed_forward_length", u32(c.moeIntermediateSize));
+    }
     if (arch.arch == model::Arch::Phi3) {
         // As llama.cpp's converter: the pretraining length (longrope picks its long factors
         // past it) and the window of every layer, 0 for none.

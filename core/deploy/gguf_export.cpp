@@ -2,6 +2,7 @@
 
 #include "deploy/gguf_arch.h"
 #include "deploy/gguf_tensor.h"
+#include "model/moe_block.h"
 #include "io/gguf.h"
 #include "io/safetensors.h"
 #include "model/model_io.h"
@@ -111,6 +112,8 @@ GgmlType ggufTensorType(const std::string& fileType, const std::string& name, co
     const FileType& ft = fileTypeOf(fileType);
     if (dims.size() < 2)
         return GgmlType::F32;  // norms, biases, rope factors: always f32, as the converter keeps them
+    if (name.ends_with("ffn_gate_inp.weight"))  // a router: llama-quantize never quantizes it
+        return ft.base == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;
     const bool isOutput = name == "output.weight" || (tiedOutput && name == "token_embd.weight");
     GgmlType t = ft.base;
     if (ft.base == GgmlType::Q4_0 && isOutput)
@@ -120,7 +123,8 @@ GgmlType ggufTensorType(const std::string& fileType, const std::string& name, co
             t = GgmlType::Q6_K;
         else if (name.ends_with("attn_v.weight") && useMoreBits(layer, layerCount))
             t = GgmlType::Q6_K;
-        else if (name.ends_with("ffn_down.weight") && useMoreBits(layer, layerCount))
+        else if ((name.ends_with("ffn_down.weight") || name.ends_with("ffn_down_exps.weight")) &&
+                 useMoreBits(layer, layerCount))
             t = GgmlType::Q6_K;
         else if (name.ends_with("attn_qkv.weight"))  // Phi-3's fused q, k, v: llama-quantize gives Q5_K,
             t = GgmlType::Q6_K;                       // which the studio does not write; it keeps 6 bits
@@ -196,10 +200,37 @@ GgufExportReport exportGguf(const GgufExportOptions& options)
     for (const auto& p : loaded.model->named_parameters())
         if (p.key() == "lm_head.weight" && !c.tieWordEmbeddings)
             hasOutput = true;
+    // A mixture of experts: each layer's experts stacked per projection, as llama.cpp's
+    // ffn_gate_exps / ffn_up_exps / ffn_down_exps (written expert by expert).
+    for (int64_t i = 0; i < c.numHiddenLayers && c.hasExperts(); ++i) {
+        auto& moe = *loaded.model->model->layer(i).moe;
+        const std::string blk = "blk." + std::to_string(i) + ".";
+        for (const auto& [kind, gguf] : {std::pair{0, "ffn_gate_exps"}, std::pair{1, "ffn_up_exps"},
+                                         std::pair{2, "ffn_down_exps"}}) {
+            std::vector<at::Tensor> parts;
+            for (int64_t e = 0; e < moe.expertCount(); ++e) {
+                model::ExpertMlpImpl& ex = moe.expert(e);
+                const model::LinearLayer& l = kind == 0 ? ex.gate : kind == 1 ? ex.up : ex.down;
+                auto* dense = l->as<model::DenseLinearImpl>();
+                if (!dense)
+                    fail("expert " + std::to_string(e) + " of layer " + std::to_string(i) +
+                         " is not a plain weight after merging; it cannot be written to GGUF");
+                parts.push_back(dense->weight.detach());
+            }
+            const std::string name = blk + gguf + ".weight";
+            const std::vector<int64_t> dims{parts[0].size(1), parts[0].size(0), int64_t(parts.size())};
+            const GgmlType type = ggufTensorType(fileType.name, name, dims, i, c.numHiddenLayers, !hasOutput);
+            report.tensorsByType[io::ggmlTypeInfo(type).name]++;
+            addStackedFloatTensor(w, name, parts, type);
+            report.tensorCount++;
+        }
+    }
     for (const auto& p : loaded.model->named_parameters()) {
         const std::string& hf = p.key();
         if (hf == "lm_head.weight" && c.tieWordEmbeddings)
             continue;
+        if (hf.find(".experts.") != std::string::npos)
+            continue;  // stacked above
         const auto name = ggufTensorName(hf, &arch);
         if (!name)
             fail("GGUF export does not know where tensor '" + hf + "' of " + options.modelDir + " goes");

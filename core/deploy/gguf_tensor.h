@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include <string>
+#include <vector>
 
 namespace ft::deploy {
 
@@ -18,5 +19,11 @@ namespace ft::deploy {
 // The tensor is kept (by reference count) until the writer has written it.
 void addFloatTensor(io::GgufWriter& w, const std::string& name, const at::Tensor& t, io::GgmlType type,
                     int64_t permuteHeads = 0);
+
+// Equal-shaped `parts` (each (out, in)) as one tensor of GGUF dims [in, out, parts]: a
+// mixture of experts' weights as llama.cpp's ffn_*_exps, written part by part so the
+// stack never exists in memory.
+void addStackedFloatTensor(io::GgufWriter& w, const std::string& name, const std::vector<at::Tensor>& parts,
+                           io::GgmlType type);
 
 } // namespace ft::deploy
