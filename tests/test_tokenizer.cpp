@@ -135,6 +135,7 @@ private Q_SLOTS:
     void loaderHonoursConfig();
     void loaderErrors_data();
     void loaderErrors();
+    void specialAndAddedTokensInText();
 };
 
 QString TestTokenizer::trainInto(const QString& name)
@@ -474,6 +475,48 @@ void TestTokenizer::loaderErrors()
     }
     const QString needle = expected.isEmpty() ? folder : QDir(folder).filePath(expected);
     expectError([&] { ft::tok::loadTokenizer(folder.toStdString()); }, {needle});
+}
+
+// A sentencepiece folder as Phi-3 and Llama 2 ship it: special tokens written in the text
+// become their ids (the model's own </s>, and added tokens beyond the model from
+// tokenizer_config.json's added_tokens_decoder), each stretch between them encoded on
+// its own as Hugging Face's Llama tokenizers do (so each gets sentencepiece's dummy
+// prefix); rstrip swallows the whitespace after a token; decoding renders them or skips
+// the special ones. The bare model (no folder) is the reference for the stretches.
+void TestTokenizer::specialAndAddedTokensInText()
+{
+    tok();
+    QTemporaryDir folder;
+    QVERIFY(QFile::copy(m_modelPath, folder.filePath("tokenizer.model")));
+    writeFile(folder.filePath("tokenizer_config.json"), R"({"add_bos_token": true, "add_eos_token": false,
+        "added_tokens_decoder": {
+          "400": {"content": "<|user|>", "lstrip": false, "normalized": false, "rstrip": true, "single_word": false, "special": true},
+          "401": {"content": "<|end|>", "lstrip": false, "normalized": false, "rstrip": true, "single_word": false, "special": true},
+          "402": {"content": "<|placeholder|>", "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": false}}})");
+    const auto loaded = ft::tok::loadTokenizer(folder.path().toStdString());
+    auto plain = [&](const char* text) { return tok().encode(text, false, false); };
+    auto join = [](std::vector<std::vector<int>> parts) {
+        std::vector<int> out;
+        for (const auto& p : parts)
+            out.insert(out.end(), p.begin(), p.end());
+        return out;
+    };
+    QCOMPARE(loaded->encode("a</s>b", false, false), join({plain("a"), {2}, plain("b")}));
+    QCOMPARE(loaded->encode("<s>x<unk>", false, false), join({{1}, plain("x"), {0}}));
+    QCOMPARE(loaded->encode("<|user|>\nhello there<|end|>\n", true, false),
+             join({{1}, {400}, plain("hello there"), {401}}));  // rstrip took both newlines
+    QCOMPARE(loaded->encode("say <|placeholder|> now", false, false),
+             join({plain("say "), {402}, plain(" now")}));
+    QCOMPARE(loaded->encode("no specials here", false, false), plain("no specials here"));
+    QCOMPARE(loaded->vocabSize(), 403);
+    QCOMPARE(loaded->idToPiece(401), std::string("<|end|>"));
+    QCOMPARE(loaded->pieceToId("<|user|>"), std::optional<int>(400));
+    QCOMPARE(loaded->pieceToId("</s>"), std::optional<int>(2));
+    const std::vector<int> turn = join({{400}, plain("hello"), {401}});
+    QCOMPARE(loaded->decode(turn, /*skipSpecial=*/false), std::string("<|user|>hello<|end|>"));
+    QCOMPARE(loaded->decode(turn, /*skipSpecial=*/true), std::string("hello"));
+    QCOMPARE(loaded->decode(join({plain("say"), {402}}), true), std::string("say<|placeholder|>"));
+    expectError([&] { loaded->decode({403}); }, {"403"});
 }
 
 FT_TEST_MAIN(TestTokenizer)

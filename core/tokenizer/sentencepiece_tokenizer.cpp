@@ -195,7 +195,73 @@ void SentencePieceTokenizer::checkId(int id) const
              std::to_string(m_vocabSize - 1) + ") of " + m_modelPath + ".");
 }
 
+void SentencePieceTokenizer::setAddedTokens(std::vector<AddedToken> tokens)
+{
+    // The model's control pieces are special tokens of the text too (Hugging Face's
+    // bos/eos/unk tokens), unless the list already names them.
+    for (int id : {m_bosId, m_eosId, m_unkId, m_padId}) {
+        if (id < 0 || id >= m_vocabSize)
+            continue;
+        const std::string piece = idToPiece(id);
+        if (piece.empty() || std::any_of(tokens.begin(), tokens.end(), [&](const AddedToken& t) { return t.content == piece; }))
+            continue;
+        AddedToken t;
+        t.id = id;
+        t.content = piece;
+        t.special = true;
+        t.normalized = false;
+        tokens.push_back(t);
+    }
+    m_added.clear();
+    m_addedLimit = 0;
+    std::vector<std::string> patterns;
+    for (bool special : {true, false})  // special tokens win a tie of equal contents
+        for (AddedToken& t : tokens) {
+            if (t.special != special || t.content.empty())
+                continue;
+            if (const auto own = pieceToId(t.content))
+                t.id = *own;
+            if (t.id < 0)
+                fail(m_modelPath + ": the added token "" + t.content + "" has no id");
+            patterns.push_back(t.content);
+            m_added.push_back(t);
+            m_addedLimit = std::max(m_addedLimit, t.id + 1);
+        }
+    m_splitter = AddedTokenSplitter(patterns, m_added);
+}
+
+const AddedToken* SentencePieceTokenizer::addedById(int id) const
+{
+    for (const AddedToken& t : m_added)
+        if (t.id == id)
+            return &t;
+    return nullptr;
+}
+
 std::vector<int> SentencePieceTokenizer::encode(std::string_view text, bool addBos, bool addEos) const
+{
+    std::vector<int> ids;
+    if (addBos && m_bosId >= 0)
+        ids.push_back(m_bosId);
+    std::vector<TextSegment> segments;
+    if (m_splitter.empty())
+        segments.push_back({0, text.size(), -1});
+    else
+        m_splitter.split(text, segments);
+    for (const TextSegment& segment : segments) {
+        if (segment.token >= 0) {
+            ids.push_back(segment.token);
+            continue;
+        }
+        const std::vector<int> plain = encodePlain(text.substr(segment.begin, segment.end - segment.begin));
+        ids.insert(ids.end(), plain.begin(), plain.end());
+    }
+    if (addEos && m_eosId >= 0)
+        ids.push_back(m_eosId);
+    return ids;
+}
+
+std::vector<int> SentencePieceTokenizer::encodePlain(std::string_view text) const
 {
     const Bridge& b = bridge();
     char err[kErrCap] = {};
@@ -209,15 +275,33 @@ std::vector<int> SentencePieceTokenizer::encode(std::string_view text, bool addB
     if (n < 0)
         fail("Cannot encode text with " + m_modelPath + ": " + err);
     ids.resize(static_cast<size_t>(n));
-    if (addBos && m_bosId >= 0)
-        ids.insert(ids.begin(), m_bosId);
-    if (addEos && m_eosId >= 0)
-        ids.push_back(m_eosId);
     return ids;
 }
 
 std::string SentencePieceTokenizer::decode(const std::vector<int>& ids, bool skipSpecial) const
 {
+    // Runs of sentencepiece ids decode together (its spacing rules span pieces); an added
+    // token beyond the model is its content, or nothing when special and skipped.
+    std::string text;
+    std::vector<int> run;
+    for (int id : ids) {
+        if (id < m_vocabSize || !addedById(id)) {
+            run.push_back(id);
+            continue;
+        }
+        text += decodePlain(run, skipSpecial);
+        run.clear();
+        const AddedToken* t = addedById(id);
+        if (!(skipSpecial && t->special))
+            text += t->content;
+    }
+    return text + decodePlain(run, skipSpecial);
+}
+
+std::string SentencePieceTokenizer::decodePlain(const std::vector<int>& ids, bool skipSpecial) const
+{
+    if (ids.empty())
+        return {};
     const Bridge& b = bridge();
     char err[kErrCap] = {};
     const int render = skipSpecial ? 0 : 1;
@@ -238,6 +322,9 @@ std::string SentencePieceTokenizer::decode(const std::vector<int>& ids, bool ski
 
 std::string SentencePieceTokenizer::idToPiece(int id) const
 {
+    if (id >= m_vocabSize)
+        if (const AddedToken* t = addedById(id))
+            return t->content;
     checkId(id);
     const Bridge& b = bridge();
     std::string piece(32, '\0');
@@ -252,6 +339,9 @@ std::string SentencePieceTokenizer::idToPiece(int id) const
 
 std::optional<int> SentencePieceTokenizer::pieceToId(std::string_view piece) const
 {
+    for (const AddedToken& t : m_added)
+        if (t.id >= m_vocabSize && t.content == piece)
+            return t.id;
     const int id = bridge().pieceToId(m_model, piece.data(), piece.size());
     return id < 0 ? std::nullopt : std::optional<int>(id);
 }

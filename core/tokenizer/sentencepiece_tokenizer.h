@@ -6,8 +6,10 @@
 // (tokenizer_loader.h) and tokenizer.json.
 #pragma once
 
+#include "tokenizer/added_tokens.h"
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,9 +30,12 @@ public:
     SentencePieceTokenizer(const SentencePieceTokenizer&) = delete;
     SentencePieceTokenizer& operator=(const SentencePieceTokenizer&) = delete;
 
+    // Special and added tokens written in the text ("</s>", Phi-3's "<|user|>") become
+    // their ids, as Hugging Face's Llama tokenizers split them off before sentencepiece
+    // sees the text; each stretch between them is encoded on its own.
     std::vector<int> encode(std::string_view text, bool addBos, bool addEos) const override;
     std::string decode(const std::vector<int>& ids, bool skipSpecial = true) const override;
-    int vocabSize() const override { return m_vocabSize; }
+    int vocabSize() const override { return std::max(m_vocabSize, m_addedLimit); }
     int bosId() const override { return m_bosId; }
     int eosId() const override { return m_eosId; }
     int padId() const override { return m_padId; }
@@ -45,9 +50,23 @@ public:
 
     const std::string& modelPath() const { return m_modelPath; }
 
+    // The model's added tokens (tokenizer_loader reads them from tokenizer.json's
+    // added_tokens or tokenizer_config.json's added_tokens_decoder), ids beyond the
+    // sentencepiece model included (Phi-3's 32000 ...); the model's own control pieces
+    // (<s>, </s>, <unk>) are matched in the text in any case. A content the model has as a
+    // piece keeps the model's id.
+    void setAddedTokens(std::vector<AddedToken> tokens);
+
 private:
     SentencePieceTokenizer(FtSpmModel* model, std::string modelPath);
     void checkId(int id) const;
+    std::vector<int> encodePlain(std::string_view text) const;  // sentencepiece alone
+    std::string decodePlain(const std::vector<int>& ids, bool skipSpecial) const;
+    const AddedToken* addedById(int id) const;
+
+    std::vector<AddedToken> m_added;
+    AddedTokenSplitter m_splitter;
+    int m_addedLimit = 0;  // one past the highest added id
 
     FtSpmModel* m_model = nullptr;
     std::string m_modelPath;

@@ -29,6 +29,89 @@ bool readBool(const nlohmann::json& config, const char* key, bool fallback, cons
     return it->get<bool>();
 }
 
+nlohmann::json readJson(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        fail("Cannot open " + path.string() + " for reading.");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        fail("Cannot parse " + path.string() + " as JSON: " + e.what());
+    }
+}
+
+// One added token from its JSON object ({"content", "lstrip", "rstrip", ...}).
+AddedToken addedTokenFrom(const nlohmann::json& j, int id, const std::string& where)
+{
+    if (!j.is_object() || !j.contains("content") || !j["content"].is_string())
+        fail(where + ": an added token needs a \"content\" string, found " + j.dump());
+    AddedToken t;
+    t.id = id;
+    t.content = j["content"].get<std::string>();
+    auto flag = [&](const char* key, bool fallback) {
+        return j.contains(key) && j[key].is_boolean() ? j[key].get<bool>() : fallback;
+    };
+    t.special = flag("special", false);
+    t.singleWord = flag("single_word", false);
+    t.lstrip = flag("lstrip", false);
+    t.rstrip = flag("rstrip", false);
+    t.normalized = flag("normalized", !t.special);
+    return t;
+}
+
+// The added tokens of a sentencepiece folder, where transformers finds them: the fast
+// tokenizer's tokenizer.json (added_tokens), else tokenizer_config.json
+// (added_tokens_decoder), else the older added_tokens.json ({content: id}).
+std::vector<AddedToken> sentencePieceAddedTokens(const fs::path& dir)
+{
+    std::error_code ec;
+    std::vector<AddedToken> tokens;
+    if (const fs::path p = dir / "tokenizer.json"; fs::exists(p, ec)) {
+        const nlohmann::json j = readJson(p);
+        if (j.contains("added_tokens") && j["added_tokens"].is_array())
+            for (size_t i = 0; i < j["added_tokens"].size(); ++i) {
+                const auto& e = j["added_tokens"][i];
+                const std::string where = p.string() + " at added_tokens[" + std::to_string(i) + "]";
+                if (!e.is_object() || !e.contains("id") || !e["id"].is_number_integer() || e["id"].get<int64_t>() < 0)
+                    fail(where + ": an added token needs a non-negative \"id\"");
+                tokens.push_back(addedTokenFrom(e, e["id"].get<int>(), where));
+            }
+        return tokens;
+    }
+    if (const fs::path p = dir / "tokenizer_config.json"; fs::exists(p, ec)) {
+        const nlohmann::json j = readJson(p);
+        if (j.is_object() && j.contains("added_tokens_decoder") && j["added_tokens_decoder"].is_object()) {
+            for (const auto& [key, e] : j["added_tokens_decoder"].items()) {
+                int id = -1;
+                try {
+                    id = std::stoi(key);
+                } catch (...) {
+                }
+                if (id < 0)
+                    fail(p.string() + " at added_tokens_decoder: the key \"" + key + "\" is not a token id");
+                tokens.push_back(addedTokenFrom(e, id, p.string() + " at added_tokens_decoder[\"" + key + "\"]"));
+            }
+            return tokens;
+        }
+    }
+    if (const fs::path p = dir / "added_tokens.json"; fs::exists(p, ec)) {
+        const nlohmann::json j = readJson(p);
+        if (!j.is_object())
+            fail(p.string() + ": expected an object of {\"token\": id}");
+        for (const auto& [content, id] : j.items()) {
+            if (!id.is_number_integer() || id.get<int64_t>() < 0)
+                fail(p.string() + ": the id of \"" + content + "\" must be a non-negative integer, found " + id.dump());
+            AddedToken t;
+            t.id = id.get<int>();
+            t.content = content;
+            t.normalized = false;
+            tokens.push_back(t);
+        }
+    }
+    return tokens;
+}
+
 } // namespace
 
 TokenizerConfig readTokenizerConfig(const std::string& configPath)
@@ -66,7 +149,9 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string& modelDir)
 
     std::unique_ptr<Tokenizer> tokenizer;
     if (fs::exists(spmPath, ec)) {
-        tokenizer = SentencePieceTokenizer::load(spmPath.string());
+        auto spm = SentencePieceTokenizer::load(spmPath.string());
+        spm->setAddedTokens(sentencePieceAddedTokens(dir));
+        tokenizer = std::move(spm);
     } else if (fs::exists(jsonPath, ec)) {
         // Hugging Face's fast tokenizer: BOS/EOS come from its post-processor template,
         // overridden only by keys tokenizer_config.json really has.
