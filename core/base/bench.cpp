@@ -58,27 +58,30 @@ BenchReport runBench(const BenchOptions& o)
     model::CausalLM lm(o.config);
     lm->initializeWeights(o.seed);
     lm->to(o.device, o.dtype);
-    lm->train();
-    torch::optim::AdamW optimizer(lm->parameters(), torch::optim::AdamWOptions(1e-4));
-    auto gen = at::detail::createCPUGenerator(o.seed);
-    at::Tensor ids = at::randint(o.config.vocabSize, {o.batchSize, o.seqLen}, gen, at::kLong).to(o.device);
-    auto step = [&] {
-        optimizer.zero_grad();
-        at::Tensor loss = train::causalLmLoss(lm->forward(ids), ids);
-        loss.backward();
-        optimizer.step();
-        return loss;
-    };
-    synchronize(step());
-    const auto trainStart = util::Clock::now();
-    at::Tensor last;
-    for (int64_t i = 0; i < o.trainSteps; ++i)
-        last = step();
-    synchronize(last);
-    r.trainStepSeconds = util::secondsSince(trainStart) / double(o.trainSteps);
-    r.trainTokensPerSecond = double(o.batchSize * o.seqLen) / r.trainStepSeconds;
-    r.trainGflops = r.trainTokensPerSecond * r.trainFlopsPerToken / 1e9;
-    r.mfu = r.trainGflops / r.matmulGflops;
+    if (o.fullTrainingStep) {
+        lm->train();
+        torch::optim::AdamW optimizer(lm->parameters(), torch::optim::AdamWOptions(1e-4));
+        auto gen = at::detail::createCPUGenerator(o.seed);
+        at::Tensor ids = at::randint(o.config.vocabSize, {o.batchSize, o.seqLen}, gen, at::kLong).to(o.device);
+        auto step = [&] {
+            optimizer.zero_grad();
+            at::Tensor loss = train::causalLmLoss(lm->forward(ids), ids);
+            loss.backward();
+            optimizer.step();
+            return loss;
+        };
+        synchronize(step());
+        const auto trainStart = util::Clock::now();
+        at::Tensor last;
+        for (int64_t i = 0; i < o.trainSteps; ++i)
+            last = step();
+        synchronize(last);
+        r.trainStepSeconds = util::secondsSince(trainStart) / double(o.trainSteps);
+        r.trainTokensPerSecond = double(o.batchSize * o.seqLen) / r.trainStepSeconds;
+        r.trainGflops = r.trainTokensPerSecond * r.trainFlopsPerToken / 1e9;
+        r.mfu = r.trainGflops / r.matmulGflops;
+        lm->zero_grad();  // the gradients go before generation; the optimizer's states with it
+    }
 
     lm->eval();
     std::vector<int64_t> prompt(o.promptTokens);

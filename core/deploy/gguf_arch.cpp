@@ -11,9 +11,9 @@
 namespace ft::deploy {
 namespace {
 
-// llama.cpp's names (gguf-py/gguf/constants.py). OLMo 2 and SmolLM3 need more than a
-// name (post-norm q/k norms over whole projections, NoPE layers): not yet mapped.
-constexpr std::array<GgufArch, 10> kArchs{{
+// llama.cpp's names (gguf-py/gguf/constants.py). SmolLM3 needs more than a name (its
+// NoPE layers): not yet mapped.
+constexpr std::array<GgufArch, 11> kArchs{{
     {model::Arch::Llama, "llama", true, false},
     {model::Arch::Mistral, "llama", true, false},  // llama.cpp's converter writes Mistral as llama
     {model::Arch::Qwen2, "qwen2", false, false},   // NEOX RoPE: Hugging Face's layout as is
@@ -24,6 +24,7 @@ constexpr std::array<GgufArch, 10> kArchs{{
     {model::Arch::Qwen3Moe, "qwen3moe", false, false},
     {model::Arch::Mixtral, "llama", true, false},  // llama.cpp's converter writes Mixtral as llama with experts
     {model::Arch::Olmoe, "olmoe", false, false},
+    {model::Arch::Olmo2, "olmo2", false, false, true},
 }};
 
 // Hugging Face leaf names inside a decoder layer -> GGUF's, per tensor kind.
@@ -36,6 +37,11 @@ constexpr std::array<LayerName, 4> kGemmaNormNames{{
     {"input_layernorm", "attn_norm"},
     {"post_attention_layernorm", "post_attention_norm"},
     {"pre_feedforward_layernorm", "ffn_norm"},
+    {"post_feedforward_layernorm", "post_ffw_norm"},
+}};
+// OLMo 2's layer: a norm after attention and one after the MLP, none before them.
+constexpr std::array<LayerName, 2> kPostNormNames{{
+    {"post_attention_layernorm", "post_attention_norm"},
     {"post_feedforward_layernorm", "post_ffw_norm"},
 }};
 constexpr std::array<LayerName, 15> kLayerNames{{
@@ -184,6 +190,10 @@ std::optional<std::string> ggufTensorName(const std::string& hf, const GgufArch*
         return std::nullopt;
     if (arch && arch->gemmaNorms)
         for (const auto& n : kGemmaNormNames)
+            if (m[2] == n.hf)
+                return "blk." + m[1].str() + "." + n.gguf + "." + m[3].str();
+    if (arch && arch->postNorms)
+        for (const auto& n : kPostNormNames)
             if (m[2] == n.hf)
                 return "blk." + m[1].str() + "." + n.gguf + "." + m[3].str();
     for (const auto& n : kLayerNames)

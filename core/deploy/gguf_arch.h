@@ -18,6 +18,7 @@ struct GgufArch {
     const char* ggufName;  // general.architecture: "llama", "qwen2" ...
     bool permuteQK;        // q_proj/k_proj rows reordered for interleaved RoPE
     bool gemmaNorms;       // RMSNorm weights stored as (1 + w), the four-norm Gemma block names
+    bool postNorms = false;  // OLMo 2: norms after attention and MLP only (post_attention_norm, post_ffw_norm)
 };
 
 // The mapping of a family; ft::Error naming the family and the supported ones when

@@ -95,6 +95,7 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
     // Mixtures of experts: 4 experts of width I/2, top 2, in every layer.
     const qwen3moe = layout === "qwen3_moe", mixtral = layout === "mixtral", olmoe = layout === "olmoe";
     const moe = qwen3moe || mixtral || olmoe, experts = 4, W = I / 2;
+    const olmo2 = layout === "olmo2";  // norms after attention and MLP only, whole-projection q/k norms, MHA
     const rotaryPairs = (phi4 ? (3 * (headDim || H / heads)) / 4 : (headDim || H / heads)) / 2;
     const factors = (scale) => Array.from({ length: rotaryPairs }, (_, i) => 1 + scale * (i / rotaryPairs) ** 2);
     const gemma2 = layout === "gemma2" || gemma3;  // the Gemma block (gemma3: + q/k norms, no soft-caps)
@@ -103,7 +104,8 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
                           llama: "LlamaForCausalLM", gemma2: "Gemma2ForCausalLM",
                           gemma3_text: "Gemma3ForCausalLM", phi3: "Phi3ForCausalLM",
                           phi4mini: "Phi3ForCausalLM", qwen3_moe: "Qwen3MoeForCausalLM",
-                          mixtral: "MixtralForCausalLM", olmoe: "OlmoeForCausalLM" }[layout]],
+                          mixtral: "MixtralForCausalLM", olmoe: "OlmoeForCausalLM",
+                          olmo2: "Olmo2ForCausalLM" }[layout]],
         model_type: phi ? "phi3" : layout,
         vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
         num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
@@ -129,8 +131,9 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         ...(mixtral ? { num_local_experts: experts, num_experts_per_tok: 2, intermediate_size: W, sliding_window: null } : {}),
         ...(olmoe ? { num_experts: experts, num_experts_per_tok: 2, intermediate_size: W, norm_topk_prob: false,
                       num_key_value_heads: heads, clip_qkv: null } : {}),
+        ...(olmo2 ? { num_key_value_heads: heads, rope_theta: 500000, attention_bias: false } : {}),
     };
-    const kv = (phi && !phi4) || olmoe ? heads : kvHeads;
+    const kv = (phi && !phi4) || olmoe || olmo2 ? heads : kvHeads;
     const normal = rng(seed);
     const t = {};
     const add = (name, shape, std, mean = 0) => {
@@ -142,7 +145,8 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
     for (let l = 0; l < L; ++l) {
         const p = `model.layers.${l}.`;
         const normMean = gemma2 ? 0 : 1;  // Gemma's RMSNorm weights are offsets from 1
-        add(p + "input_layernorm.weight", [H], 0.1, normMean);
+        if (!olmo2)
+            add(p + "input_layernorm.weight", [H], 0.1, normMean);
         if (phi) {
             add(p + "self_attn.qkv_proj.weight", [(heads + 2 * kv) * D, H], 0.1);
         } else {
@@ -150,7 +154,7 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
             add(p + "self_attn.k_proj.weight", [kv * D, H], 0.1);
             add(p + "self_attn.v_proj.weight", [kv * D, H], 0.1);
         }
-        if (olmoe) {  // RMSNorm over the whole q and k projections
+        if (olmoe || olmo2) {  // RMSNorm over the whole q and k projections
             add(p + "self_attn.q_norm.weight", [heads * D], 0.1, 1);
             add(p + "self_attn.k_norm.weight", [kv * D], 0.1, 1);
         }
@@ -169,6 +173,8 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
             add(p + "pre_feedforward_layernorm.weight", [H], 0.1, 0);
             add(p + "post_feedforward_layernorm.weight", [H], 0.1, 0);
         }
+        if (olmo2)
+            add(p + "post_feedforward_layernorm.weight", [H], 0.1, 1);
         if (moe) {  // the router and each expert's gate, up and down
             const block = p + (mixtral ? "block_sparse_moe." : "mlp.");
             add(block + "gate.weight", [experts, H], 0.3);
@@ -509,7 +515,8 @@ if (!onlyLayouts) {
 }
 
 for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["gemma3_text", 16], ["mistral", 12],
-                              ["phi3", 19], ["phi4mini", 18], ["qwen3_moe", 23], ["mixtral", 24], ["olmoe", 25]]) {
+                              ["phi3", 19], ["phi4mini", 18], ["qwen3_moe", 23], ["mixtral", 24], ["olmoe", 25],
+                              ["olmo2", 26]]) {
     if (onlyLayouts && !onlyLayouts.includes(layout))
         continue;
     // A folder name without "phi3" in it: llama.cpp marks Phi-3's special tokens by the
