@@ -18,7 +18,6 @@
 #include "train/rng_state.h"
 #include "train/schedule.h"
 #include "util/error.h"
-#include "util/text.h"
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -328,10 +327,7 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         model->train();
         // Mixture of experts: the router's load-balancing loss joins the objective's.
         const double routerAuxCoef = model->config().hasExperts() ? model->config().routerAuxLossCoef : 0.0;
-        if (routerAuxCoef > 0 && c.training.gradientCheckpointing)
-            events.log("warning", "gradient checkpointing runs the layers' first pass without gradients, so the "
-                                  "router logits are not kept: the load-balancing loss (router_aux_loss_coef " +
-                                      util::formatNumber(routerAuxCoef) + ") is not applied in this run");
+
         const int64_t firstStep = step;
         const auto loopStart = Clock::now();
         while (step < totalSteps) {
@@ -373,12 +369,14 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 BatchLoss r = objective.loss(*b);
                 // A mixture of experts adds its load-balancing loss (moe_block.h), weighted
                 // by the config's router_aux_loss_coef and this micro-batch's share.
-                const at::Tensor aux = routerAuxCoef > 0 ? model->takeRouterAuxLoss() : at::Tensor();
+                const double share = b->weight / std::max(weight, 1.0);
+                // Under gradient checkpointing the aux loss comes back without gradient and
+                // the recomputations in backward add routerAuxCoef * share x its gradient.
+                const at::Tensor aux = routerAuxCoef > 0 ? model->takeRouterAuxLoss(routerAuxCoef * share) : at::Tensor();
                 {
                     model::AutocastScope off(model::AutocastState::off());
                     at::Tensor total = r.sum / std::max(weight, 1.0);
                     if (aux.defined()) {
-                        const double share = b->weight / std::max(weight, 1.0);
                         auxSum += aux.item<double>() * share;
                         auxSeen = true;
                         if (aux.requires_grad())

@@ -10,9 +10,21 @@
 
 #include <memory>
 
+#include <vector>
+
 namespace ft::model {
 
 namespace {
+
+thread_local int t_firstPass = 0;
+thread_local int t_recompute = 0;
+thread_local std::vector<at::Tensor>* t_extraLosses = nullptr;
+
+struct DepthGuard {
+    explicit DepthGuard(int& depth) : m_depth(depth) { ++m_depth; }
+    ~DepthGuard() { --m_depth; }
+    int& m_depth;
+};
 
 // The block and the random states of its first run (the CPU generator, and the
 // device's when x lives on a GPU), kept with the autograd node.
@@ -40,6 +52,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
         ctx->save_for_backward({x});
         ctx->saved_data["block"] = c10::IValue::make_capsule(saved);
         torch::NoGradGuard noGrad;
+        DepthGuard firstPass(t_firstPass);
         return saved->block(x);
     }
 
@@ -59,20 +72,45 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
             generatorOf(saved->device).set_state(saved->deviceState);
         }
         at::Tensor y;
+        std::vector<at::Tensor> extras;  // losses the block adds during its recomputation
         {
             torch::AutoGradMode enable(true);
             AutocastScope autocast(saved->autocast);
-            y = saved->block(x);
+            DepthGuard recompute(t_recompute);
+            std::vector<at::Tensor>* outer = t_extraLosses;
+            t_extraLosses = &extras;
+            try {
+                y = saved->block(x);
+            } catch (...) {
+                t_extraLosses = outer;
+                throw;
+            }
+            t_extraLosses = outer;
         }
         cpu.set_state(cpuNow);
         if (deviceNow.defined())
             generatorOf(saved->device).set_state(deviceNow);
-        torch::autograd::backward({y}, {grads[0]});
+        std::vector<at::Tensor> outputs{y}, outputGrads{grads[0]};
+        for (const at::Tensor& e : extras)
+            if (e.requires_grad()) {
+                outputs.push_back(e);
+                outputGrads.push_back(at::ones_like(e));
+            }
+        torch::autograd::backward(outputs, outputGrads);
         return {x.grad(), at::Tensor()};
     }
 };
 
 } // namespace
+
+bool inCheckpointFirstPass() { return t_firstPass > 0; }
+bool inCheckpointRecompute() { return t_recompute > 0; }
+
+void addCheckpointLoss(const at::Tensor& scalar)
+{
+    if (t_extraLosses)
+        t_extraLosses->push_back(scalar);
+}
 
 at::Tensor checkpointed(const BlockFunction& block, const at::Tensor& x)
 {

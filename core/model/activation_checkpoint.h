@@ -22,4 +22,13 @@ using BlockFunction = std::function<at::Tensor(const at::Tensor&)>;
 // everything else it reads (masks, RoPE tables) must not change before backward.
 at::Tensor checkpointed(const BlockFunction& block, const at::Tensor& x);
 
+// Where this thread is: inside a block's first pass (run without gradient), or inside
+// its recomputation in backward.
+bool inCheckpointFirstPass();
+bool inCheckpointRecompute();
+// During a recomputation, a scalar the block wants differentiated too (the share of a
+// loss that needs values only the recomputation has with gradient: a router's
+// load-balancing term); backward adds its gradient to the block's.
+void addCheckpointLoss(const at::Tensor& scalar);
+
 } // namespace ft::model

@@ -430,8 +430,16 @@ at::Tensor LlamaModelImpl::forwardEmbeddings(const at::Tensor& embeds, const at:
             const RopeTables& rope = !m_config.layerUsesRope(int64_t(i)) ? noRope : windowed ? localRope : globalRope;
             if (recompute) {
                 DecoderLayerImpl* l = &layer(i);
-                h = checkpointed([l, rope, mask](const at::Tensor& x) { return l->forward(x, rope, mask, nullptr, nullptr); },
-                                 h);
+                // The router log's token mask of this forward, for the recomputation too.
+                std::shared_ptr<RouterLog> log = routerLog;
+                const at::Tensor tokenMask = log ? log->currentMask : at::Tensor();
+                h = checkpointed(
+                    [l, rope, mask, log, tokenMask](const at::Tensor& x) {
+                        if (log)
+                            log->currentMask = tokenMask;
+                        return l->forward(x, rope, mask, nullptr, nullptr);
+                    },
+                    h);
                 continue;
             }
             h = layer(i).forward(h, rope, mask, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
@@ -539,7 +547,7 @@ void CausalLMImpl::collectRouterLogits()
     model->routerLog->collecting = true;
 }
 
-at::Tensor CausalLMImpl::takeRouterAuxLoss()
+at::Tensor CausalLMImpl::takeRouterAuxLoss(double weight)
 {
     if (!model->routerLog)
         return {};
@@ -547,7 +555,15 @@ at::Tensor CausalLMImpl::takeRouterAuxLoss()
     log.collecting = false;
     // Every forward since collectRouterLogits() pooled, each layer's logits with its forward's mask.
     at::Tensor loss = loadBalancingLoss(log.logits, log.masks, m_config.numExpertsPerTok);
-    log.clear();
+    if (loss.defined() && !loss.requires_grad() && weight > 0 && model->gradientCheckpointing) {
+        // Checkpointed first passes: the recomputations in backward train it (moe_block.h).
+        auto [load, tokens] = expertLoadOf(log.logits, log.masks, m_config.numExpertsPerTok);
+        log.expertLoad = load;
+        log.pooledTokens = tokens;
+        log.recomputeWeight = weight;
+    }
+    log.logits.clear();
+    log.masks.clear();
     return loss;
 }
 

@@ -211,9 +211,12 @@ public:
 
     // Mixture of experts: collect the router logits of the forwards that follow, then
     // take their load-balancing loss (moe_block.h; undefined when nothing was
-    // collected) and stop collecting. No-ops for a dense model.
+    // collected) and stop collecting. `weight` is the factor the caller trains the loss
+    // with: under gradient checkpointing the returned loss has no gradient, and the
+    // recomputations in backward add weight x its gradient themselves. No-ops for a
+    // dense model.
     void collectRouterLogits();
-    at::Tensor takeRouterAuxLoss();
+    at::Tensor takeRouterAuxLoss(double weight = 0);
 
     // NEFTune (Jain et al. 2023): in training mode, the token embeddings (B, T, C) get
     // uniform noise in +-alpha / sqrt(T * C) (transformers' neftune_post_forward_hook,

@@ -1,5 +1,6 @@
 #include "model/moe_block.h"
 
+#include "model/activation_checkpoint.h"
 #include "util/error.h"
 
 #include <ATen/ATen.h>
@@ -67,9 +68,19 @@ at::Tensor MoeBlockImpl::forward(const at::Tensor& x)
     const int64_t b = x.size(0), t = x.size(1), c = x.size(2), n = b * t, k = m_topK, e = expertCount();
     const at::Tensor tokens = x.reshape({n, c});
     const at::Tensor logits = gate->forward(tokens);  // (N, E)
-    if (m_log && m_log->collecting && at::GradMode::is_enabled()) {
+    // Collected under gradient, or in a checkpointed block's first pass (its gradient then
+    // comes from the recomputation below); never for evaluations or reference passes.
+    if (m_log && m_log->collecting && (at::GradMode::is_enabled() || inCheckpointFirstPass())) {
         m_log->logits.push_back(logits);
         m_log->masks.push_back(m_log->currentMask);
+    }
+    if (m_log && m_log->recomputeWeight > 0 && inCheckpointRecompute() && m_log->pooledTokens > 0) {
+        const at::Tensor probs = at::softmax(logits, -1, at::kFloat);  // (N, E)
+        const at::Tensor mask = m_log->currentMask.defined() ? m_log->currentMask.to(probs.options())
+                                                             : at::ones({n}, probs.options());
+        const at::Tensor summed = (probs * mask.view({-1, 1})).sum(0);  // S_l (E,)
+        const double scale = m_log->recomputeWeight * double(e) / (m_log->pooledTokens * m_log->pooledTokens);
+        addCheckpointLoss((summed * m_log->expertLoad.to(summed.device())).sum() * scale);
     }
     // Routing in fp32, as transformers: softmax over all experts, then the top k.
     auto [weights, chosen] = at::softmax(logits, -1, at::kFloat).topk(k, -1);  // (N, k), (N, k)
@@ -99,6 +110,22 @@ at::Tensor MoeBlockImpl::forward(const at::Tensor& x)
 }
 
 // ---- Load balancing ------------------------------------------------------------------
+
+std::pair<at::Tensor, double> expertLoadOf(const std::vector<at::Tensor>& logits, const std::vector<at::Tensor>& masks,
+                                           int64_t topK)
+{
+    at::Tensor load;
+    double tokens = 0;
+    for (size_t i = 0; i < logits.size(); ++i) {
+        const at::Tensor chosen = std::get<1>(logits[i].detach().to(at::kFloat).topk(topK, -1));   // (N, k)
+        const at::Tensor mask = masks[i].defined() ? masks[i].to(at::kFloat) : at::ones({logits[i].size(0)});
+        const at::Tensor counts =
+            (at::one_hot(chosen, logits[i].size(1)).to(at::kFloat) * mask.to(chosen.device()).view({-1, 1, 1})).sum(at::IntArrayRef{0, 1});
+        load = load.defined() ? load + counts : counts;
+        tokens += mask.sum().item<double>();
+    }
+    return {load, tokens};
+}
 
 at::Tensor loadBalancingLoss(const std::vector<at::Tensor>& logits, const std::vector<at::Tensor>& masks, int64_t topK)
 {

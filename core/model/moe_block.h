@@ -30,7 +30,23 @@ struct RouterLog {
     at::Tensor currentMask;          // (N,) of the forward under way: 1 = real token, 0 = padding
     std::vector<at::Tensor> logits;  // per sparse layer and forward: (N, E), N = B * T
     std::vector<at::Tensor> masks;   // the (N,) mask of each logits entry
-    void clear() { currentMask = at::Tensor(); logits.clear(); masks.clear(); }
+    // With gradient checkpointing the logits come from first passes without gradient.
+    // The loss is then trained through the recomputations in backward: it is linear in
+    // each layer's summed probabilities S_l once the routing counts are fixed,
+    // loss = E / N^2 * sum_l sum_e load_e * S_l,e, so each recomputed sparse layer adds
+    // recomputeWeight times its term (activation_checkpoint.h's addCheckpointLoss).
+    double recomputeWeight = 0;      // 0: nothing to add
+    at::Tensor expertLoad;           // (E,) (token, slot) pairs routed to each expert, every layer
+    double pooledTokens = 0;         // N: real tokens times collected layers
+    void clear()
+    {
+        currentMask = at::Tensor();
+        logits.clear();
+        masks.clear();
+        recomputeWeight = 0;
+        expertLoad = at::Tensor();
+        pooledTokens = 0;
+    }
 };
 
 // One expert: down(act(gate(x)) * up(x)), its projections under the family's names.
@@ -74,5 +90,9 @@ TORCH_MODULE(MoeBlock);
 // E * sum_e f_e * P_e summed over the k slots: k for perfectly balanced routing, up to
 // k * E when every token goes to the same experts.
 at::Tensor loadBalancingLoss(const std::vector<at::Tensor>& logits, const std::vector<at::Tensor>& masks, int64_t topK);
+// The routing counts that loss holds fixed: (E,) pairs per expert over the real tokens of
+// every block of `logits`, and their number of real tokens (the pooled N).
+std::pair<at::Tensor, double> expertLoadOf(const std::vector<at::Tensor>& logits, const std::vector<at::Tensor>& masks,
+                                           int64_t topK);
 
 } // namespace ft::model
