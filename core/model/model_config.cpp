@@ -54,8 +54,8 @@ std::vector<double> factorList(const json& s, const char* key, const std::string
 // top-level original_max_position_embeddings the factor is max / original (rope_scaling's
 // own factor is then unused), and the attention factor defaults to
 // sqrt(1 + ln(factor) / ln(original)).
-void parseLongRope(const json& j, const json& s, const FieldReader& f, const std::string& where, int64_t maxPositions,
-                   RopeScaling& r)
+void parseLongRope(const json& j, const json& s, const FieldReader& f, const std::string& source,
+                   const std::string& where, int64_t maxPositions, RopeScaling& r)
 {
     r.shortFactor = factorList(s, "short_factor", where);
     r.longFactor = factorList(s, "long_factor", where);
@@ -63,7 +63,7 @@ void parseLongRope(const json& j, const json& s, const FieldReader& f, const std
         fail(where + ": 'short_factor' and 'long_factor' differ in length (" + std::to_string(r.shortFactor.size()) +
              " and " + std::to_string(r.longFactor.size()) + ")");
     if (j.contains("original_max_position_embeddings") && !j["original_max_position_embeddings"].is_null()) {
-        r.originalMaxPositionEmbeddings = FieldReader(j, where).positiveInt("original_max_position_embeddings");
+        r.originalMaxPositionEmbeddings = FieldReader(j, source).positiveInt("original_max_position_embeddings");
         r.factor = double(maxPositions) / double(r.originalMaxPositionEmbeddings);
     } else {
         r.originalMaxPositionEmbeddings = maxPositions;
@@ -94,7 +94,7 @@ RopeScaling parseRopeScaling(const json& j, const std::string& source, int64_t m
     if (r.type == "su")  // Phi-3's early name for longrope
         r.type = "longrope";
     if (r.type == "longrope") {
-        parseLongRope(j, s, f, where, maxPositions, r);
+        parseLongRope(j, s, f, source, where, maxPositions, r);
         return r;
     }
     if (r.type != "linear" && r.type != "llama3")

@@ -2,6 +2,7 @@
 // Only the dispatch on file names and tokenizer_config.json live here.
 #include "tokenizer/tokenizer_loader.h"
 
+#include "io/json_file.h"
 #include "tokenizer/tokenizer_json.h"
 
 #include "tokenizer/sentencepiece_tokenizer.h"
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -27,18 +29,6 @@ bool readBool(const nlohmann::json& config, const char* key, bool fallback, cons
     if (!it->is_boolean())
         fail("In " + path + ", \"" + key + "\" must be true or false, found " + it->dump() + ".");
     return it->get<bool>();
-}
-
-nlohmann::json readJson(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail("Cannot open " + path.string() + " for reading.");
-    try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        fail("Cannot parse " + path.string() + " as JSON: " + e.what());
-    }
 }
 
 // One added token from its JSON object ({"content", "lstrip", "rstrip", ...}).
@@ -68,7 +58,7 @@ std::vector<AddedToken> sentencePieceAddedTokens(const fs::path& dir)
     std::error_code ec;
     std::vector<AddedToken> tokens;
     if (const fs::path p = dir / "tokenizer.json"; fs::exists(p, ec)) {
-        const nlohmann::json j = readJson(p);
+        const nlohmann::json j = io::readJsonFile(p.string());
         if (j.contains("added_tokens") && j["added_tokens"].is_array())
             for (size_t i = 0; i < j["added_tokens"].size(); ++i) {
                 const auto& e = j["added_tokens"][i];
@@ -80,15 +70,12 @@ std::vector<AddedToken> sentencePieceAddedTokens(const fs::path& dir)
         return tokens;
     }
     if (const fs::path p = dir / "tokenizer_config.json"; fs::exists(p, ec)) {
-        const nlohmann::json j = readJson(p);
+        const nlohmann::json j = io::readJsonFile(p.string());
         if (j.is_object() && j.contains("added_tokens_decoder") && j["added_tokens_decoder"].is_object()) {
             for (const auto& [key, e] : j["added_tokens_decoder"].items()) {
                 int id = -1;
-                try {
-                    id = std::stoi(key);
-                } catch (...) {
-                }
-                if (id < 0)
+                const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+                if (ec != std::errc() || end != key.data() + key.size() || id < 0)
                     fail(p.string() + " at added_tokens_decoder: the key \"" + key + "\" is not a token id");
                 tokens.push_back(addedTokenFrom(e, id, p.string() + " at added_tokens_decoder[\"" + key + "\"]"));
             }
@@ -96,7 +83,7 @@ std::vector<AddedToken> sentencePieceAddedTokens(const fs::path& dir)
         }
     }
     if (const fs::path p = dir / "added_tokens.json"; fs::exists(p, ec)) {
-        const nlohmann::json j = readJson(p);
+        const nlohmann::json j = io::readJsonFile(p.string());
         if (!j.is_object())
             fail(p.string() + ": expected an object of {\"token\": id}");
         for (const auto& [content, id] : j.items()) {
