@@ -583,6 +583,22 @@ private Q_SLOTS:
         QVERIFY2(pattern.contains("layer 1") && pattern.contains("every sixth"), qPrintable(pattern));
     }
 
+    // SmolLM3: llama.cpp's smollm3 skips RoPE on every fourth layer and has no key to say
+    // otherwise; this test base skips it on layer 1, which is refused, naming the layer.
+    // (The interop run exports a 4-layer SmolLM3 with llama.cpp's pattern and decodes it.)
+    void smollm3ExportNamesTheNoPELayer()
+    {
+        const std::string base = fttest::smallBaseModel(ft::model::Arch::SmolLM3);
+        torch::NoGradGuard noGrad;
+        ft::deploy::GgufExportOptions o;
+        o.modelDir = base;
+        o.outPath = pathFor("smollm3.gguf");
+        o.fileType = "f32";
+        const QString msg = errorOf([&] { ft::deploy::exportGguf(o); });
+        QVERIFY2(msg.contains("layer 1 skips RoPE") && msg.contains("every fourth layer"), qPrintable(msg));
+        QVERIFY(!std::filesystem::exists(o.outPath));
+    }
+
     // A mixture of experts as llama.cpp reads it: each layer's experts stacked per
     // projection (ffn_gate_exps / ffn_up_exps / ffn_down_exps, dims [in, out, experts],
     // expert e's rows at offset e), the router as ffn_gate_inp, the expert counts; what

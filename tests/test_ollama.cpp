@@ -102,6 +102,7 @@ const std::vector<std::pair<std::string, std::string>> kRealTemplates{
     {"gemma-it.jinja", "gemma"},
     {"gemma3-it.jinja", "gemma3"},
     {"phi3-mini-instruct.jinja", "phi3"},
+    {"phi4-mini-instruct.jinja", "phi4mini"},
     {"zephyr.jinja", "zephyr"},
     {"llama3.1-instruct.jinja", ""},          // a dated system preamble in every prompt
     {"mistral-instruct-v0.3.jinja", ""},      // the system message moves to the last user turn

@@ -136,6 +136,7 @@ private Q_SLOTS:
     void loaderErrors_data();
     void loaderErrors();
     void specialAndAddedTokensInText();
+    void nonLegacyPrefixOnlyAtTextStart();
 };
 
 QString TestTokenizer::trainInto(const QString& name)
@@ -517,6 +518,51 @@ void TestTokenizer::specialAndAddedTokensInText()
     QCOMPARE(loaded->decode(turn, /*skipSpecial=*/true), std::string("hello"));
     QCOMPARE(loaded->decode(join({plain("say"), {402}}), true), std::string("say<|placeholder|>"));
     expectError([&] { loaded->decode({403}); }, {"403"});
+}
+
+// Hugging Face's non-legacy rule for sentencepiece folders: the dummy prefix "▁" only
+// at the text's start, so text right after a special token keeps no space it did not
+// have ("</s>b" -> the piece "b", not "▁b"), and a space written there is kept. The slow
+// tokenizer's switch is tokenizer_config.json's "legacy": false; the fast one's a
+// Metaspace pre-tokenizer with prepend_scheme "first" in tokenizer.json, which wins.
+// Expected ids come from the piece table, not from the encoder.
+void TestTokenizer::nonLegacyPrefixOnlyAtTextStart()
+{
+    tok();
+    const std::optional<int> b = tok().pieceToId("b"), o = tok().pieceToId("o");
+    QVERIFY(b && o);
+    auto plain = [&](const char* text) { return tok().encode(text, false, false); };
+    auto join = [](std::vector<std::vector<int>> parts) {
+        std::vector<int> out;
+        for (const auto& p : parts)
+            out.insert(out.end(), p.begin(), p.end());
+        return out;
+    };
+    const std::string metaspace = [](const char* scheme) {
+        return std::string(R"({"version": "1.0", "added_tokens": [], "normalizer": null, "pre_tokenizer":
+            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": ")") + scheme + R"(", "split": false}})";
+    }("first");
+    for (const auto& [label, config, tokenizerJson] :
+         std::vector<std::tuple<QString, std::string, std::string>>{{"slow", R"({"legacy": false})", ""},
+                                                                   {"fast", R"({"legacy": true})", metaspace}}) {
+        QTemporaryDir folder;
+        QVERIFY(QFile::copy(m_modelPath, folder.filePath("tokenizer.model")));
+        writeFile(folder.filePath("tokenizer_config.json"), config.c_str());
+        if (!tokenizerJson.empty())
+            writeFile(folder.filePath("tokenizer.json"), tokenizerJson.c_str());
+        const auto loaded = ft::tok::loadTokenizer(folder.path().toStdString());
+        QVERIFY2(loaded->encode("a</s>b", false, false) == join({plain("a"), {2}, {*b}}), qPrintable(label));
+        QVERIFY2(loaded->encode("a</s> b", false, false) == join({plain("a"), {2}, plain("b")}), qPrintable(label));
+        QVERIFY2(loaded->encode("<s>o", false, false) == std::vector<int>({1, *o}), qPrintable(label));
+        QVERIFY2(loaded->encode("a b", false, false) == plain("a b"), qPrintable(label));  // the start keeps it
+        QVERIFY2(loaded->decode(loaded->encode("x</s>b</s> y", false, false), false) == "x</s>b</s> y", qPrintable(label));
+    }
+    // Legacy (the default, and Metaspace "always"): each stretch gets the prefix.
+    QTemporaryDir folder;
+    QVERIFY(QFile::copy(m_modelPath, folder.filePath("tokenizer.model")));
+    writeFile(folder.filePath("tokenizer.json"), QString::fromStdString(metaspace).replace("first", "always").toUtf8());
+    QCOMPARE(ft::tok::loadTokenizer(folder.path().toStdString())->encode("a</s>b", false, false),
+             join({plain("a"), {2}, plain("b")}));
 }
 
 FT_TEST_MAIN(TestTokenizer)

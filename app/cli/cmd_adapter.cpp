@@ -150,7 +150,7 @@ int adapterMerge(int argc, char** argv, const char* name)
     // Written under a temporary name and renamed, so a crash leaves no half model.
     const fs::path tmp = fs::path(out).string() + ".tmp-merge";
     fs::remove_all(tmp);
-    ft::model::saveModelFolder(tmp.string(), loaded.model, loaded.generation, dtype, shardBytes);
+    ft::model::saveModelFolder(tmp.string(), loaded.model, loaded.generation, dtype, shardBytes, base);
     ft::model::copyTokenizerFiles(base, tmp.string());
     if (fs::exists(out))
         fs::remove(out);

@@ -41,11 +41,17 @@ int runInfo(int argc, char** argv)
     const std::string dir = modelDirFrom(p);
     const auto config = ft::model::readModelConfig(ft::model::requireModelFolder(dir));
     const auto checkpoint = ft::io::SafetensorsCheckpoint::open(dir);
-    int64_t stored = 0, bytes = 0;
+    int64_t stored = 0, bytes = 0, otherValues = 0, otherTensors = 0;
     std::map<std::string, int64_t> byDtype;
+    const auto layout = ft::model::textLayoutOf(config, checkpoint);
     for (const std::string& n : checkpoint.names()) {
         const auto& t = checkpoint.get(n);
-        stored += t.numel();
+        if (!ft::model::isTextTensor(n, layout)) {  // a multimodal folder's vision tower, kept as it is
+            otherValues += t.numel();
+            ++otherTensors;
+        } else {
+            stored += t.numel();
+        }
         bytes += static_cast<int64_t>(t.nbytes);
         byDtype[ft::io::dtypeName(t.dtype)] += t.numel();
     }
@@ -94,6 +100,10 @@ int runInfo(int argc, char** argv)
                         {"renormalize_top_k", config.normTopkProb},
                         {"router_aux_loss_coef", config.routerAuxLossCoef},
                         {"active_parameters", config.activeParameterCount()}};
+    if (config.isMultimodal())
+        j["multimodal"] = {{"model_type", config.multimodalType},
+                           {"other_modality_tensors", otherTensors},
+                           {"other_modality_parameters", otherValues}};
     if (p.has("json")) {
         std::cout << j.dump(2) << '\n';
         return 0;
@@ -103,6 +113,10 @@ int runInfo(int argc, char** argv)
         dtypes += (dtypes.empty() ? "" : ", ") + name + " (" + formatCount(double(count)) + ")";
     std::printf("model          %s\n", dir.c_str());
     std::printf("architecture   %s\n", ft::model::archClassName(config.arch));
+    if (config.isMultimodal())
+        std::printf("multimodal     %s: the studio runs and trains its language model; the vision tower and projector "
+                    "(%s parameters in %lld tensors) stay as they are and are written back with a merged model\n",
+                    config.multimodalType.c_str(), formatCount(double(otherValues)).c_str(), (long long)otherTensors);
     std::printf("layers         %lld, hidden %lld, MLP %lld\n", (long long)config.numHiddenLayers,
                 (long long)config.hiddenSize, (long long)config.intermediateSize);
     std::printf("attention      %lld heads, %lld key/value heads%s, head dim %lld\n", (long long)config.numAttentionHeads,

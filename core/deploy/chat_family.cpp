@@ -62,6 +62,9 @@ const std::vector<ChatFamily>& chatFamilies()
         {"phi3", "Phi-3 and Phi-3.5 Instruct", "<|user|>\n", "<|end|>\n", "<|assistant|>\n", "<|end|>\n",
          "<|assistant|>\n", SP::Turn, "<|system|>\n", "<|end|>\n", "", "", false,
          {"<|end|>", "<|user|>", "<|assistant|>", "<|system|>"}},
+        {"phi4mini", "Phi-4-mini Instruct (Phi-3's roles without newlines)", "<|user|>", "<|end|>", "<|assistant|>",
+         "<|end|>", "<|assistant|>", SP::Turn, "<|system|>", "<|end|>", "", "", false,
+         {"<|end|>", "<|user|>", "<|assistant|>", "<|system|>"}},
         {"zephyr", "Zephyr", "<|user|>\n", "{eos}\n", "<|assistant|>\n", "{eos}\n", "<|assistant|>\n", SP::Turn,
          "<|system|>\n", "{eos}\n", "", "", false, {"<|user|>", "<|assistant|>", "<|system|>"}},
         // The studio's own prompt formats (train/prompt_format.cpp): what a run with

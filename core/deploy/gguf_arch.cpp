@@ -11,9 +11,8 @@
 namespace ft::deploy {
 namespace {
 
-// llama.cpp's names (gguf-py/gguf/constants.py). SmolLM3 needs more than a name (its
-// NoPE layers): not yet mapped.
-constexpr std::array<GgufArch, 11> kArchs{{
+// llama.cpp's names (gguf-py/gguf/constants.py).
+constexpr std::array<GgufArch, 12> kArchs{{
     {model::Arch::Llama, "llama", true, false},
     {model::Arch::Mistral, "llama", true, false},  // llama.cpp's converter writes Mistral as llama
     {model::Arch::Qwen2, "qwen2", false, false},   // NEOX RoPE: Hugging Face's layout as is
@@ -25,6 +24,7 @@ constexpr std::array<GgufArch, 11> kArchs{{
     {model::Arch::Mixtral, "llama", true, false},  // llama.cpp's converter writes Mixtral as llama with experts
     {model::Arch::Olmoe, "olmoe", false, false},
     {model::Arch::Olmo2, "olmo2", false, false, true},
+    {model::Arch::SmolLM3, "smollm3", true, false},  // Llama's layout; NoPE layers fixed by llama.cpp (below)
 }};
 
 // Hugging Face leaf names inside a decoder layer -> GGUF's, per tensor kind.
@@ -135,6 +135,16 @@ void writeHyperParameters(io::GgufWriter& w, const GgufArch& arch, const model::
             w.set(p + "expert_feed_forward_length", u32(c.moeIntermediateSize));
         else
             w.set(p + "feed_forward_length", u32(c.moeIntermediateSize));
+    }
+    if (arch.arch == model::Arch::SmolLM3) {
+        // llama.cpp's smollm3 has no key for its NoPE layers: every fourth layer (3, 7,
+        // 11 ...) goes without RoPE, as no_rope_layer_interval 4 gives, and none has a window.
+        for (int64_t i = 0; i < c.numHiddenLayers; ++i)
+            if (c.layerUsesRope(i) != ((i + 1) % 4 != 0))
+                fail("layer " + std::to_string(i) + (c.layerUsesRope(i) ? " applies" : " skips") +
+                     " RoPE (no_rope_layers); llama.cpp's smollm3 skips it on every fourth layer (3, 7, 11 ...) only");
+        if (c.slidingWindow)
+            fail("a smollm3 model with use_sliding_window: llama.cpp's smollm3 attends to the whole context");
     }
     if (arch.arch == model::Arch::Phi3) {
         // As llama.cpp's converter: the pretraining length (longrope picks its long factors

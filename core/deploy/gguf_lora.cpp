@@ -95,8 +95,13 @@ GgufLoraReport exportGgufLora(const GgufLoraOptions& options)
             fail(weightsFile + ": tensor '" + t.name + "' is not a LoRA factor of a projection (embedding LoRA, "
                  "modules_to_save and extra tensors cannot go into a GGUF LoRA adapter); export the model with "
                  "the adapter merged instead");
-        Pair& p = pairs[m[1]];
-        p.hfModule = m[1];
+        // A multimodal model's language model (Gemma 3 4B+) is the GGUF's whole model.
+        std::string module = m[1];
+        for (const std::string prefix : {"model.language_model.", "language_model.model."})
+            if (module.rfind(prefix, 0) == 0)
+                module = "model." + module.substr(prefix.size());
+        Pair& p = pairs[module];
+        p.hfModule = module;
         (m[2] == "A" ? p.a : p.b) = model::tensorFromView(t, at::kFloat).contiguous();
     }
     if (pairs.empty())

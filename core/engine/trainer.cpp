@@ -184,7 +184,7 @@ std::string writeOutput(const RunConfig& c, Session& s)
 {
     if (s.adapter->savesFullModel()) {
         const std::string dir = (fs::path(c.outputDir) / "model").string();
-        model::saveModelFolder(dir, s.loaded.model, s.loaded.generation, c10::kFloat);
+        model::saveModelFolder(dir, s.loaded.model, s.loaded.generation, c10::kFloat, int64_t(5) << 30, c.model);
         model::copyTokenizerFiles(c.model, dir);
         return dir;
     }

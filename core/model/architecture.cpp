@@ -56,6 +56,14 @@ Arch archFromString(std::string_view name)
     return Arch::Unknown;
 }
 
+const Architecture* multimodalArchitecture(std::string_view name)
+{
+    for (const Architecture* row : kArchitectures())
+        if (row->multimodal && (name == row->multimodal->modelType || name == row->multimodal->className))
+            return row;
+    return nullptr;
+}
+
 const char* archName(Arch a)
 {
     const Architecture* row = find(a);
@@ -89,6 +97,8 @@ std::string supportedArchList()
         if (!s.empty())
             s += ", ";
         s += row->className;
+        if (row->multimodal)
+            s += std::string(", ") + row->multimodal->className + " (text)";
     }
     return s;
 }

@@ -48,6 +48,18 @@ struct ArchTraits {
 struct ModelConfig;
 class FieldReader;
 
+// A multimodal model whose language model is this family (Gemma3ForConditionalGeneration
+// around gemma3_text). The engine runs and trains its text part only: config.json keeps
+// it under text_config, which omits what equals the family's defaults (textDefaults
+// fills those in), and the checkpoint stores it under language_model.model.* (or
+// model.language_model.*, as transformers 4.52+ saves) beside the vision tower, which
+// is read from nowhere and written back unchanged (model_io.h).
+struct MultimodalWrapper {
+    const char* modelType = "";  // "gemma3"
+    const char* className = "";  // "Gemma3ForConditionalGeneration"
+    nlohmann::json (*textDefaults)() = nullptr;
+};
+
 struct Architecture {
     Arch arch = Arch::Unknown;
     const char* modelType = "";  // config.json's model_type: "llama"
@@ -59,12 +71,16 @@ struct Architecture {
         nullptr;
     // Writes them back (modelConfigToJson), as the family's config.json spells them.
     void (*writeFields)(const ModelConfig& c, nlohmann::json& j) = nullptr;
+    const MultimodalWrapper* multimodal = nullptr;  // the multimodal folders built around it, if any
 };
 
 // The registered family; an ft::Error for Arch::Unknown.
 const Architecture& architecture(Arch a);
 // "LlamaForCausalLM" or "llama" -> Arch::Llama; Unknown when not registered.
 Arch archFromString(std::string_view name);
+// The family whose multimodal wrapper is called `name` ("Gemma3ForConditionalGeneration"
+// or "gemma3"); nullptr when none is.
+const Architecture* multimodalArchitecture(std::string_view name);
 const char* archName(Arch a);            // the model_type spelling: "llama"
 const char* archClassName(Arch a);       // the architectures[] spelling: "LlamaForCausalLM"
 ArchTraits archTraits(Arch a);

@@ -61,6 +61,9 @@ struct ModelConfig {
     double routerAuxLossCoef = 0;           // load-balancing loss weight in training; 0 = off
     std::vector<bool> sparseLayers;         // per layer: experts; empty = every layer when numExperts > 0
     std::string torchDtype = "float32";     // the stored weights' dtype, informational
+    // Set when the folder is a multimodal model ("gemma3": Gemma3ForConditionalGeneration)
+    // and this is its language model (architecture.h, MultimodalWrapper).
+    std::string multimodalType;
     int64_t bosTokenId = 1;
     int64_t eosTokenId = 2;                 // the first of eosTokenIds
     std::vector<int64_t> eosTokenIds;       // all of config.json's eos_token_id (a list in Llama 3)
@@ -83,6 +86,7 @@ struct ModelConfig {
         return numExperts > 0 && (sparseLayers.empty() || (i < int64_t(sparseLayers.size()) && sparseLayers[size_t(i)]));
     }
     bool hasExperts() const { return numExperts > 0; }
+    bool isMultimodal() const { return !multimodalType.empty(); }
     // Parameter count implied by the shapes (embeddings and head included once if tied).
     int64_t parameterCount() const;
     // Parameters one token passes through: a sparse layer counts its router and k of its experts.
@@ -93,8 +97,15 @@ struct ModelConfig {
 };
 
 // Parses and validates; errors name `source` (the config.json path) and the field.
+// A multimodal folder's config.json gives its text_config (architecture.h).
 ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source);
 ModelConfig readModelConfig(const std::string& configJsonPath);
+// The text model's config.json (for a multimodal folder: what its text_config describes).
 nlohmann::json modelConfigToJson(const ModelConfig& c);
+
+// A module path of the text model ("model.layers.0.self_attn.q_proj") as transformers
+// names it inside a multimodal model ("model.language_model.layers.0.self_attn.q_proj");
+// unchanged for a text model and for the output head.
+std::string multimodalModulePath(const ModelConfig& c, const std::string& path);
 
 } // namespace ft::model

@@ -12,6 +12,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -109,12 +111,45 @@ io::DType toSafetensorsDType(c10::ScalarType t)
     }
 }
 
-std::vector<std::string> loadWeights(torch::nn::Module& model, const io::SafetensorsCheckpoint& checkpoint)
+TextLayout textLayoutOf(const ModelConfig& config, const io::SafetensorsCheckpoint& checkpoint)
+{
+    if (!config.isMultimodal())
+        return TextLayout::Text;
+    for (const std::string& n : checkpoint.names())
+        if (n.rfind("language_model.", 0) == 0)
+            return TextLayout::LegacyMultimodal;
+    return TextLayout::Multimodal;
+}
+
+std::string storedTensorName(const std::string& name, TextLayout layout)
+{
+    const bool inModel = name.rfind("model.", 0) == 0;
+    switch (layout) {
+    case TextLayout::Text: return name;
+    case TextLayout::LegacyMultimodal: return "language_model." + name;
+    case TextLayout::Multimodal: return inModel ? "model.language_model." + name.substr(6) : name;
+    }
+    return name;
+}
+
+bool isTextTensor(const std::string& storedName, TextLayout layout)
+{
+    switch (layout) {
+    case TextLayout::Text: return true;
+    case TextLayout::LegacyMultimodal: return storedName.rfind("language_model.", 0) == 0;
+    case TextLayout::Multimodal:
+        return storedName.rfind("model.language_model.", 0) == 0 || storedName.rfind("lm_head.", 0) == 0;
+    }
+    return true;
+}
+
+std::vector<std::string> loadWeights(torch::nn::Module& model, const io::SafetensorsCheckpoint& checkpoint,
+                                     TextLayout layout)
 {
     torch::NoGradGuard noGrad;
     std::set<std::string> used;
     for (auto& p : model.named_parameters()) {
-        const std::string& name = p.key();
+        const std::string name = storedTensorName(p.key(), layout);
         at::Tensor& param = p.value();
         const io::TensorView* view = checkpoint.find(name);
         if (!view)
@@ -132,7 +167,7 @@ std::vector<std::string> loadWeights(torch::nn::Module& model, const io::Safeten
     }
     std::vector<std::string> unused;
     for (const std::string& n : checkpoint.names())
-        if (!used.count(n) && !isIgnorableExtra(n))
+        if (!used.count(n) && !isIgnorableExtra(n) && isTextTensor(n, layout))
             unused.push_back(n);
     return unused;
 }
@@ -204,32 +239,42 @@ LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
             if (at::isFloatingType(b.scalar_type()))
                 b.set_data(b.to(options.computeDtype));
     }
-    out.ignoredTensors = loadWeights(*out.model, checkpoint);
+    const TextLayout layout = textLayoutOf(out.config, checkpoint);
+    out.ignoredTensors = loadWeights(*out.model, checkpoint, layout);
+    for (const std::string& n : checkpoint.names())
+        out.otherModalityTensors += isTextTensor(n, layout) ? 0 : 1;
     out.model->to(options.device);
     out.model->eval();
     out.generation = readGenerationDefaults(dir, out.config);
     return out;
 }
 
-void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDefaults& generation,
-                     c10::ScalarType storeDtype, int64_t maxShardBytes)
+namespace {
+
+// One tensor of a folder being written: its size, and how to get its bytes (converted
+// only when its shard is written).
+struct PendingTensor {
+    std::string name;
+    int64_t bytes = 0;
+    std::function<io::TensorToWrite(std::vector<at::Tensor>& keepAlive)> make;
+};
+
+// Writes `tensors` as one model.safetensors or as shards of at most maxShardBytes with
+// model.safetensors.index.json, as save_pretrained does.
+void writeShards(const fs::path& dir, const std::vector<PendingTensor>& tensors, int64_t maxShardBytes)
 {
-    fs::create_directories(dir);
-    // Shards are planned on sizes first and converted one shard at a time, so a
-    // 7B export never holds a second full copy of the weights.
-    auto params = model->named_parameters();
-    const int64_t elementBytes = int64_t(c10::elementSize(storeDtype));
+    // Shards are planned on sizes first and converted one shard at a time, so a 7B
+    // export never holds a second full copy of the weights.
     std::vector<std::vector<size_t>> shards(1);
     int64_t shardBytes = 0, totalBytes = 0;
-    for (size_t i = 0; i < params.size(); ++i) {
-        const int64_t bytes = params[i].value().numel() * elementBytes;
-        if (shardBytes > 0 && shardBytes + bytes > maxShardBytes) {
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        if (shardBytes > 0 && shardBytes + tensors[i].bytes > maxShardBytes) {
             shards.emplace_back();
             shardBytes = 0;
         }
         shards.back().push_back(i);
-        shardBytes += bytes;
-        totalBytes += bytes;
+        shardBytes += tensors[i].bytes;
+        totalBytes += tensors[i].bytes;
     }
     const size_t n = shards.size();
     auto shardName = [n](size_t i) {
@@ -242,22 +287,79 @@ void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDe
     nlohmann::json weightMap = nlohmann::json::object();
     for (size_t s = 0; s < n; ++s) {
         std::vector<at::Tensor> keepAlive;
-        std::vector<io::TensorToWrite> tensors;
+        std::vector<io::TensorToWrite> toWrite;
         for (size_t i : shards[s]) {
-            at::Tensor t = params[i].value().detach().to(at::kCPU, storeDtype).contiguous();
-            keepAlive.push_back(t);
-            tensors.push_back({params[i].key(), toSafetensorsDType(storeDtype), t.sizes().vec(), t.data_ptr(), t.nbytes()});
-            weightMap[params[i].key()] = shardName(s);
+            toWrite.push_back(tensors[i].make(keepAlive));
+            weightMap[tensors[i].name] = shardName(s);
         }
-        io::writeSafetensors((fs::path(dir) / shardName(s)).string(), tensors, {{"format", "pt"}});
+        io::writeSafetensors((dir / shardName(s)).string(), toWrite, {{"format", "pt"}});
     }
     if (n > 1)
-        io::writeJsonFileAtomic((fs::path(dir) / "model.safetensors.index.json").string(),
+        io::writeJsonFileAtomic((dir / "model.safetensors.index.json").string(),
                                 {{"metadata", {{"total_size", totalBytes}}}, {"weight_map", weightMap}});
+}
 
-    ModelConfig config = model->config();
-    config.torchDtype = storeDtype == c10::kBFloat16 ? "bfloat16" : storeDtype == c10::kHalf ? "float16" : "float32";
-    io::writeJsonFileAtomic((fs::path(dir) / "config.json").string(), modelConfigToJson(config));
+const char* torchDtypeName(c10::ScalarType t)
+{
+    return t == c10::kBFloat16 ? "bfloat16" : t == c10::kHalf ? "float16" : "float32";
+}
+
+} // namespace
+
+void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDefaults& generation,
+                     c10::ScalarType storeDtype, int64_t maxShardBytes, const std::string& multimodalBase)
+{
+    const ModelConfig& config = model->config();
+    if (config.isMultimodal() && multimodalBase.empty())
+        fail("the text part of a " + config.multimodalType + " model is saved together with its base folder "
+             "(its vision tower and config.json); none was given");
+    fs::create_directories(dir);
+    std::optional<io::SafetensorsCheckpoint> base;
+    TextLayout layout = TextLayout::Text;
+    if (config.isMultimodal()) {
+        base = io::SafetensorsCheckpoint::open(multimodalBase);
+        layout = textLayoutOf(config, *base);
+    }
+    std::vector<PendingTensor> tensors;
+    const int64_t elementBytes = int64_t(c10::elementSize(storeDtype));
+    for (auto& p : model->named_parameters()) {
+        at::Tensor param = p.value();
+        const std::string name = storedTensorName(p.key(), layout);
+        tensors.push_back({name, param.numel() * elementBytes, [param, name, storeDtype](std::vector<at::Tensor>& keep) {
+                               at::Tensor t = param.detach().to(at::kCPU, storeDtype).contiguous();
+                               keep.push_back(t);
+                               return io::TensorToWrite{name, toSafetensorsDType(storeDtype), t.sizes().vec(),
+                                                        t.data_ptr(), t.nbytes()};
+                           }});
+    }
+    // The other modality's tensors (vision tower, projector) go back byte for byte.
+    if (base)
+        for (const std::string& n : base->names()) {
+            if (isTextTensor(n, layout))
+                continue;
+            const io::TensorView& v = base->get(n);
+            tensors.push_back({n, int64_t(v.nbytes), [&v](std::vector<at::Tensor>&) {
+                                   return io::TensorToWrite{v.name, v.dtype, v.shape, v.data, v.nbytes};
+                               }});
+        }
+    writeShards(dir, tensors, maxShardBytes);
+
+    nlohmann::json configJson;
+    if (base) {
+        // The base's own config.json (vision_config, image tokens) with the new dtype.
+        configJson = io::readJsonFile((fs::path(multimodalBase) / "config.json").string());
+        configJson["torch_dtype"] = torchDtypeName(storeDtype);
+        if (configJson["text_config"].contains("torch_dtype"))
+            configJson["text_config"]["torch_dtype"] = torchDtypeName(storeDtype);
+        for (const char* name : {"preprocessor_config.json", "processor_config.json"})
+            if (fs::exists(fs::path(multimodalBase) / name))
+                fs::copy_file(fs::path(multimodalBase) / name, fs::path(dir) / name, fs::copy_options::overwrite_existing);
+    } else {
+        ModelConfig stored = config;
+        stored.torchDtype = torchDtypeName(storeDtype);
+        configJson = modelConfigToJson(stored);
+    }
+    io::writeJsonFileAtomic((fs::path(dir) / "config.json").string(), configJson);
     nlohmann::json gen{{"bos_token_id", generation.bosTokenId}};
     if (generation.eosTokenIds.size() == 1)
         gen["eos_token_id"] = generation.eosTokenIds.front();
@@ -268,8 +370,9 @@ void saveModelFolder(const std::string& dir, CausalLM& model, const GenerationDe
 
 std::vector<std::string> copyTokenizerFiles(const std::string& fromDir, const std::string& toDir)
 {
-    static const char* const kFiles[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
-                                         "special_tokens_map.json", "added_tokens.json"};
+    static const char* const kFiles[] = {"tokenizer.model",         "tokenizer.json",    "tokenizer_config.json",
+                                         "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
+                                         "chat_template.json"};
     std::vector<std::string> copied;
     fs::create_directories(toDir);
     for (const char* name : kFiles) {

@@ -5,11 +5,13 @@
 #include "model/model_io.h"
 #include "peft/config_fields.h"
 #include "peft/registry.h"
+#include "peft/targets.h"
 #include "peft/technique.h"
 #include "util/error.h"
 #include "util/text.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <ATen/ATen.h>
 
@@ -63,6 +65,47 @@ PeftSettings settingsFromPeftFields(const nlohmann::json& j, const std::string& 
     fail(file + ": peft_type '" + type + "' is not supported (supported: " + util::joinList(supported) + ")");
 }
 
+// Inside a multimodal model, module names such as q_proj also name the vision tower's
+// projections, which PEFT would wrap too. Its adapter_config.json therefore names the
+// language model's modules by a regular expression over their paths, as PEFT users do
+// for Gemma 3 (a regular expression given by the user stays as it is).
+nlohmann::json multimodalTargets(const nlohmann::json& targets, const model::ModelConfig& config)
+{
+    std::vector<std::string> names;
+    if (targets.is_array())
+        names = targets.get<std::vector<std::string>>();
+    else if (targets == "all-linear")
+        for (const ProjectionShape& p : projectionShapes(config))
+            if (p.shortName != "lm_head" && std::find(names.begin(), names.end(), p.shortName) == names.end())
+                names.push_back(p.shortName);
+    if (names.empty())
+        return targets;
+    std::string alternatives;
+    for (const std::string& n : names) {
+        alternatives += alternatives.empty() ? "" : "|";
+        for (char ch : n)
+            alternatives += std::string(std::strchr(".*+?^$()[]{}|\\", ch) && ch ? "\\" : "") + ch;
+    }
+    return "model\\.language_model\\..*\\.(" + alternatives + ")";
+}
+
+// Adapter keys that PEFT wrote against transformers < 4.52, whose multimodal models kept
+// the language model under language_model.model.*, renamed to the layout of today.
+std::map<std::string, at::Tensor> currentMultimodalKeys(std::map<std::string, at::Tensor> tensors)
+{
+    const std::string legacy = "base_model.model.language_model.model.", legacyHead = "base_model.model.language_model.lm_head.";
+    std::map<std::string, at::Tensor> out;
+    for (auto& [key, t] : tensors) {
+        if (key.rfind(legacy, 0) == 0)
+            out["base_model.model.model.language_model." + key.substr(legacy.size())] = t;
+        else if (key.rfind(legacyHead, 0) == 0)
+            out["base_model.model.lm_head." + key.substr(legacyHead.size())] = t;
+        else
+            out[key] = t;
+    }
+    return out;
+}
+
 } // namespace
 
 nlohmann::json readAdapterConfig(const std::string& dir)
@@ -106,6 +149,10 @@ void saveAdapter(const std::string& dir, Adapter& adapter, const std::string& ba
     config["inference_mode"] = true;
     config["revision"] = nullptr;
     config["ftstudio"] = settingsToJson(adapter.settings());
+    const fs::path baseConfig = fs::path(baseModel) / "config.json";
+    if (config.contains("target_modules") && fs::exists(baseConfig))
+        if (const model::ModelConfig mc = model::readModelConfig(baseConfig.string()); mc.isMultimodal())
+            config["target_modules"] = multimodalTargets(config["target_modules"], mc);
 
     std::vector<at::Tensor> keepAlive;
     std::vector<io::TensorToWrite> tensors;
@@ -133,6 +180,8 @@ std::unique_ptr<Adapter> loadAdapter(const std::string& dir, model::CausalLM& mo
     ApplyContext loading = context;
     loading.tensorsFollow = true;
     std::unique_ptr<Adapter> adapter = applyTechnique(model, settings, name, loading);
+    if (model->config().isMultimodal())
+        tensors = currentMultimodalKeys(std::move(tensors));
     adapter->loadStateDict(tensors, weights.string());
     return adapter;
 }

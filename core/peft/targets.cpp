@@ -18,7 +18,8 @@ std::vector<ProjectionSlot> projectionSlots(model::CausalLM& model)
         auto& layer = layers->layer(i);
         model::Attention attn = layer.self_attn;
         model::Mlp mlp = layer.mlp;
-        const std::string prefix = "model.layers." + std::to_string(i) + ".";
+        // PEFT's module path: inside a multimodal model the layers are model.language_model.layers.
+        const std::string prefix = model::multimodalModulePath(model->config(), "model.layers." + std::to_string(i) + ".");
         for (const std::string& name : attn->projectionNames())
             slots.push_back({prefix + "self_attn." + name, name, i, [attn, name] { return attn->projection(name); },
                              [attn, name](model::LinearLayer l) mutable { attn->setProjection(name, std::move(l)); }});
@@ -136,7 +137,7 @@ std::vector<ProjectionShape> projectionShapes(const model::ModelConfig& c)
                                 {"", w123 ? "w2" : "down_proj", c.moeIntermediateSize, C, false}};
     std::vector<ProjectionShape> shapes;
     for (int64_t i = 0; i < c.numHiddenLayers; ++i) {
-        const std::string prefix = "model.layers." + std::to_string(i) + ".";
+        const std::string prefix = model::multimodalModulePath(c, "model.layers." + std::to_string(i) + ".");
         for (const Kind& k : kinds) {
             if (std::string_view(k.sublayer) == "mlp" && c.layerIsSparse(i))
                 continue;

@@ -15,7 +15,7 @@
 namespace ft::peft {
 
 struct ProjectionSlot {
-    std::string path;       // model.layers.3.self_attn.q_proj, or lm_head
+    std::string path;       // model.layers.3.self_attn.q_proj (in a multimodal model model.language_model.layers...), or lm_head
     std::string shortName;  // q_proj
     int64_t layer = -1;     // -1 for lm_head
     std::function<model::LinearLayer()> get;

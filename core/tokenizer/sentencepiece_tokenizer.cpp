@@ -253,7 +253,9 @@ std::vector<int> SentencePieceTokenizer::encode(std::string_view text, bool addB
             ids.push_back(segment.token);
             continue;
         }
-        const std::vector<int> plain = encodePlain(text.substr(segment.begin, segment.end - segment.begin));
+        const std::string_view piece = text.substr(segment.begin, segment.end - segment.begin);
+        const std::vector<int> plain =
+            m_prefixAtStartOnly && segment.begin > 0 ? encodeWithoutPrefix(piece) : encodePlain(piece);
         ids.insert(ids.end(), plain.begin(), plain.end());
     }
     if (addEos && m_eosId >= 0)
@@ -275,6 +277,22 @@ std::vector<int> SentencePieceTokenizer::encodePlain(std::string_view text) cons
     if (n < 0)
         fail("Cannot encode text with " + m_modelPath + ": " + err);
     ids.resize(static_cast<size_t>(n));
+    return ids;
+}
+
+std::vector<int> SentencePieceTokenizer::encodeWithoutPrefix(std::string_view text) const
+{
+    // As transformers' non-legacy Llama tokenizer: the unknown piece's text goes first
+    // and takes the dummy prefix (sentencepiece reads it as plain characters), then its
+    // ids are dropped. Without an unknown piece the prefix stays.
+    if (m_unkId < 0 || text.empty())
+        return encodePlain(text);
+    const std::string guard = idToPiece(m_unkId);
+    const std::vector<int> head = encodePlain(guard);
+    std::vector<int> ids = encodePlain(guard + std::string(text));
+    if (ids.size() < head.size() || !std::equal(head.begin(), head.end(), ids.begin()))
+        return encodePlain(text);  // the text merged into the guard's pieces: cannot split them apart
+    ids.erase(ids.begin(), ids.begin() + std::ptrdiff_t(head.size()));
     return ids;
 }
 

