@@ -4,6 +4,7 @@
 #include "cli/common_options.h"
 
 #include "io/safetensors.h"
+#include "model/architecture.h"
 #include "model/model_config.h"
 #include "model/model_io.h"
 #include "tokenizer/tokenizer_loader.h"
@@ -102,6 +103,7 @@ int runInfo(int argc, char** argv)
                         {"active_parameters", config.activeParameterCount()}};
     if (config.isMultimodal())
         j["multimodal"] = {{"model_type", config.multimodalType},
+                           {"architecture", ft::model::architecture(config.arch).multimodal->className},
                            {"other_modality_tensors", otherTensors},
                            {"other_modality_parameters", otherValues}};
     if (p.has("json")) {
@@ -112,11 +114,15 @@ int runInfo(int argc, char** argv)
     for (const auto& [name, count] : byDtype)
         dtypes += (dtypes.empty() ? "" : ", ") + name + " (" + formatCount(double(count)) + ")";
     std::printf("model          %s\n", dir.c_str());
-    std::printf("architecture   %s\n", ft::model::archClassName(config.arch));
-    if (config.isMultimodal())
-        std::printf("multimodal     %s: the studio runs and trains its language model; the vision tower and projector "
-                    "(%s parameters in %lld tensors) stay as they are and are written back with a merged model\n",
-                    config.multimodalType.c_str(), formatCount(double(otherValues)).c_str(), (long long)otherTensors);
+    if (config.isMultimodal()) {
+        std::printf("architecture   %s, whose language model is a %s\n",
+                    ft::model::architecture(config.arch).multimodal->className, ft::model::archClassName(config.arch));
+        std::printf("multimodal     the studio runs and trains the language model; the other %s parameters (%lld "
+                    "tensor%s: vision tower, projector) stay as they are and are written back with a merged model\n",
+                    formatCount(double(otherValues)).c_str(), (long long)otherTensors, otherTensors == 1 ? "" : "s");
+    } else {
+        std::printf("architecture   %s\n", ft::model::archClassName(config.arch));
+    }
     std::printf("layers         %lld, hidden %lld, MLP %lld\n", (long long)config.numHiddenLayers,
                 (long long)config.hiddenSize, (long long)config.intermediateSize);
     std::printf("attention      %lld heads, %lld key/value heads%s, head dim %lld\n", (long long)config.numAttentionHeads,
