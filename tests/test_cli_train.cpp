@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 
@@ -287,6 +288,43 @@ private Q_SLOTS:
         const json first = json::parse(lines.front().toStdString());
         QCOMPARE(QString::fromStdString(first["label_source"]), QString("ai"));
         QVERIFY(first.contains("confidence") && first.contains("annotator"));
+        // The threshold decides: on the first 40 pairs, a threshold between two of the
+        // confidences above labels exactly the pairs at or above it and leaves the rest
+        // to a person (at 0.5 every pair passes: the judge's confidence is never below it).
+        std::vector<double> confidences;
+        QFile in(QString::fromStdString(ft::datasetsDir() + "/align/reward_pairs.jsonl"));
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        const QStringList inputLines = QString::fromUtf8(in.readAll()).split('\n', Qt::SkipEmptyParts);
+        QFile subset(m_dir.filePath("pairs40.jsonl"));
+        QVERIFY(subset.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 40; ++i) {
+            subset.write((inputLines[i] + "\n").toUtf8());
+            confidences.push_back(json::parse(lines[i].toStdString())["confidence"].get<double>());
+        }
+        subset.close();
+        std::vector<double> sorted = confidences;
+        std::sort(sorted.begin(), sorted.end());
+        QVERIFY2(sorted.front() >= 0.5 && sorted.back() > sorted[20], "confidences spread above 0.5");
+        const double threshold = (sorted[20] + sorted[21]) / 2;  // 19 or 20 pairs pass, ties aside
+        int64_t above = 0;
+        for (double c : confidences)
+            above += c >= threshold ? 1 : 0;
+        const QString strict = m_dir.filePath("labelled40.jsonl");
+        auto picky = fttest::runCli({"judge", "--in", m_dir.filePath("pairs40.jsonl"), "--out", strict, "--model",
+                                     QString::fromStdString(m_base), "--threshold", QString::number(threshold, 'g', 17)},
+                                    m_dir.path(), 300000);
+        QVERIFY2(picky.code == 0, qPrintable(picky.err));
+        QVERIFY2(picky.out.contains(QString("labelled %1 of 40 pairs").arg(above)), qPrintable(picky.out));
+        QVERIFY(above > 0 && above < 40);
+        QFile strictFile(strict);
+        QVERIFY(strictFile.open(QIODevice::ReadOnly));
+        const QStringList strictLines = QString::fromUtf8(strictFile.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(strictLines.size(), 40);
+        for (int i = 0; i < 40; ++i) {
+            const json row = json::parse(strictLines[i].toStdString());
+            const bool ai = row.value("label_source", std::string()) == "ai";
+            QVERIFY2(ai == (confidences[size_t(i)] >= threshold), qPrintable(strictLines[i]));
+        }
         auto usage = fttest::runCli({"judge", "--in", "pairs.jsonl"}, m_dir.path());
         QCOMPARE(usage.code, 2);
     }

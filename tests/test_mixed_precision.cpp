@@ -160,9 +160,11 @@ private Q_SLOTS:
         const double dropBf16 = bf16.front() - bf16.back();
         qInfo("held-out loss fp32 %.4f -> %.4f, bf16 autocast %.4f -> %.4f", fp32.front(), fp32.back(), bf16.front(), bf16.back());
         QVERIFY2(dropBf16 > 0.2, qPrintable(QString("bf16 held-out loss fell by only %1").arg(dropBf16)));
-        QVERIFY2(std::abs(bf16.back() - fp32.back()) < 0.1,
+        // Measured: 0.0005 apart after training, 0.0001 before (README says within 0.001);
+        // the bounds leave 10x and 20x for other CPUs' kernels, and stay far below the drop.
+        QVERIFY2(std::abs(bf16.back() - fp32.back()) < 0.005,
                  qPrintable(QString("bf16 ends at %1, fp32 at %2").arg(bf16.back()).arg(fp32.back())));
-        QVERIFY(std::abs(bf16.front() - fp32.front()) < 0.05);  // the same model, rounded
+        QVERIFY(std::abs(bf16.front() - fp32.front()) < 0.002);  // the same model, rounded
         QVERIFY(dropFp32 > 0.2);
     }
 

@@ -59,6 +59,34 @@ at::Tensor randomNormal(at::IntArrayRef shape, uint64_t seed, c10::ScalarType dt
 
 at::Tensor referenceCodes() { return at::tensor(at::ArrayRef<double>(kBitsandbytesNf4, 16), at::kDouble); }
 
+// An NF4 tensor decoded by hand from its stored bytes, independently of the production
+// decoder: element 2i in the high nibble of byte i, 2i+1 in the low; each block's
+// absmax stored in fp32, or with double quantization as int8 code * fp32 scale of its
+// group of 256 blocks + fp32 offset (computed in fp32, as stored); value = the
+// bitsandbytes table entry times that absmax.
+at::Tensor tableDequantize(const peft::Nf4Tensor& q, c10::ScalarType dtype)
+{
+    const at::Tensor packed = q.packed.contiguous();
+    const uint8_t* bytes = packed.data_ptr<uint8_t>();
+    std::vector<float> absmax(size_t(q.blocks()));
+    for (int64_t b = 0; b < q.blocks(); ++b) {
+        if (!q.doubleQuant) {
+            absmax[size_t(b)] = q.absmax[b].item<float>();
+            continue;
+        }
+        const float code = float(q.absmaxCodes[b].item<int8_t>());
+        const float scale = q.absmaxScales[b / q.absmaxBlockSize].item<float>();
+        absmax[size_t(b)] = code * scale + q.absmaxOffset.item<float>();
+    }
+    std::vector<double> out(size_t(q.numel));
+    for (int64_t i = 0; i < q.numel; ++i) {
+        const uint8_t byte = bytes[i / 2];
+        const int code = i % 2 == 0 ? byte >> 4 : byte & 0x0F;
+        out[size_t(i)] = kBitsandbytesNf4[code] * double(absmax[size_t(i / q.blockSize)]);
+    }
+    return at::tensor(out, at::kDouble).view(q.shape).to(dtype);
+}
+
 } // namespace
 
 class TestNf4 : public QObject {
@@ -262,7 +290,7 @@ private Q_SLOTS:
         reference.to(type);
         {
             at::NoGradGuard g;
-            reference.weight.copy_(nf4.dequantizedWeight(type));
+            reference.weight.copy_(tableDequantize(nf4.quantized(), type));
             reference.bias.copy_(dense.bias);
         }
         at::Tensor x1 = randomNormal({3, 5, 40}, 6, type).requires_grad_(true);

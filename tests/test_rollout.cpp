@@ -157,6 +157,27 @@ private Q_SLOTS:
         at::Tensor ref = align::completionLogprobs(m, r, temperature > 0 ? temperature : 1.0, &entropy);
         QCOMPARE(ref.sizes(), r.logprobs.sizes());
         FT_COMPARE_TENSORS(r.logprobs, ref, 1e-4);
+        // And independently of the batched, padded path: each row alone, without padding
+        // or mask, through a plain forward, its log-probs taken as logit - logsumexp in
+        // fp64 from the logits / temperature.
+        const double t = temperature > 0 ? temperature : 1.0;
+        for (int64_t row = 0; row < r.sequences.size(0); ++row) {
+            const at::Tensor real = r.attentionMask[row].narrow(0, 0, r.promptLength).nonzero().squeeze(1);
+            const at::Tensor prompt = r.sequences[row].index_select(0, real);
+            const auto& completion = r.completions[size_t(row)];
+            if (completion.empty())
+                continue;
+            const at::Tensor ids = at::cat({prompt, at::tensor(completion, at::kLong)}).unsqueeze(0);
+            const at::Tensor logits = m->forward(ids).squeeze(0).to(at::kDouble) / t;  // (P' + L', V)
+            const int64_t p = prompt.size(0);
+            for (size_t k = 0; k < completion.size(); ++k) {
+                const at::Tensor z = logits[p - 1 + int64_t(k)];
+                const double expected = (z[completion[k]] - z.logsumexp(0)).item<double>();
+                const double got = r.logprobs[row][int64_t(k)].item<double>();
+                QVERIFY2(std::abs(got - expected) < 1e-4,
+                         qPrintable(QString("row %1 token %2: %3 vs %4").arg(row).arg(k).arg(got).arg(expected)));
+            }
+        }
         at::Tensor masked = r.completionMask == 0;
         QVERIFY(ref.masked_select(masked).abs().sum().item<double>() == 0.0);
         QVERIFY(entropy.masked_select(masked).abs().sum().item<double>() == 0.0);

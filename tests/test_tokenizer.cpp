@@ -74,6 +74,15 @@ std::string corpusPrefix(size_t maxBytes)
     return corpus.substr(0, corpus.rfind('\n', maxBytes) + 1);
 }
 
+// The id lists one after another.
+std::vector<int> join(const std::vector<std::vector<int>>& parts)
+{
+    std::vector<int> out;
+    for (const auto& p : parts)
+        out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+
 void writeFile(const QString& path, const QByteArray& bytes)
 {
     QFile file(path);
@@ -496,12 +505,6 @@ void TestTokenizer::specialAndAddedTokensInText()
           "402": {"content": "<|placeholder|>", "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": false}}})");
     const auto loaded = ft::tok::loadTokenizer(folder.path().toStdString());
     auto plain = [&](const char* text) { return tok().encode(text, false, false); };
-    auto join = [](std::vector<std::vector<int>> parts) {
-        std::vector<int> out;
-        for (const auto& p : parts)
-            out.insert(out.end(), p.begin(), p.end());
-        return out;
-    };
     QCOMPARE(loaded->encode("a</s>b", false, false), join({plain("a"), {2}, plain("b")}));
     QCOMPARE(loaded->encode("<s>x<unk>", false, false), join({{1}, plain("x"), {0}}));
     QCOMPARE(loaded->encode("<|user|>\nhello there<|end|>\n", true, false),
@@ -532,12 +535,6 @@ void TestTokenizer::nonLegacyPrefixOnlyAtTextStart()
     const std::optional<int> b = tok().pieceToId("b"), o = tok().pieceToId("o");
     QVERIFY(b && o);
     auto plain = [&](const char* text) { return tok().encode(text, false, false); };
-    auto join = [](std::vector<std::vector<int>> parts) {
-        std::vector<int> out;
-        for (const auto& p : parts)
-            out.insert(out.end(), p.begin(), p.end());
-        return out;
-    };
     const std::string metaspace = [](const char* scheme) {
         return std::string(R"({"version": "1.0", "added_tokens": [], "normalizer": null, "pre_tokenizer":
             {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": ")") + scheme + R"(", "split": false}})";

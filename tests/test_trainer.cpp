@@ -13,6 +13,7 @@
 #include "tokenizer/tokenizer_loader.h"
 #include "train/dataset_source.h"
 #include "train/prompt_format.h"
+#include "train/sft_data.h"
 #include "peft/adapter_io.h"
 #include "engine_support.h"
 #include "small_base.h"
@@ -440,10 +441,21 @@ private Q_SLOTS:
         QVERIFY2(err.contains("already holds a run") && err.contains("resume"), qPrintable(err));
     }
 
+    // The adapter written at the end, reloaded onto a fresh base, is the model the
+    // engine trained: its held-out loss, recomputed here (the eval file's rows rendered
+    // as the run renders them, then a plain forward and log-softmax over the response
+    // tokens of the engine's first 4 eval batches), equals the engine's final eval loss,
+    // which the engine computed on the model in memory.
     void adapterOutputReloadsToTheSameLogits()
     {
         json j = config("reload", {{"name", "lora"}, {"target_modules", {"all-linear"}}}, 4);
-        auto outcome = run(j);
+        const std::string evalFile = ft::datasetsDir() + "/sft/instructions.jsonl";
+        j["data"]["eval"] = evalFile;
+        j["objective"]["template"] = "alpaca";
+        std::vector<json> events;
+        auto outcome = run(j, &events);
+        const auto evals = evalLosses(events);
+        QVERIFY(evals.size() >= 2);
         auto a = ft::model::loadModelFolder(m_base);
         auto adapter = ft::peft::loadAdapter(outcome.outputPath, a.model);
         QCOMPARE(QString::fromStdString(adapter->peftType()), QString("LORA"));
@@ -451,6 +463,33 @@ private Q_SLOTS:
         torch::NoGradGuard noGrad;
         a.model->eval();
         plain.model->eval();
+
+        const auto tokenizer = ft::tok::loadTokenizer(m_base);
+        const auto rows = ft::train::loadRows(evalFile);
+        ft::train::SftDataOptions options;
+        options.maxSeqLen = 96;
+        const auto data = ft::train::buildSftDataset(rows.rows, rows.kind, *ft::train::makePromptFormat("alpaca"),
+                                                     *tokenizer, options);
+        const auto batches = ft::train::evaluationBatches(data, 8);
+        auto heldOutLoss = [&](ft::model::CausalLM& m) {
+            double nll = 0, tokens = 0;
+            for (size_t i = 0; i < std::min<size_t>(4, batches.size()); ++i) {
+                const auto& b = batches[i];
+                const int64_t T = b.ids.size(1);
+                const at::Tensor logp = m->forward(b.ids, b.attentionMask).narrow(1, 0, T - 1).to(at::kDouble).log_softmax(-1);
+                const at::Tensor next = b.labels.narrow(1, 1, T - 1);
+                const at::Tensor keep = next != -100;
+                const at::Tensor picked = logp.gather(2, next.clamp_min(0).unsqueeze(2)).squeeze(2);
+                nll -= picked.masked_select(keep).sum().item<double>();
+                tokens += double(keep.sum().item<int64_t>());
+            }
+            return nll / tokens;
+        };
+        const double reloaded = heldOutLoss(a.model), untuned = heldOutLoss(plain.model);
+        qInfo("held-out loss: engine %.6f -> %.6f; recomputed base %.6f, reloaded adapter %.6f", evals.front(),
+              evals.back(), untuned, reloaded);
+        QVERIFY2(std::abs(untuned - evals.front()) < 1e-4, "the recomputation is the engine's eval");
+        QVERIFY2(std::abs(reloaded - evals.back()) < 1e-4, "the reloaded adapter is the trained model");
         at::Tensor ids = at::randint(0, 512, {2, 12}, at::kLong);
         at::Tensor adapted = a.model->forward(ids), base = plain.model->forward(ids);
         QVERIFY2((adapted - base).abs().max().item<double>() > 1e-4, "the trained adapter changes the output");

@@ -21,6 +21,18 @@ std::vector<const Response*> flatten(const std::vector<PairExample>& pairs)
     return out;
 }
 
+// Ties count half: an untrained reward model (a zero head) or a policy equal to its
+// reference (every implicit reward 0) is at chance, 0.5, not at 0 as TRL's
+// rewards/accuracies. Rewards within 1e-4 (relative to their size, at least 1) are a
+// tie: the policy and reference passes batch differently and round differently.
+double tieAwareAccuracy(const at::Tensor& chosen, const at::Tensor& rejected)
+{
+    const at::Tensor c = chosen.to(at::kDouble), r = rejected.to(at::kDouble);
+    const at::Tensor tie = (c - r).abs() <= 1e-4 * at::maximum(at::ones_like(c), at::maximum(c.abs(), r.abs()));
+    const at::Tensor win = (c > r) & ~tie;
+    return (win.to(at::kDouble) + 0.5 * tie.to(at::kDouble)).mean().item<double>();
+}
+
 } // namespace
 
 nlohmann::json pairMetrics(const at::Tensor& chosenReward, const at::Tensor& rejectedReward,
@@ -30,7 +42,8 @@ nlohmann::json pairMetrics(const at::Tensor& chosenReward, const at::Tensor& rej
     nlohmann::json m{{"rewards/chosen", mean(chosenReward)},
                      {"rewards/rejected", mean(rejectedReward)},
                      {"rewards/margins", mean(chosenReward - rejectedReward)},
-                     {"rewards/accuracies", mean((chosenReward > rejectedReward).to(at::kDouble))}};
+                     {"rewards/accuracies", mean((chosenReward > rejectedReward).to(at::kDouble))},
+                     {"preference_accuracy", tieAwareAccuracy(chosenReward, rejectedReward)}};
     if (chosenAvg.defined())
         m["logp_accuracy"] = mean((chosenAvg > rejectedAvg).to(at::kDouble));
     return m;

@@ -51,7 +51,8 @@ private:
 };
 
 // Mean of each metric over pairs: rewards/chosen, rewards/rejected, rewards/margins,
-// rewards/accuracies, logp_accuracy. Shared with the reward model's reports.
+// rewards/accuracies (TRL's strict chosen > rejected), preference_accuracy (ties count
+// half), logp_accuracy. Shared with the reward model's reports.
 nlohmann::json pairMetrics(const at::Tensor& chosenReward, const at::Tensor& rejectedReward,
                            const at::Tensor& chosenAvg, const at::Tensor& rejectedAvg);
 

@@ -50,7 +50,7 @@ train::BatchLoss RewardObjective::loss(train::ObjectiveBatch& batch)
 {
     Scored s = score(m_train, static_cast<IndexedBatch&>(batch).indices);
     nlohmann::json m = pairMetrics(s.chosen.detach(), s.rejected.detach(), {}, {});
-    return {s.losses.sum(), {{"accuracy", m["rewards/accuracies"]}, {"margin", m["rewards/margins"]}}};
+    return {s.losses.sum(), {{"accuracy", m["preference_accuracy"]}, {"margin", m["rewards/margins"]}}};
 }
 
 train::EvalResult RewardObjective::evaluate(int64_t maxBatches)
@@ -68,7 +68,7 @@ train::EvalResult RewardObjective::evaluate(int64_t maxBatches)
     r.hasPerplexity = false;
     r.loss = at::cat(losses).to(at::kDouble).mean().item<double>();
     nlohmann::json m = pairMetrics(at::cat(chosen), at::cat(rejected), {}, {});
-    r.metrics = {{"accuracy", m["rewards/accuracies"]}, {"margin", m["rewards/margins"]},
+    r.metrics = {{"accuracy", m["preference_accuracy"]}, {"margin", m["rewards/margins"]},
                  {"score/chosen", m["rewards/chosen"]}, {"score/rejected", m["rewards/rejected"]},
                  {"pairs", at::cat(losses).size(0)}};
     return r;
