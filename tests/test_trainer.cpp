@@ -95,6 +95,8 @@ private Q_SLOTS:
             const double lr = s ? 3e-2 : t->name == "loraplus" ? 3e-4 : 3e-3;
             QTest::newRow(t->name.c_str()) << QString::fromStdString(t->name) << lr << (s ? 0.05 : 0.1);
         }
+        // P-tuning's other prompt encoder, trained through the engine too.
+        QTest::newRow("ptuning-lstm") << QString("ptuning-lstm") << 3e-2 << 0.05;
     }
 
     void sftWithEachTechniqueLowersHeldOutLoss()
@@ -103,7 +105,9 @@ private Q_SLOTS:
         QFETCH(double, lr);
         QFETCH(double, minDrop);
         json t{{"name", technique.toStdString()}};
-        if (technique == "prefix" || technique == "prompt" || technique == "ptuning")
+        if (technique == "ptuning-lstm")
+            t = {{"name", "ptuning"}, {"encoder_type", "lstm"}};
+        if (technique == "prefix" || technique == "prompt" || technique.startsWith("ptuning"))
             t["num_virtual_tokens"] = 8;
         std::vector<json> events;
         json j = config("tech-" + technique.toStdString(), t, 30);
@@ -117,6 +121,13 @@ private Q_SLOTS:
         qInfo("%s: held-out loss %.4f -> %.4f", qPrintable(technique), evals.front(), evals.back());
         QVERIFY2(evals.front() - evals.back() >= minDrop,
                  qPrintable(QString("held-out loss %1 -> %2").arg(evals.front()).arg(evals.back())));
+        if (technique == "ptuning-lstm") {  // the LSTM itself is saved with the adapter, under PEFT's names
+            const auto st = ft::io::SafetensorsFile::open(outcome.outputPath + "/adapter_model.safetensors");
+            int lstm = 0;
+            for (const auto& v : st.tensors())
+                lstm += v.name.find("lstm_head") != std::string::npos ? 1 : 0;
+            QVERIFY2(lstm > 0, "no lstm_head tensors in the adapter");
+        }
     }
 
     // Folders of the other families (pretrained from scratch by the base recipe: Qwen3
