@@ -172,8 +172,12 @@ private Q_SLOTS:
         }
         auto events = train(config("kto", {{"name", "kto"}}, data, 30));
         auto [before, after] = evalMetric(events, "rewards/margins");
-        qInfo("kto: held-out reward margin %.4f -> %.4f", before, after);
+        auto [accBefore, accAfter] = evalMetric(events, "ranking_accuracy");
+        qInfo("kto: held-out reward margin %.4f -> %.4f, a desirable completion's reward above an undesirable one's "
+              "%.3f -> %.3f", before, after, accBefore, accAfter);
         QVERIFY2(after > before + 0.05, qPrintable(QString("margin %1 -> %2").arg(before).arg(after)));
+        QCOMPARE(accBefore, 0.5);  // the policy is its reference: every reward 0, a tie
+        QVERIFY2(accAfter >= 0.7, qPrintable(QString("ranking accuracy %1 -> %2").arg(accBefore).arg(accAfter)));
         QVERIFY(fttest::eventsOf(events, "step").back()["metrics"].contains("kl"));
     }
 

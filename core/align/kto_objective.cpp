@@ -28,8 +28,21 @@ nlohmann::json ktoMetrics(const at::Tensor& rewards, const at::Tensor& desirable
         return n > 0 ? (rewards.to(at::kDouble) * m.to(at::kDouble)).sum().item<double>() / n : 0.0;
     };
     const double chosen = meanWhere(desirable), rejected = meanWhere(desirable.logical_not());
+    // How often a desirable completion's reward is above an undesirable one's, over
+    // every such couple (the rank statistic, AUC); rewards within 1e-4 count half, so it
+    // is 0.5 while the policy is its reference (every reward 0). KTO's own threshold,
+    // the KL reference point, moves with the policy, and after a short run all rewards
+    // can sit above it while the two kinds are already well apart.
+    const at::Tensor r = rewards.to(at::kDouble), good = desirable.to(at::kBool);
+    const at::Tensor up = r.masked_select(good), down = r.masked_select(good.logical_not());
+    double ranking = 0.5;
+    if (up.numel() > 0 && down.numel() > 0) {
+        const at::Tensor diff = up.unsqueeze(1) - down.unsqueeze(0);  // (desirable, undesirable)
+        const at::Tensor tie = diff.abs() <= 1e-4;
+        ranking = (((diff > 0) & tie.logical_not()).to(at::kDouble) + 0.5 * tie.to(at::kDouble)).mean().item<double>();
+    }
     return {{"rewards/chosen", chosen}, {"rewards/rejected", rejected}, {"rewards/margins", chosen - rejected},
-            {"kl", kl}};
+            {"ranking_accuracy", ranking}, {"kl", kl}};
 }
 
 } // namespace

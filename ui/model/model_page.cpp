@@ -144,7 +144,18 @@ ModelPage::ModelPage(Session* session, QWidget* parent)
         }
         const QJsonObject info = QJsonDocument::fromJson(m_describe->allOutput().toUtf8()).object();
         m_info->setRowCount(0);
-        addRow(QStringLiteral("Architecture"), info.value("architecture").toString());
+        if (info.contains("multimodal")) {  // Gemma 3 4B+: the language model of a vision-language folder
+            const QJsonObject mm = info.value("multimodal").toObject();
+            addRow(QStringLiteral("Architecture"), QStringLiteral("%1 (language model: %2)")
+                                                       .arg(mm.value("architecture").toString(),
+                                                            info.value("architecture").toString()));
+            addRow(QStringLiteral("Multimodal"),
+                   QStringLiteral("the language model trains; the vision tower and projector (%1 parameters) are kept "
+                                  "and written back with a merged model")
+                       .arg(count(mm.value("other_modality_parameters").toDouble())));
+        } else {
+            addRow(QStringLiteral("Architecture"), info.value("architecture").toString());
+        }
         addRow(QStringLiteral("Parameters"), count(info.value("parameters").toDouble()));
         QStringList dtypes;
         const QJsonObject stored = info.value("stored_dtypes").toObject();
