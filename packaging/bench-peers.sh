@@ -5,7 +5,9 @@
 # Hugging Face's Llama equations and PEFT's LoRA in plain PyTorch (Debian's python3-torch,
 # the same libtorch 1.13 the studio links), timed like `ftstudio-cli bench`: random ids,
 # one warm-up step, then the mean of --steps AdamW steps.
-#   packaging/bench-peers.sh [--runs 3] [--steps 3] [--threads 2] [--techniques lora,full]
+#   packaging/bench-peers.sh [--runs 3] [--steps 8] [--threads 2] [--techniques lora,full]
+# (SHAPES="embedded" for one shape). Fewer steps than 8 leave the ratio at the mercy of a
+# 2-core machine's noise: 3 steps gave 0.76x where 10 steps gave 0.97x on the same shape.
 # Shapes: "35m" (hidden 512, 8 layers, 8 heads, MLP 1408, vocabulary 8000) and "embedded"
 # (the embedded base recipe: hidden 192, 4 layers, 6 heads / 2 KV heads, MLP 512,
 # vocabulary 2048); batch 4 x sequence 256.
@@ -14,7 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cli="${BUILD_DIR:-$root/build}/bin/ftstudio-cli"
 # Debian's interpreter, which python3-torch installs into (not a pyenv one earlier on PATH).
 python="${PYTHON:-/usr/bin/python3}"
-runs=3 steps=3 threads=2 techniques=lora,full batch=4 seq=256
+runs=3 steps=8 threads=2 techniques=lora,full batch=4 seq=256
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
@@ -50,7 +52,7 @@ echo "training step: batch $batch x seq $seq, AdamW, LoRA r 16 on all linear lay
 "$python" -c "import torch; print('peer: PyTorch', torch.__version__, 'eager')"
 printf '%-10s %-10s %14s %14s %8s %10s\n' shape technique "studio tok/s" "PyTorch tok/s" ratio "studio MFU"
 IFS=, read -r -a list <<< "$techniques"
-for shape in 35m embedded; do
+for shape in ${SHAPES:-35m embedded}; do
     for technique in "${list[@]}"; do
         : > "$work/studio" ; : > "$work/peer" ; : > "$work/mfu"
         for ((i = 0; i < runs; ++i)); do
