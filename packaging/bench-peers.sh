@@ -6,11 +6,16 @@
 # the same libtorch 1.13 the studio links), timed like `ftstudio-cli bench`: random ids,
 # one warm-up step, then the mean of --steps AdamW steps.
 #   packaging/bench-peers.sh [--runs 3] [--steps 8] [--threads 2] [--techniques lora,full]
-# (SHAPES="embedded" for one shape). Fewer steps than 8 leave the ratio at the mercy of a
-# 2-core machine's noise: 3 steps gave 0.76x where 10 steps gave 0.97x on the same shape.
+# (SHAPES="embedded" for one shape, SHAPES="" for the decode table alone). Fewer steps
+# than 8 leave the ratio to a 2-core machine's noise: 3 steps gave 0.76x where 10 steps
+# gave 0.97x on the same shape.
 # Shapes: "35m" (hidden 512, 8 layers, 8 heads, MLP 1408, vocabulary 8000) and "embedded"
 # (the embedded base recipe: hidden 192, 4 layers, 6 heads / 2 KV heads, MLP 512,
 # vocabulary 2048); batch 4 x sequence 256.
+# Then greedy decoding at batch 1 (32 prompt tokens, 64 new) of a real model folder
+# (BASE=DIR, default: the embedded base, else build/gui-test-model) exported to an f32
+# GGUF, the studio's `bench` decode figure next to llama.cpp's (node-llama-cpp, from
+# build/interop, which `ctest -L interop` installs), at 1 and at 2 threads.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cli="${BUILD_DIR:-$root/build}/bin/ftstudio-cli"
@@ -52,7 +57,7 @@ echo "training step: batch $batch x seq $seq, AdamW, LoRA r 16 on all linear lay
 "$python" -c "import torch; print('peer: PyTorch', torch.__version__, 'eager')"
 printf '%-10s %-10s %14s %14s %8s %10s\n' shape technique "studio tok/s" "PyTorch tok/s" ratio "studio MFU"
 IFS=, read -r -a list <<< "$techniques"
-for shape in ${SHAPES:-35m embedded}; do
+for shape in ${SHAPES-35m embedded}; do
     for technique in "${list[@]}"; do
         : > "$work/studio" ; : > "$work/peer" ; : > "$work/mfu"
         for ((i = 0; i < runs; ++i)); do
@@ -72,4 +77,33 @@ for shape in ${SHAPES:-35m embedded}; do
             "$(awk -v s="$s" -v p="$p" 'BEGIN {print s / p}')" "$m"
     done
 done
-echo "per-run figures: studio $(tr '\n' ' ' < "$work/studio")| PyTorch $(tr '\n' ' ' < "$work/peer")(last row)"
+[[ -s "$work/studio" ]] && echo "per-run figures: studio $(tr '\n' ' ' < "$work/studio")| PyTorch $(tr '\n' ' ' < "$work/peer")(last row)"
+
+# ---- greedy decoding at batch 1 against llama.cpp ----
+base="${BASE:-$HOME/.local/share/ftstudio/models/ftstudio-tiny-base}"
+[[ -f "$base/model.safetensors" ]] || base="${BUILD_DIR:-$root/build}/gui-test-model"
+modules="${BUILD_DIR:-$root/build}/interop/node_modules"
+if [[ ! -f "$base/model.safetensors" || ! -d "$modules/node-llama-cpp" ]] || ! command -v node > /dev/null; then
+    echo "decode against llama.cpp skipped: needs a base model folder (BASE=DIR or ftstudio-cli make-base), Node.js" \
+         "and node-llama-cpp in $modules (ctest -L interop installs it)"
+    exit 0
+fi
+ln -s "$modules" "$work/node_modules"  # the peer script resolves node-llama-cpp from its own folder
+cp "$root/packaging/bench_peers/peer_decode.mjs" "$work/"
+"$cli" export gguf --model "$base" --out "$work/base.gguf" --type f32 > /dev/null 2>&1
+echo
+echo "greedy decode, batch 1, 32 prompt tokens then 64 new, f32 weights of $base; median of $runs interleaved runs"
+printf '%-8s %14s %16s %8s\n' threads "studio tok/s" "llama.cpp tok/s" ratio
+for t in 1 2; do
+    : > "$work/studio" ; : > "$work/peer"
+    for ((i = 0; i < runs; ++i)); do
+        "$cli" bench --model "$base" --techniques none --rollout-prompts 0 --gen-tokens 64 --prompt-tokens 32 \
+            --threads "$t" 2> /dev/null | awk '$1 == "decode" {print $2}' >> "$work/studio"
+        node "$work/peer_decode.mjs" "$work/base.gguf" --prompt-tokens 32 --tokens 64 --threads "$t" \
+            | "$python" -c "import json, sys; print(json.load(sys.stdin)['tokens_per_second'])" >> "$work/peer"
+    done
+    s="$(median < "$work/studio")" p="$(median < "$work/peer")"
+    printf '%-8s %14.0f %16.0f %7.2fx\n' "$t" "$s" "$p" "$(awk -v s="$s" -v p="$p" 'BEGIN {print s / p}')"
+done
+echo "(on a 2-core machine llama.cpp at 2 threads spent about 15 ms per token on a model it decodes in about" \
+     "1 ms at 1 thread: compare the 1-thread row)"
