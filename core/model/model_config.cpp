@@ -169,62 +169,7 @@ int64_t ModelConfig::activeParameterCount() const
 
 namespace {
 
-// The family of a multimodal wrapper named by architectures[] or model_type; nullptr for
-// any other config.json.
-const Architecture* multimodalOf(const json& j)
-{
-    if (j.contains("architectures") && j["architectures"].is_array())
-        for (const auto& a : j["architectures"])
-            if (a.is_string())
-                if (const Architecture* arch = multimodalArchitecture(a.get<std::string>()))
-                    return arch;
-    if (j.contains("model_type") && j["model_type"].is_string())
-        return multimodalArchitecture(j["model_type"].get<std::string>());
-    return nullptr;
-}
-
-ModelConfig parseTextConfig(const json& j, const std::string& source);
-
-// The text part: text_config over the family's defaults; the token ids and dtype the
-// wrapper states for the whole model fill in what text_config leaves out.
-ModelConfig parseMultimodal(const json& j, const Architecture& arch, const std::string& source)
-{
-    const MultimodalWrapper& w = *arch.multimodal;
-    if (!j.contains("text_config") || !j["text_config"].is_object())
-        fail(source + ": a " + w.className + " folder needs a 'text_config' object describing its language model");
-    json text = w.textDefaults();
-    for (const auto& [key, value] : j["text_config"].items())
-        text[key] = value;
-    for (const char* key : {"bos_token_id", "eos_token_id", "torch_dtype", "tie_word_embeddings"})
-        if (j.contains(key) && !j["text_config"].contains(key))
-            text[key] = j[key];
-    text["model_type"] = arch.modelType;
-    text.erase("architectures");
-    ModelConfig c = parseTextConfig(text, source + " text_config");
-    c.multimodalType = w.modelType;
-    return c;
-}
-
-} // namespace
-
-ModelConfig parseModelConfig(const json& j, const std::string& source)
-{
-    if (!j.is_object())
-        fail(source + ": expected a JSON object");
-    if (const Architecture* arch = multimodalOf(j))
-        return parseMultimodal(j, *arch, source);
-    return parseTextConfig(j, source);
-}
-
-std::string multimodalModulePath(const ModelConfig& c, const std::string& path)
-{
-    if (c.isMultimodal() && path.rfind("model.", 0) == 0)
-        return "model.language_model." + path.substr(6);
-    return path;
-}
-
-namespace {
-
+// A text model's config.json (or a multimodal one's text_config over its defaults).
 ModelConfig parseTextConfig(const json& j, const std::string& source)
 {
     FieldReader f(j, source);
@@ -269,7 +214,57 @@ ModelConfig parseTextConfig(const json& j, const std::string& source)
     return c;
 }
 
+// The family of a multimodal wrapper named by architectures[] or model_type; nullptr for
+// any other config.json.
+const Architecture* multimodalOf(const json& j)
+{
+    if (j.contains("architectures") && j["architectures"].is_array())
+        for (const auto& a : j["architectures"])
+            if (a.is_string())
+                if (const Architecture* arch = multimodalArchitecture(a.get<std::string>()))
+                    return arch;
+    if (j.contains("model_type") && j["model_type"].is_string())
+        return multimodalArchitecture(j["model_type"].get<std::string>());
+    return nullptr;
+}
+
+// The text part: text_config over the family's defaults; the token ids and dtype the
+// wrapper states for the whole model fill in what text_config leaves out.
+ModelConfig parseMultimodal(const json& j, const Architecture& arch, const std::string& source)
+{
+    const MultimodalWrapper& w = *arch.multimodal;
+    if (!j.contains("text_config") || !j["text_config"].is_object())
+        fail(source + ": a " + w.className + " folder needs a 'text_config' object describing its language model");
+    json text = w.textDefaults();
+    for (const auto& [key, value] : j["text_config"].items())
+        text[key] = value;
+    for (const char* key : {"bos_token_id", "eos_token_id", "torch_dtype", "tie_word_embeddings"})
+        if (j.contains(key) && !j["text_config"].contains(key))
+            text[key] = j[key];
+    text["model_type"] = arch.modelType;
+    text.erase("architectures");
+    ModelConfig c = parseTextConfig(text, source + " text_config");
+    c.multimodalType = w.modelType;
+    return c;
+}
+
 } // namespace
+
+ModelConfig parseModelConfig(const json& j, const std::string& source)
+{
+    if (!j.is_object())
+        fail(source + ": expected a JSON object");
+    if (const Architecture* arch = multimodalOf(j))
+        return parseMultimodal(j, *arch, source);
+    return parseTextConfig(j, source);
+}
+
+std::string multimodalModulePath(const ModelConfig& c, const std::string& path)
+{
+    if (c.isMultimodal() && path.rfind("model.", 0) == 0)
+        return "model.language_model." + path.substr(6);
+    return path;
+}
 
 ModelConfig readModelConfig(const std::string& configJsonPath)
 {
