@@ -96,10 +96,7 @@ GgufLoraReport exportGgufLora(const GgufLoraOptions& options)
                  "modules_to_save and extra tensors cannot go into a GGUF LoRA adapter); export the model with "
                  "the adapter merged instead");
         // A multimodal model's language model (Gemma 3 4B+) is the GGUF's whole model.
-        std::string module = m[1];
-        for (const std::string prefix : {"model.language_model.", "language_model.model."})
-            if (module.rfind(prefix, 0) == 0)
-                module = "model." + module.substr(prefix.size());
+        const std::string module = peft::textModulePath(m[1]);
         Pair& p = pairs[module];
         p.hfModule = module;
         (m[2] == "A" ? p.a : p.b) = model::tensorFromView(t, at::kFloat).contiguous();

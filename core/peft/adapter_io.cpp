@@ -91,22 +91,27 @@ nlohmann::json multimodalTargets(const nlohmann::json& targets, const model::Mod
 
 // Adapter keys that PEFT wrote against transformers < 4.52, whose multimodal models kept
 // the language model under language_model.model.*, renamed to the layout of today.
-std::map<std::string, at::Tensor> currentMultimodalKeys(std::map<std::string, at::Tensor> tensors)
+std::map<std::string, at::Tensor> currentMultimodalKeys(std::map<std::string, at::Tensor> tensors,
+                                                        const model::ModelConfig& config)
 {
-    const std::string legacy = "base_model.model.language_model.model.", legacyHead = "base_model.model.language_model.lm_head.";
+    const std::string root = "base_model.model.";
     std::map<std::string, at::Tensor> out;
-    for (auto& [key, t] : tensors) {
-        if (key.rfind(legacy, 0) == 0)
-            out["base_model.model.model.language_model." + key.substr(legacy.size())] = t;
-        else if (key.rfind(legacyHead, 0) == 0)
-            out["base_model.model.lm_head." + key.substr(legacyHead.size())] = t;
-        else
-            out[key] = t;
-    }
+    for (auto& [key, t] : tensors)
+        out[key.rfind(root, 0) == 0 ? root + model::multimodalModulePath(config, textModulePath(key.substr(root.size())))
+                                    : key] = t;
     return out;
 }
 
 } // namespace
+
+std::string textModulePath(const std::string& path)
+{
+    for (const std::string prefix : {"model.language_model.", "language_model.model."})
+        if (path.rfind(prefix, 0) == 0)
+            return "model." + path.substr(prefix.size());
+    const std::string legacyHead = "language_model.lm_head";
+    return path.rfind(legacyHead, 0) == 0 ? "lm_head" + path.substr(legacyHead.size()) : path;
+}
 
 nlohmann::json readAdapterConfig(const std::string& dir)
 {
@@ -181,7 +186,7 @@ std::unique_ptr<Adapter> loadAdapter(const std::string& dir, model::CausalLM& mo
     loading.tensorsFollow = true;
     std::unique_ptr<Adapter> adapter = applyTechnique(model, settings, name, loading);
     if (model->config().isMultimodal())
-        tensors = currentMultimodalKeys(std::move(tensors));
+        tensors = currentMultimodalKeys(std::move(tensors), model->config());
     adapter->loadStateDict(tensors, weights.string());
     return adapter;
 }

@@ -23,6 +23,12 @@ void saveAdapter(const std::string& dir, Adapter& adapter, const std::string& ba
 PeftSettings readAdapterSettings(const std::string& dir);
 nlohmann::json readAdapterConfig(const std::string& dir);
 
+// A module path inside a multimodal model, as either transformers layout names it
+// ("model.language_model.layers.0.mlp.up_proj", before 4.52
+// "language_model.model.layers.0.mlp.up_proj"), as the text model names it
+// ("model.layers.0.mlp.up_proj"); any other path unchanged.
+std::string textModulePath(const std::string& path);
+
 // Applies the adapter in DIR to `model` under `name` and loads its tensors. Every
 // mismatch with the base (missing targets, shapes) is reported in one error.
 std::unique_ptr<Adapter> loadAdapter(const std::string& dir, model::CausalLM& model, const std::string& name = "default",
