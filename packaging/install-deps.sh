@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
     cmake g++ ninja-build pkgconf ccache
     qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6
-    libtorch-dev libopenblas0-openmp
+    libtorch-dev libgloo-dev libopenblas0-openmp
     libsentencepiece-dev
     libsqlite3-dev nlohmann-json3-dev libpcre2-dev libicu-dev
     xvfb xauth

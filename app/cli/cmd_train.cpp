@@ -3,9 +3,15 @@
 // (--events FILE or - for stdout); a person at a terminal gets one readable line
 // per step on stderr. Control: stdin commands pause / resume / stop / save, and
 // signals (SIGTERM/SIGINT stop and save a checkpoint, SIGUSR1 pause, SIGUSR2 resume).
+// Several processes: --nproc-per-node N (or distributed.processes) starts N ranks here
+// (rank_launcher.h); under torchrun or srun this process is one rank of theirs.
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "cli/rank_launcher.h"
+
+#include "dist/communicator.h"
+#include "dist/launch_env.h"
 #include "engine/trainer.h"
 #include "io/json_file.h"
 #include "train/run_config.h"
@@ -93,6 +99,8 @@ int runTrain(int argc, char** argv)
     p.flag("json", "with --estimate: print the estimate as JSON");
     p.flag("no-stdin", "do not read control commands from stdin");
     p.flag("quiet", "no progress lines on stderr");
+    p.option("nproc-per-node", "N", "train data-parallel on N processes of this machine (overrides "
+                                    "distributed.processes; under torchrun or srun their variables decide)");
     if (!p.parse(argc, argv, 2)) {
         std::cout << p.usage();
         return 0;
@@ -110,13 +118,49 @@ int runTrain(int argc, char** argv)
         std::cout << ft::train::toJson(config).dump(2) << '\n';
         return 0;
     }
-    ft::train::EventWriter events(p.has("events") ? p.get("events") : "");
-    if (!p.has("quiet"))
+    const ft::dist::LaunchEnv launch = ft::dist::readLaunchEnv();
+    int processes = int(config.distributed.processes);
+    if (p.has("nproc-per-node")) {
+        processes = int(p.getInt("nproc-per-node"));
+        if (processes < 1 || processes > 1024)
+            throw UsageError("--nproc-per-node must be between 1 and 1024, got " + std::to_string(processes));
+    }
+    if (!launch.distributed() && processes > 1) {
+        std::vector<std::string> args;
+        for (int i = 1; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--nproc-per-node") {
+                ++i;
+                continue;
+            }
+            if (a.rfind("--nproc-per-node=", 0) == 0)
+                continue;
+            args.push_back(a);
+        }
+        return launchRanks(processes, args);
+    }
+
+    // A rank other than 0 trains silently: rank 0 writes the events and the files.
+    const bool writer = launch.rank == 0;
+    ft::train::EventWriter events(writer && p.has("events") ? p.get("events") : "");
+    if (writer && !p.has("quiet"))
         events.setListener(printEvent);
     ft::train::RunControl control;
     control.setNoticeCallback([&](const std::string& m) { events.log("warning", m); });
-    control.start(p.has("no-stdin") ? -1 : STDIN_FILENO);
-    const auto outcome = ft::engine::runTraining(config, events, control);
+    control.start(p.has("no-stdin") || !writer ? -1 : STDIN_FILENO);
+    std::unique_ptr<ft::dist::Communicator> communicator;
+    if (launch.distributed()) {
+        ft::dist::CommunicatorOptions options;
+        options.backend = config.distributed.backend;
+        options.timeout = std::chrono::seconds(config.distributed.timeoutSeconds);
+        try {
+            communicator = ft::dist::Communicator::connect(launch, options);
+        } catch (const ft::Error& e) {
+            events.write("error", {{"message", e.what()}});
+            throw;
+        }
+    }
+    const auto outcome = ft::engine::runTraining(config, events, control, communicator.get());
     return outcome.status == "finished" || outcome.status == "stopped" ? 0 : 1;
 }
 

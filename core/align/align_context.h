@@ -5,6 +5,7 @@
 #pragma once
 
 #include "data/records.h"
+#include "dist/data_shard.h"
 #include "model/llama.h"
 #include "model/model_io.h"
 #include "train/events.h"
@@ -36,6 +37,7 @@ struct AlignContext {
     int64_t maxSeqLen = 512;
     int64_t batchSize = 8;
     uint64_t seed = 0;
+    dist::DataShard shard;  // this process's share of the training rows (several processes)
     std::string outputDir;
     std::string modelDir;  // the base model folder
     bool fullModel = false;  // full/freeze fine-tuning: no adapter to disable

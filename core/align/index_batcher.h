@@ -4,6 +4,7 @@
 // prompts rather than SFT's packed token rows.
 #pragma once
 
+#include "dist/data_shard.h"
 #include "train/objective.h"
 
 #include <nlohmann/json.hpp>
@@ -23,22 +24,27 @@ struct BatchIndices {
 
 class IndexBatcher {
 public:
-    // ft::Error when size < 1 or batchSize < 1.
-    IndexBatcher(int64_t size, int64_t batchSize, uint64_t seed, bool shuffle = true);
+    // ft::Error when size < 1 or batchSize < 1. `shard`: this process's share of
+    // every epoch (DistributedSampler semantics, dist/data_shard.h).
+    IndexBatcher(int64_t size, int64_t batchSize, uint64_t seed, dist::DataShard shard = {}, bool shuffle = true);
     BatchIndices next();
-    int64_t batchesPerEpoch() const { return (m_size + m_batchSize - 1) / m_batchSize; }
-    nlohmann::json position() const { return {{"epoch", m_epoch}, {"index", m_index}}; }
+    // Batches this rank reads in a whole epoch.
+    int64_t batchesPerEpoch() const { return batchesFrom(0); }
+    nlohmann::json position() const;
     // ft::Error naming the position when it does not fit this dataset.
     void restore(const nlohmann::json& position);
 
 private:
     void plan();
+    int64_t batchesFrom(int64_t base) const;
     int64_t m_size, m_batchSize;
     uint64_t m_seed;
+    dist::DataShard m_shard;
     bool m_shuffle;
-    int64_t m_epoch = 0, m_index = 0;
-    int64_t m_plannedEpoch = -1;
-    std::vector<int64_t> m_order;
+    dist::ShardPosition m_pos;
+    int64_t m_plannedEpoch = -1, m_plannedBase = -1;
+    std::vector<int64_t> m_order;  // the epoch's order
+    std::vector<int64_t> m_mine;   // this rank's share of it from m_pos.base, as indices into m_order
 };
 
 // A micro-batch of example indices: weight = examples, tokens from `tokensOf`.

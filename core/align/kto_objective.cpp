@@ -51,7 +51,7 @@ KtoObjective::KtoObjective(AlignContext context)
     : m_x(std::move(context)),
       m_train(buildUnpaired(m_x.trainRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_trainCounts)),
       m_eval(buildUnpaired(m_x.evalRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_evalCounts)),
-      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed)
+      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed, m_x.shard)
 {
     if (m_x.batchSize < 2)
         fail("training.batch_size: KTO needs at least 2 completions per micro-batch to estimate its KL term, got " +

@@ -19,7 +19,7 @@ void OnPolicyObjective::setUp(OnPolicyOptions options)
     m_eval = m_rewards->buildPrompts(m_x.evalRows, m_x.integer("max_new_tokens"));
     if (m_train.empty())
         fail("data.train: no prompts to train on");
-    m_batcher = IndexBatcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed);
+    m_batcher = IndexBatcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed, m_x.shard);
     if (m_options.needsReference)
         m_reference.emplace(m_x.model, m_x.adapter, m_x.fullModel);
     if (m_reference && m_reference->copyBytes() > 0 && m_x.events)

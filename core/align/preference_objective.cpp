@@ -53,7 +53,7 @@ PreferenceObjective::PreferenceObjective(std::string loss, AlignContext context)
     : m_loss(std::move(loss)), m_x(std::move(context)),
       m_train(buildPairs(m_x.trainRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_trainCounts)),
       m_eval(buildPairs(m_x.evalRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_evalCounts)),
-      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed)
+      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed, m_x.shard)
 {
     m_padId = std::max(0, m_x.tokenizer->padId());
     if (usesReference()) {

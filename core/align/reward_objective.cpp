@@ -14,7 +14,7 @@ RewardObjective::RewardObjective(AlignContext context)
     : m_x(std::move(context)),
       m_train(buildPairs(m_x.trainRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_trainCounts)),
       m_eval(buildPairs(m_x.evalRows, *m_x.format, *m_x.tokenizer, m_x.maxSeqLen, m_evalCounts)),
-      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed)
+      m_batcher(int64_t(m_train.size()), m_x.batchSize, m_x.seed, m_x.shard)
 {
     m_padId = std::max(0, m_x.tokenizer->padId());
     m_head = at::zeros({1, m_x.model->config().hiddenSize}, at::TensorOptions().dtype(at::kFloat).device(m_x.device))

@@ -77,6 +77,7 @@ std::unique_ptr<Objective> makeSft(const ObjectiveContext& x, ObjectiveRows rows
     setup.batcher.batchSize = c.training.batchSize;
     setup.batcher.packing = c.objective.sft.packing;
     setup.batcher.seed = uint64_t(c.training.seed);
+    setup.batcher.shard = x.shard;
     setup.evalBatchSize = c.training.batchSize;
     setup.device = x.device;
     if (setup.train.truncated > 0)
@@ -102,6 +103,7 @@ align::AlignContext alignContext(const ObjectiveContext& x, ObjectiveRows rows)
     a.maxSeqLen = c.training.maxSeqLen;
     a.batchSize = c.training.batchSize;
     a.seed = uint64_t(c.training.seed);
+    a.shard = x.shard;
     a.outputDir = c.outputDir;
     a.modelDir = c.model;
     a.fullModel = x.adapter && x.adapter->savesFullModel();

@@ -7,6 +7,7 @@
 // schemas (train/run_config_sections.cpp), the loop itself.
 #pragma once
 
+#include "dist/data_shard.h"
 #include "model/llama.h"
 #include "model/model_io.h"
 #include "train/events.h"
@@ -34,6 +35,7 @@ struct ObjectiveContext {
     const train::PromptFormat* format = nullptr;
     c10::Device device = c10::Device(c10::kCPU);
     train::EventWriter* events = nullptr;
+    dist::DataShard shard;  // this process's share of the training rows
 };
 
 // The prompt format an objective renders rows with ("template" of its settings).

@@ -1,5 +1,6 @@
 #include "engine/trainer.h"
 
+#include "engine/data_parallel.h"
 #include "engine/objective_registry.h"
 #include "io/json_file.h"
 #include "model/autocast.h"
@@ -23,6 +24,7 @@
 #include <torch/types.h>
 
 #include <chrono>
+#include <thread>
 #include <limits>
 #include <optional>
 #include <cmath>
@@ -120,11 +122,16 @@ struct Session {
     std::unique_ptr<model::AutocastScope> autocast;
 };
 
-Session prepare(const RunConfig& c, EventWriter& events)
+Session prepare(const RunConfig& c, EventWriter& events, const DataParallel& dp, const dist::LaunchEnv& launch)
 {
     Session s;
-    configureThreads(int(c.training.threads));
+    int threads = int(c.training.threads);
+    if (threads == 0 && launch.localWorldSize > 1)  // the machine's cores shared by its ranks
+        threads = std::max(1, int(std::thread::hardware_concurrency()) / launch.localWorldSize);
+    configureThreads(threads);
     s.device = resolveDevice(c.training.device);
+    if (dp.active() && s.device.is_cuda() && !s.device.has_index())
+        s.device = c10::Device(c10::kCUDA, c10::DeviceIndex(launch.localRank));  // one GPU per rank of a machine
     s.precision = resolvePrecision(c, s.device);
     s.weightDtype = s.precision.frozen;
     if (s.precision.autocast) {
@@ -170,6 +177,7 @@ Session prepare(const RunConfig& c, EventWriter& events)
     objectiveContext.format = s.format.get();
     objectiveContext.device = s.device;
     objectiveContext.events = &events;
+    objectiveContext.shard = dp.shard();
     s.objective = makeObjective(objectiveContext);
     for (auto& [name, t] : s.objective->extraTrainable()) {
         s.trainable.emplace_back(name, t);
@@ -195,16 +203,19 @@ std::string writeOutput(const RunConfig& c, Session& s)
 
 } // namespace
 
-TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& control)
+TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& control,
+                         dist::Communicator* communicator)
 {
     const auto start = Clock::now();
+    DataParallel dp(communicator);
     try {
         fs::create_directories(c.outputDir);
         const auto existing = latestCheckpoint(c.outputDir);
         if (existing && !c.resume)
             fail("output_dir '" + c.outputDir + "' already holds a run (" + fs::path(*existing).filename().string() +
                  "); set \"resume\": true to continue it, or choose another output_dir");
-        Session s = prepare(c, events);
+        Session s = prepare(c, events, dp, communicator ? communicator->env() : dist::LaunchEnv{});
+        dp.broadcast(s.trainable);  // every rank starts from rank 0's weights
         Objective& objective = *s.objective;
         model::CausalLM model = s.loaded.model;
 
@@ -253,7 +264,9 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         } else if (c.resume) {
             events.log("info", "resume requested but '" + c.outputDir + "' has no complete checkpoint; starting fresh");
         }
-        io::writeJsonFileAtomic((fs::path(c.outputDir) / "run_config.json").string(), toJson(c));
+        dp.checkSameStep(step);
+        if (dp.writes())
+            io::writeJsonFileAtomic((fs::path(c.outputDir) / "run_config.json").string(), toJson(c));
 
         MemoryEstimateInput memoryInput;
         memoryInput.config = model->config();
@@ -275,9 +288,15 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                                 {"memory_estimate", estimateJson},
                                 {"data", objective.dataSummary()},
                                 {"total_steps", totalSteps},
-                                {"start_step", step}});
+                                {"start_step", step},
+                                {"distributed", dp.describe()}});
 
+        // Rank 0 writes; every rank waits for the checkpoint to be complete.
         auto saveNow = [&]() {
+            if (!dp.writes()) {
+                dp.barrier();
+                return std::string();
+            }
             TrainingState state;
             state.step = step;
             state.epoch = double(step) / double(stepsPerEpoch);
@@ -289,10 +308,11 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             const std::string path = saveCheckpoint(c.outputDir, state, s.trainable, *optimizer);
             pruneCheckpoints(c.outputDir, int(c.checkpoint.keepLast));
             events.write("checkpoint", {{"step", step}, {"path", path}});
+            dp.barrier();
             return path;
         };
-        auto evaluateNow = [&]() {
-            if (!objective.hasEvalData())
+        auto evaluateNow = [&]() {  // rank 0's: the others go on to the next step's first collective
+            if (!dp.writes() || !objective.hasEvalData())
                 return;
             EvalResult r = objective.evaluate(c.eval.maxBatches);
             nlohmann::json event{{"step", step}, {"loss", r.loss}, {"metrics", r.metrics}};
@@ -307,6 +327,8 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             history.push_back(entry);
         };
         auto sampleNow = [&]() {
+            if (!dp.writes())
+                return;
             torch::NoGradGuard noGrad;
             model::EvalModeGuard evalMode(*model);
             for (const std::string& prompt : c.samples.prompts) {
@@ -330,16 +352,26 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
 
         const int64_t firstStep = step;
         const auto loopStart = Clock::now();
+        bool pauseRefused = false;
         while (step < totalSteps) {
-            if (control.saveRequested())
+            // A request seen by any rank holds for all, at the same step.
+            const DataParallel::Requests requests = dp.agree({control.stopRequested(), control.saveRequested()});
+            if (requests.save)
                 saveNow();
+            if (dp.active() && control.paused()) {
+                if (!pauseRefused)
+                    events.log("warning", "pause is not available with several processes (the others would time "
+                                          "out waiting); stop saves a checkpoint that --resume continues");
+                pauseRefused = true;
+                control.requestResume();
+            }
             if (control.paused()) {
                 events.write("paused", {{"step", step}});
                 const bool go = control.waitWhilePaused();
                 if (go)
                     events.write("resumed", {{"step", step}});
             }
-            if (control.stopRequested()) {
+            if (requests.stop || (!dp.active() && control.stopRequested())) {
                 const std::string path = saveNow();
                 events.write("finished", {{"status", "stopped"}, {"step", step}, {"output", path},
                                          {"metrics", nlohmann::json::object()},
@@ -360,6 +392,9 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 weight += batches.back()->weight;
                 tokens += batches.back()->tokens;
             }
+            // Normalized by the global batch: the ranks' summed gradients are then the
+            // gradient one process would compute on all of their micro-batches.
+            const auto [globalWeight, globalTokens] = dp.sumTotals(weight, double(tokens));
             double lossSum = 0, auxSum = 0;
             bool auxSeen = false;
             nlohmann::json metrics = nlohmann::json::object();
@@ -369,13 +404,13 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 BatchLoss r = objective.loss(*b);
                 // A mixture of experts adds its load-balancing loss (moe_block.h), weighted
                 // by the config's router_aux_loss_coef and this micro-batch's share.
-                const double share = b->weight / std::max(weight, 1.0);
+                const double share = b->weight / std::max(globalWeight, 1.0);
                 // Under gradient checkpointing the aux loss comes back without gradient and
                 // the recomputations in backward add routerAuxCoef * share x its gradient.
                 const at::Tensor aux = routerAuxCoef > 0 ? model->takeRouterAuxLoss(routerAuxCoef * share) : at::Tensor();
                 {
                     model::AutocastScope off(model::AutocastState::off());
-                    at::Tensor total = r.sum / std::max(weight, 1.0);
+                    at::Tensor total = r.sum / std::max(globalWeight, 1.0);
                     if (aux.defined()) {
                         auxSum += aux.item<double>() * share;
                         auxSeen = true;
@@ -388,9 +423,11 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 for (auto& [k, v] : r.metrics.items())
                     metrics[k] = v;
             }
+            metrics = dp.meanMetrics(metrics);
             double gradNorm = 0;
             {
                 model::AutocastScope off(model::AutocastState::off());
+                dp.sumGradients(params);  // before unscaling and clipping: every rank then steps alike
                 const bool scaledFinite = scaler.unscale(params);
                 gradNorm = scaledFinite ? clipGradNorm(params, c.training.maxGradNorm)
                                                      : std::numeric_limits<double>::infinity();
@@ -406,24 +443,32 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             }
             ++step;
             if (auxSeen)
-                metrics["router_aux_loss"] = auxSum;
+                metrics["router_aux_loss"] = dp.sum(auxSum);
 
-            const double loss = lossSum / std::max(weight, 1.0);
+            const double loss = dp.sum(lossSum) / std::max(globalWeight, 1.0);
             const double stepSeconds = secondsSince(stepStart);
             const double elapsed = secondsSince(loopStart);
             const double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
             history.push_back({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gradNorm}});
-            if (step % std::max<int64_t>(1, c.training.logEvery) == 0 || step == totalSteps)
-                events.write("step", {{"step", step},
+            if (step % std::max<int64_t>(1, c.training.logEvery) == 0 || step == totalSteps) {
+                nlohmann::json event{{"step", step},
                                      {"epoch", double(step) / double(stepsPerEpoch)},
                                      {"loss", loss},
                                      {"lr", lr},
                                      {"grad_norm", gradNorm},
-                                     {"tokens_per_second", double(tokens) / std::max(stepSeconds, 1e-9)},
+                                     {"tokens_per_second", globalTokens / std::max(stepSeconds, 1e-9)},
                                      {"elapsed_s", secondsSince(start)},
                                      {"eta_s", eta},
                                      {"metrics", metrics},
-                                     {"memory", memoryJson()}});
+                                     {"memory", memoryJson()}};
+                if (dp.active()) {
+                    const double communication = dp.takeCommunicationSeconds();
+                    event["distributed"] = {{"world_size", dp.worldSize()},
+                                            {"all_reduce_s", communication},
+                                            {"rss_bytes_per_rank", dp.gather(double(processMemory().rssBytes))}};
+                }
+                events.write("step", event);
+            }
             if (c.eval.everySteps > 0 && step % c.eval.everySteps == 0 && step < totalSteps)
                 evaluateNow();
             if (c.samples.everySteps > 0 && step % c.samples.everySteps == 0)
@@ -434,12 +479,16 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
 
         evaluateNow();
         const std::string checkpoint = saveNow();
-        const std::string output = writeOutput(c, s);
-        objective.writeOutputs(output);
-        io::writeJsonFileAtomic((fs::path(c.outputDir) / "trainer_state.json").string(),
-                                {{"global_step", step}, {"log_history", history}, {"last_checkpoint", checkpoint},
-                                 {"memory_estimate", estimateJson},
-                                 {"peak_rss_bytes", processMemory().peakRssBytes}});
+        std::string output;
+        if (dp.writes()) {
+            output = writeOutput(c, s);
+            objective.writeOutputs(output);
+            io::writeJsonFileAtomic((fs::path(c.outputDir) / "trainer_state.json").string(),
+                                    {{"global_step", step}, {"log_history", history}, {"last_checkpoint", checkpoint},
+                                     {"memory_estimate", estimateJson},
+                                     {"peak_rss_bytes", processMemory().peakRssBytes}});
+        }
+        dp.barrier();  // no rank reports success before the output is complete
         nlohmann::json final = nlohmann::json::object();
         for (auto it = history.rbegin(); it != history.rend(); ++it)
             if (it->contains("eval_loss")) {
@@ -460,12 +509,16 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
     } catch (const std::bad_alloc&) {
         const std::string message = "out of memory; lower training.batch_size or training.max_seq_len, or use qlora";
         events.write("error", {{"message", message}});
+        if (communicator)
+            communicator->reportFailure(message);
         fail(message);
     } catch (const std::exception& e) {
         std::string message = e.what();
         if (auto nl = message.find('\n'); nl != std::string::npos && !dynamic_cast<const ft::Error*>(&e))
             message.resize(nl);
         events.write("error", {{"message", message}});
+        if (communicator && dp.active())
+            communicator->reportFailure(message);
         throw;
     }
 }

@@ -8,6 +8,7 @@
 // control channel (run_control.h), the objective's own math (sft_objective.h).
 #pragma once
 
+#include "dist/communicator.h"
 #include "train/events.h"
 #include "train/run_config.h"
 #include "train/run_control.h"
@@ -24,6 +25,11 @@ struct TrainOutcome {
 
 // Errors (bad data, a model that does not load, out of memory) are thrown as
 // ft::Error after an `error` event has been written.
-TrainOutcome runTraining(const train::RunConfig& config, train::EventWriter& events, train::RunControl& control);
+// With a communicator of several processes the run is data-parallel (data_parallel.h):
+// every rank calls this with the same config; rank 0 writes checkpoints, outputs and
+// the files of the run, and the events that matter (give the others a discarding
+// EventWriter).
+TrainOutcome runTraining(const train::RunConfig& config, train::EventWriter& events, train::RunControl& control,
+                         dist::Communicator* communicator = nullptr);
 
 } // namespace ft::engine

@@ -161,6 +161,7 @@ RunConfig parseInto(const json& j, const std::string& sourceName, const std::str
     const json eval = util::applySchema(root["eval"], evalSpecs(), "eval", errors);
     const json checkpoint = util::applySchema(root["checkpoint"], checkpointSpecs(), "checkpoint", errors);
     const json samples = util::applySchema(root["samples"], samplesSpecs(), "samples", errors);
+    const json distributed = util::applySchema(root["distributed"], distributedSpecs(), "distributed", errors);
 
     RunConfig c;
     c.source = sourceName;
@@ -209,6 +210,9 @@ RunConfig parseInto(const json& j, const std::string& sourceName, const std::str
     c.samples.prompts = strings(samples["prompts"]);
     c.samples.maxNewTokens = samples["max_new_tokens"].get<int64_t>();
     c.samples.temperature = samples["temperature"].get<double>();
+    c.distributed.processes = distributed["processes"].get<int64_t>();
+    c.distributed.backend = distributed["backend"].get<std::string>();
+    c.distributed.timeoutSeconds = distributed["timeout_s"].get<int64_t>();
 
     checkCrossRules(c, j, errors);
     return c;
@@ -338,6 +342,10 @@ nlohmann::json toJson(const RunConfig& c)
           {"prompts", c.samples.prompts},
           {"max_new_tokens", c.samples.maxNewTokens},
           {"temperature", c.samples.temperature}}},
+        {"distributed",
+         {{"processes", c.distributed.processes},
+          {"backend", c.distributed.backend},
+          {"timeout_s", c.distributed.timeoutSeconds}}},
     };
 }
 

@@ -90,6 +90,12 @@ struct SamplesConfig {
     double temperature = 0;  // 0 = greedy
 };
 
+struct DistributedConfig {
+    int64_t processes = 1;        // ranks `ftstudio-cli train` starts on this machine (torchrun/srun decide otherwise)
+    std::string backend = "auto";  // auto (= gloo) | gloo | nccl
+    int64_t timeoutSeconds = 1800;  // a collective or the rendezvous waits at most this long
+};
+
 struct RunConfig {
     std::string source;     // the file it came from (or the name given to parseRunConfig)
     std::string model;      // base model folder
@@ -102,6 +108,7 @@ struct RunConfig {
     EvalConfig eval;
     CheckpointConfig checkpoint;
     SamplesConfig samples;
+    DistributedConfig distributed;
 };
 
 // Objectives are a registry: adding one (dpo, ipo, simpo, orpo, kto, reward, ppo,

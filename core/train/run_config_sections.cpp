@@ -232,6 +232,8 @@ const std::vector<SettingSpec>& rootSpecs()
          .help = "How often checkpoints are written, and how many are kept."},
         {.key = "samples", .type = Type::Object, .defaultValue = json::object(), .label = "Samples",
          .help = "Generations from fixed prompts while training."},
+        {.key = "distributed", .type = Type::Object, .defaultValue = json::object(), .label = "Distributed",
+         .help = "Data-parallel training on several processes (c10d; docs/distributed.md)."},
     };
     return specs;
 }
@@ -352,6 +354,23 @@ const std::vector<SettingSpec>& checkpointSpecs()
     return specs;
 }
 
+const std::vector<SettingSpec>& distributedSpecs()
+{
+    static const std::vector<SettingSpec> specs = {
+        {.key = "processes", .type = Type::Int, .defaultValue = 1, .min = 1, .max = 1024, .label = "Processes",
+         .help = "Data-parallel processes on this machine, started by `ftstudio-cli train` itself (as "
+                 "--nproc-per-node N); each reads 1/N of every epoch with training.batch_size rows per batch and "
+                 "gradients are averaged. Under torchrun or srun their variables decide instead."},
+        {.key = "backend", .type = Type::Choice, .defaultValue = "auto", .choices = {"auto", "gloo", "nccl"},
+         .label = "Backend",
+         .help = "c10d process group: gloo (CPU and CUDA tensors); nccl needs a libtorch built with it. auto = gloo."},
+        {.key = "timeout_s", .type = Type::Int, .defaultValue = 1800, .min = 1, .max = 86400, .label = "Timeout (s)",
+         .help = "How long a rank waits for the others at a collective or at the rendezvous before the run fails "
+                 "with an error naming the rank that stopped."},
+    };
+    return specs;
+}
+
 const std::vector<SettingSpec>& samplesSpecs()
 {
     static const std::vector<SettingSpec> specs = {
@@ -390,7 +409,7 @@ const std::vector<SettingSpec>* sectionSpecs(const std::string& path)
     static const std::map<std::string, const std::vector<SettingSpec>*> sections = {
         {"data", &dataSpecs()},         {"training", &trainingSpecs()}, {"training.optimizer", &optimizerSpecs()},
         {"training.schedule", &scheduleSpecs()}, {"eval", &evalSpecs()}, {"checkpoint", &checkpointSpecs()},
-        {"samples", &samplesSpecs()}};
+        {"samples", &samplesSpecs()}, {"distributed", &distributedSpecs()}};
     const auto it = sections.find(path);
     return it == sections.end() ? nullptr : it->second;
 }

@@ -20,6 +20,7 @@ const std::vector<util::SettingSpec>& scheduleSpecs();
 const std::vector<util::SettingSpec>& evalSpecs();
 const std::vector<util::SettingSpec>& checkpointSpecs();
 const std::vector<util::SettingSpec>& samplesSpecs();
+const std::vector<util::SettingSpec>& distributedSpecs();
 // nullptr for paths without a table of their own here (technique, objective).
 const std::vector<util::SettingSpec>* sectionSpecs(const std::string& path);
 

@@ -236,16 +236,39 @@ int64_t SftBatcher::batchesInEpoch(int64_t epoch) const
 {
     const int64_t rows =
         m_plannedEpoch == epoch ? static_cast<int64_t>(m_plan.size()) : static_cast<int64_t>(planEpoch(epoch).size());
-    return (rows + m_options.batchSize - 1) / m_options.batchSize;
+    const int64_t world = m_options.shard.worldSize;
+    return ((rows + world - 1) / world + m_options.batchSize - 1) / m_options.batchSize;
+}
+
+const std::vector<int64_t>& SftBatcher::shardRows()
+{
+    const Plan& rows = plan(m_pos.epoch);
+    if (m_shardedAt.epoch != m_pos.epoch || m_shardedAt.base != m_pos.base) {
+        m_shardRows = dist::shardIndices(static_cast<int64_t>(rows.size()), m_pos.base, m_options.shard);
+        m_shardedAt = {m_pos.epoch, 0, m_pos.base};
+    }
+    return m_shardRows;
+}
+
+int64_t SftBatcher::rowsConsumed() const
+{
+    const int64_t rows = m_plannedEpoch == m_pos.epoch ? static_cast<int64_t>(m_plan.size())
+                                                         : static_cast<int64_t>(planEpoch(m_pos.epoch).size());
+    return dist::rowsConsumed(rows, m_pos.base, m_pos.index, m_options.batchSize, m_options.shard);
 }
 
 void SftBatcher::restore(const SftPosition& position)
 {
-    if (position.epoch < 0 || position.index < 0)
+    if (position.epoch < 0 || position.index < 0 || position.base < 0)
         fail("invalid data position: epoch " + std::to_string(position.epoch) + ", batch " +
-             std::to_string(position.index));
-    const int64_t batches = (static_cast<int64_t>(plan(position.epoch).size()) + m_options.batchSize - 1) /
-                            m_options.batchSize;
+             std::to_string(position.index) + ", row " + std::to_string(position.base));
+    const int64_t rows = static_cast<int64_t>(plan(position.epoch).size());
+    if (position.base >= rows)
+        fail("data position row " + std::to_string(position.base) + " of epoch " + std::to_string(position.epoch) +
+             " is beyond the epoch's " + std::to_string(rows) +
+             " rows; the checkpoint was saved with a different dataset or batch settings");
+    const int64_t world = m_options.shard.worldSize;
+    const int64_t batches = ((rows - position.base + world - 1) / world + m_options.batchSize - 1) / m_options.batchSize;
     if (position.index >= batches)
         fail("data position batch " + std::to_string(position.index) + " of epoch " + std::to_string(position.epoch) +
              " is beyond the epoch's " + std::to_string(batches) +
@@ -256,14 +279,18 @@ void SftBatcher::restore(const SftPosition& position)
 SftBatch SftBatcher::nextBatch()
 {
     const Plan& rows = plan(m_pos.epoch);
-    const int64_t total = static_cast<int64_t>(rows.size());
+    const std::vector<int64_t>& mine = shardRows();
+    const int64_t total = static_cast<int64_t>(mine.size());
     const int64_t first = m_pos.index * m_options.batchSize;
     const int64_t count = std::min(m_options.batchSize, total - first);
-    Plan slice(rows.begin() + first, rows.begin() + first + count);
+    Plan slice;
+    for (int64_t i = first; i < first + count; ++i)
+        slice.push_back(rows[size_t(mine[size_t(i)])]);
     SftBatch batch = makeBatch(m_data, slice, m_options.packing ? m_options.packedLength : 0, m_options.packing);
     batch.epoch = m_pos.epoch;
     batch.epochEnded = first + count >= total;
-    m_pos = batch.epochEnded ? SftPosition{m_pos.epoch + 1, 0} : SftPosition{m_pos.epoch, m_pos.index + 1};
+    m_pos = batch.epochEnded ? SftPosition{m_pos.epoch + 1, 0, 0}
+                             : SftPosition{m_pos.epoch, m_pos.index + 1, m_pos.base};
     return batch;
 }
 

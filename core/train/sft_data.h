@@ -20,6 +20,7 @@
 // Shape legend: B batch (rows), T time.
 #pragma once
 
+#include "dist/data_shard.h"
 #include "data/records.h"
 #include "tokenizer/tokenizer.h"
 #include "train/prompt_format.h"
@@ -89,11 +90,7 @@ struct SftBatch {
 // Where a batcher stands: the next batch is batch `index` of epoch `epoch`. Saved in
 // a checkpoint and restored, the batcher continues with exactly the batches an
 // uninterrupted run would have produced.
-struct SftPosition {
-    int64_t epoch = 0;
-    int64_t index = 0;
-    bool operator==(const SftPosition&) const = default;
-};
+using SftPosition = dist::ShardPosition;
 
 struct SftBatcherOptions {
     int64_t batchSize = 8;    // rows per batch (packed rows when packing)
@@ -101,6 +98,7 @@ struct SftBatcherOptions {
     int64_t packedLength = 0; // T of packed rows; 0 = the dataset's maxSeqLen
     bool shuffle = true;      // order shuffled per epoch with seed + epoch; false = row order
     uint64_t seed = 0;
+    dist::DataShard shard;    // this process's share of every epoch (DistributedSampler semantics)
 };
 
 // Batches over epochs. Each epoch's plan (order, and with packing the greedy
@@ -118,6 +116,8 @@ public:
 
     SftBatch nextBatch();
     SftPosition position() const { return m_pos; }
+    // Rows of the current epoch's order consumed by all ranks together.
+    int64_t rowsConsumed() const;
     // ft::Error when the index lies beyond that epoch's batches.
     void restore(const SftPosition& position);
     // Batches in the given epoch (with packing it can differ by a row or so between
@@ -128,12 +128,15 @@ private:
     using Plan = std::vector<std::vector<int64_t>>;  // per batch row: example indices
     Plan planEpoch(int64_t epoch) const;
     const Plan& plan(int64_t epoch);
+    const std::vector<int64_t>& shardRows();  // this rank's rows of the current epoch from m_pos.base
 
     const SftDataset& m_data;
     SftBatcherOptions m_options;
     SftPosition m_pos;
     Plan m_plan;
     int64_t m_plannedEpoch = -1;
+    std::vector<int64_t> m_shardRows;
+    SftPosition m_shardedAt{-1, 0, -1};  // epoch and base m_shardRows belong to
 };
 
 // The whole dataset in row order, unpacked, batchSize examples per batch (the last

@@ -81,14 +81,12 @@ EvalResult SftObjective::evaluate(int64_t maxBatches)
 
 nlohmann::json SftObjective::dataPosition() const
 {
-    return {{"epoch", m_batcher.position().epoch}, {"index", m_batcher.position().index}};
+    return dist::positionJson(m_batcher.position(), m_batcher.rowsConsumed(), m_setup.batcher.shard);
 }
 
 void SftObjective::restoreDataPosition(const nlohmann::json& position)
 {
-    if (!position.contains("epoch") || !position.contains("index"))
-        fail("checkpoint data position lacks epoch/index: " + position.dump());
-    m_batcher.restore({position.at("epoch").get<int64_t>(), position.at("index").get<int64_t>()});
+    m_batcher.restore(dist::readPosition(position, m_setup.batcher.shard));
 }
 
 nlohmann::json SftObjective::dataSummary() const

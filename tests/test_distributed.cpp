@@ -1,0 +1,349 @@
+// Data-parallel training end to end through ftstudio-cli, two CPU ranks over loopback
+// (Gloo, one thread each): LoRA SFT and DPO on 2 ranks equal one process with the same
+// global batch (per-step loss and gradient norm, and every trained tensor, within
+// 1e-5 relative), with gradient accumulation too; a 2-rank checkpoint resumed on one
+// process continues as an uninterrupted one-process run; a rank killed with SIGKILL or
+// stopped (SIGSTOP) makes the other exit with an error naming it; the launcher reports
+// the failing rank; a bad backend or an absent rendezvous fails clearly.
+// Not here: the sampler's and the launch variables' pure logic (test_data_shard).
+#include "io/safetensors.h"
+#include "small_base.h"
+#include "test_support.h"
+#include "util/paths.h"
+
+#include "test_main.h"
+
+#include <nlohmann/json.hpp>
+
+#include <ATen/ATen.h>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <map>
+
+// Everything in the file's own namespace: the suites build many test files in one
+// unity batch (tests/test_main.h).
+namespace test_distributed {
+
+using nlohmann::json;
+
+namespace {
+
+int freePort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t n = sizeof a;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+std::vector<json> eventsOf(const QString& out, const std::string& type)
+{
+    std::vector<json> events;
+    for (const QString& line : out.split('\n', Qt::SkipEmptyParts))
+        if (const json j = json::parse(line.toStdString()); j["event"] == type)
+            events.push_back(j);
+    return events;
+}
+
+std::map<std::string, at::Tensor> tensorsOf(const QString& file)
+{
+    const auto f = ft::io::SafetensorsFile::open(file.toStdString());
+    std::map<std::string, at::Tensor> out;
+    for (const auto& t : f.tensors()) {
+        if (t.dtype != ft::io::DType::F32)
+            continue;
+        out[t.name] = at::from_blob(const_cast<uint8_t*>(t.data), t.shape, at::kFloat).clone();
+    }
+    return out;
+}
+
+// The largest ||a - b|| / ||b|| (Frobenius) over the tensors; infinity when the names
+// differ. (Element-wise, Adam's division by sqrt(v) magnifies summation-order noise
+// of near-zero gradients: the norm is the meaningful relative error.)
+double relativeDifference(const std::map<std::string, at::Tensor>& a, const std::map<std::string, at::Tensor>& b)
+{
+    if (a.size() != b.size() || a.empty())
+        return INFINITY;
+    double worst = 0;
+    for (const auto& [name, t] : a) {
+        const auto it = b.find(name);
+        if (it == b.end())
+            return INFINITY;
+        const double scale = std::max(it->second.norm().item<double>(), 1e-12);
+        worst = std::max(worst, (t - it->second).norm().item<double>() / scale);
+    }
+    return worst;
+}
+
+double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-12); }
+
+} // namespace
+
+class TestDistributed : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::string m_base;
+
+    QString writeConfig(const QString& name, const json& extra)
+    {
+        json j{{"model", m_base},
+               {"output_dir", m_dir.filePath(name).toStdString()},
+               {"technique", {{"name", "lora"}, {"r", 4}, {"lora_dropout", 0}}},  // dropout would draw differently
+               {"data", {{"train", ft::datasetsDir() + "/sft/instructions.jsonl"}, {"max_rows", 64}}},
+               {"training", {{"max_seq_len", 96}, {"batch_size", 2}, {"max_steps", 3}, {"threads", 1},
+                             {"optimizer", {{"lr", 3e-3}}}, {"schedule", {{"name", "constant"}}}}},
+               {"eval", {{"every_steps", 0}, {"max_batches", 1}}},
+               {"checkpoint", {{"every_steps", 0}}},
+               {"distributed", {{"timeout_s", 60}}}};
+        j.merge_patch(extra);
+        const QString path = m_dir.filePath(name + ".json");
+        QFile f(path);
+        f.open(QIODevice::WriteOnly | QIODevice::Truncate);
+        f.write(QByteArray::fromStdString(j.dump(2)));
+        return path;
+    }
+
+    fttest::CliRun train(const QString& config, const QStringList& extra = {})
+    {
+        return fttest::runCli(QStringList{"train", "--config", config, "--events", "-", "--quiet", "--no-stdin"} + extra,
+                              m_dir.path(), 300000);
+    }
+
+    // Starts one rank of a `world`-rank run by the torchrun variables, as torchrun would.
+    void startRank(QProcess& p, const QString& config, int rank, int world, int port)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FTSTUDIO_DATA_DIR", m_dir.filePath("data"));
+        env.insert("RANK", QString::number(rank));
+        env.insert("WORLD_SIZE", QString::number(world));
+        env.insert("LOCAL_RANK", QString::number(rank));
+        env.insert("LOCAL_WORLD_SIZE", QString::number(world));
+        env.insert("MASTER_ADDR", "127.0.0.1");
+        env.insert("MASTER_PORT", QString::number(port));
+        p.setProcessEnvironment(env);
+        p.start(qEnvironmentVariable("FTSTUDIO_CLI"),
+                {"train", "--config", config, "--events", "-", "--quiet", "--no-stdin"});
+        QVERIFY(p.waitForStarted());
+    }
+
+    static bool waitForLine(QProcess& p, const QString& needle, int timeoutMs)
+    {
+        QElapsedTimer t;
+        t.start();
+        QByteArray seen;
+        while (t.elapsed() < timeoutMs && p.state() != QProcess::NotRunning) {
+            p.waitForReadyRead(200);
+            seen += p.readAllStandardOutput();
+            if (seen.contains(needle.toUtf8()))
+                return true;
+        }
+        return false;
+    }
+
+    // Two ranks and one process on the same global batch: losses, gradient norms and
+    // the trained tensors agree.
+    void compareRuns(const QString& name, const json& distributed, const json& single)
+    {
+        auto two = train(writeConfig(name + "-2ranks", distributed), {"--nproc-per-node", "2"});
+        QVERIFY2(two.code == 0, qPrintable(two.err));
+        auto one = train(writeConfig(name + "-1rank", single));
+        QVERIFY2(one.code == 0, qPrintable(one.err));
+        const auto started = eventsOf(two.out, "started");
+        QCOMPARE(int(started.size()), 1);  // rank 0's events only
+        QCOMPARE(started[0]["distributed"]["world_size"].get<int>(), 2);
+        QCOMPARE(int(started[0]["distributed"]["ranks"].size()), 2);
+        const auto a = eventsOf(two.out, "step"), b = eventsOf(one.out, "step");
+        QCOMPARE(a.size(), b.size());
+        QVERIFY(!a.empty());
+        for (size_t i = 0; i < a.size(); ++i) {
+            QVERIFY2(relative(a[i]["loss"], b[i]["loss"]) < 1e-5,
+                     qPrintable(QString("step %1 loss %2 vs %3").arg(i + 1).arg(a[i]["loss"].get<double>(), 0, 'g', 10)
+                                    .arg(b[i]["loss"].get<double>(), 0, 'g', 10)));
+            QVERIFY2(relative(a[i]["grad_norm"], b[i]["grad_norm"]) < 1e-5,
+                     qPrintable(QString("step %1 grad norm %2 vs %3").arg(i + 1).arg(a[i]["grad_norm"].get<double>())
+                                    .arg(b[i]["grad_norm"].get<double>())));
+            QCOMPARE(int(a[i]["distributed"]["rss_bytes_per_rank"].size()), 2);
+            QVERIFY(a[i]["distributed"]["all_reduce_s"].get<double>() >= 0);
+        }
+        const double diff = relativeDifference(tensorsOf(m_dir.filePath(name + "-2ranks/adapter/adapter_model.safetensors")),
+                                               tensorsOf(m_dir.filePath(name + "-1rank/adapter/adapter_model.safetensors")));
+        QVERIFY2(diff < 1e-5, qPrintable(QString("trained tensors differ by %1 (relative)").arg(diff)));
+        qInfo("%s: trained tensors of 2 ranks and 1 process differ by %.3g (relative)", qPrintable(name), diff);
+        // The checkpoint (rank 0's) says how many rows all ranks consumed and on how many.
+        QFile state(m_dir.filePath(name + "-2ranks/checkpoint-" + QString::number(a.size()) + "/trainer_state.json"));
+        QVERIFY(state.open(QIODevice::ReadOnly));
+        const json position = json::parse(state.readAll().toStdString())["data_position"];
+        QCOMPARE(position["world_size"].get<int>(), 2);
+        QVERIFY2(position["rows"].get<int64_t>() > 0, position.dump().c_str());
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_base = fttest::smallBaseModel();
+    }
+
+    void loraSftOnTwoRanksEqualsOneProcess()
+    {
+        compareRuns("sft", json::object(), {{"training", {{"grad_accum", 2}}}});
+        // The comparison can fail: half the global batch on one process gives other gradients.
+        auto half = train(writeConfig("sft-half", json::object()));
+        QVERIFY2(half.code == 0, qPrintable(half.err));
+        const auto halfSteps = eventsOf(half.out, "step");
+        auto again = train(writeConfig("sft-again", {{"training", {{"grad_accum", 2}}}}));
+        QVERIFY2(again.code == 0, qPrintable(again.err));
+        const auto full = eventsOf(again.out, "step");
+        QVERIFY(relative(halfSteps[0]["grad_norm"], full[0]["grad_norm"]) > 1e-3);
+    }
+
+    void accumulationOnTwoRanks()
+    {
+        compareRuns("accum", {{"training", {{"grad_accum", 2}}}}, {{"training", {{"grad_accum", 4}}}});
+    }
+
+    void dpoOnTwoRanksEqualsOneProcess()
+    {
+        const json dpo{{"objective", {{"name", "dpo"}}},
+                       {"data", {{"train", ft::datasetsDir() + "/align/preference.jsonl"}}}};
+        json single = dpo;
+        single["training"] = {{"grad_accum", 2}};
+        compareRuns("dpo", dpo, single);
+    }
+
+    // Stopped after 2 steps on 2 ranks, resumed on 1 process with the same global batch:
+    // steps 3 and 4 and the final tensors are those of an uninterrupted 1-process run.
+    void twoRankCheckpointResumesOnOneProcess()
+    {
+        auto first = train(writeConfig("resume", {{"training", {{"max_steps", 2}}}}), {"--nproc-per-node", "2"});
+        QVERIFY2(first.code == 0, qPrintable(first.err));
+        auto resumed = train(writeConfig("resume", {{"training", {{"max_steps", 4}, {"batch_size", 4}}}}), {"--resume"});
+        QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
+        auto straight = train(writeConfig("straight", {{"training", {{"max_steps", 4}, {"batch_size", 4}}}}));
+        QVERIFY2(straight.code == 0, qPrintable(straight.err));
+        const auto a = eventsOf(resumed.out, "step"), b = eventsOf(straight.out, "step");
+        QCOMPARE(int(a.size()), 2);
+        QCOMPARE(a[0]["step"].get<int>(), 3);
+        for (size_t i = 0; i < 2; ++i)
+            QVERIFY2(relative(a[i]["loss"], b[i + 2]["loss"]) < 1e-5,
+                     qPrintable(QString("step %1: %2 vs %3").arg(i + 3).arg(a[i]["loss"].get<double>())
+                                    .arg(b[i + 2]["loss"].get<double>())));
+        const double diff = relativeDifference(tensorsOf(m_dir.filePath("resume/adapter/adapter_model.safetensors")),
+                                               tensorsOf(m_dir.filePath("straight/adapter/adapter_model.safetensors")));
+        QVERIFY2(diff < 1e-5, qPrintable(QString("trained tensors differ by %1 (relative)").arg(diff)));
+    }
+
+    // torchrun-style launch by hand; rank 1 killed with SIGKILL mid-run: rank 0 exits
+    // with an error that names rank 1, well within the timeout.
+    void killedRankIsNamed()
+    {
+        const QString config = writeConfig("killed", {{"training", {{"max_steps", 100000}}},
+                                                      {"distributed", {{"timeout_s", 60}}}});
+        const int port = freePort();
+        QProcess r0, r1;
+        startRank(r0, config, 0, 2, port);
+        startRank(r1, config, 1, 2, port);
+        QVERIFY2(waitForLine(r0, "\"event\":\"step\"", 120000), qPrintable(r0.readAllStandardError()));
+        QElapsedTimer t;
+        t.start();
+        ::kill(pid_t(r1.processId()), SIGKILL);
+        QVERIFY(r0.waitForFinished(60000));
+        const QString err = QString::fromUtf8(r0.readAllStandardError());
+        QCOMPARE(r0.exitCode(), 1);
+        QVERIFY2(err.contains("rank 1 (host ") && err.contains("stopped or stopped answering"), qPrintable(err));
+        QVERIFY2(t.elapsed() < 30000, qPrintable(QString("took %1 ms").arg(t.elapsed())));
+        r1.waitForFinished();
+    }
+
+    // A rank that hangs (SIGSTOP): the other gives up after distributed.timeout_s and names it.
+    void hungRankTimesOut()
+    {
+        const QString config = writeConfig("hung", {{"training", {{"max_steps", 100000}}},
+                                                    {"distributed", {{"timeout_s", 3}}}});
+        const int port = freePort();
+        QProcess r0, r1;
+        startRank(r0, config, 0, 2, port);
+        startRank(r1, config, 1, 2, port);
+        QVERIFY2(waitForLine(r0, "\"event\":\"step\"", 120000), qPrintable(r0.readAllStandardError()));
+        ::kill(pid_t(r1.processId()), SIGSTOP);
+        QElapsedTimer t;
+        t.start();
+        QVERIFY(r0.waitForFinished(60000));
+        const QString err = QString::fromUtf8(r0.readAllStandardError());
+        QCOMPARE(r0.exitCode(), 1);
+        QVERIFY2(err.contains("rank 1 (host ") && err.contains("stopped or stopped answering"), qPrintable(err));
+        QVERIFY2(t.elapsed() < 20000, qPrintable(QString("took %1 ms").arg(t.elapsed())));
+        ::kill(pid_t(r1.processId()), SIGKILL);
+        r1.waitForFinished();
+    }
+
+    // --nproc-per-node: a rank killed outright; the launcher names it and fails.
+    void launcherReportsTheFailingRank()
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FTSTUDIO_DATA_DIR", m_dir.filePath("data"));
+        p.setProcessEnvironment(env);
+        p.start(qEnvironmentVariable("FTSTUDIO_CLI"),
+                {"train", "--config", writeConfig("launcher", {{"training", {{"max_steps", 100000}}}}), "--events", "-",
+                 "--quiet", "--no-stdin", "--nproc-per-node", "2"});
+        QVERIFY(p.waitForStarted());
+        QVERIFY(waitForLine(p, "\"event\":\"step\"", 120000));
+        QFile children(QString("/proc/%1/task/%1/children").arg(p.processId()));
+        QVERIFY(children.open(QIODevice::ReadOnly));
+        const QStringList pids = QString::fromUtf8(children.readAll()).split(' ', Qt::SkipEmptyParts);
+        QCOMPARE(pids.size(), 2);
+        ::kill(pid_t(pids[1].toInt()), SIGKILL);  // rank 1: started second
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY(p.exitCode() != 0);
+        QVERIFY2(err.contains("rank 1 (pid " + pids[1] + ") failed with signal 9") &&
+                     err.contains("error: rank 1 of 2 failed"),
+                 qPrintable(err));
+    }
+
+    void clearErrors()
+    {
+        auto nccl = train(writeConfig("nccl", {{"distributed", {{"backend", "nccl"}}}}), {"--nproc-per-node", "2"});
+        QCOMPARE(nccl.code, 1);
+        QVERIFY2(nccl.err.contains("nccl is not available"), qPrintable(nccl.err));
+        auto zero = train(writeConfig("zero", json::object()), {"--nproc-per-node", "0"});
+        QCOMPARE(zero.code, 2);
+        QVERIFY2(zero.err.contains("--nproc-per-node must be between 1 and 1024"), qPrintable(zero.err));
+        // Rank 1 of 2 with nobody at the rendezvous: a clear error after the timeout.
+        QProcess lonely;
+        startRank(lonely, writeConfig("lonely", {{"distributed", {{"timeout_s", 2}}}}), 1, 2, freePort());
+        QVERIFY(lonely.waitForFinished(60000));
+        const QString err = QString::fromUtf8(lonely.readAllStandardError());
+        QCOMPARE(lonely.exitCode(), 1);
+        QVERIFY2(err.contains("rendezvous at 127.0.0.1:") && err.contains("is rank 0 running"), qPrintable(err));
+        // The schema shows the section.
+        auto schema = fttest::runCli({"train", "--schema"}, m_dir.path());
+        QVERIFY(schema.out.contains("\"processes\"") && schema.out.contains("\"timeout_s\""));
+    }
+};
+
+FT_TEST_MAIN(TestDistributed)
+
+} // namespace test_distributed
+
+#include "test_distributed.moc"
