@@ -1,8 +1,9 @@
 // Data-parallel training end to end through ftstudio-cli, two CPU ranks over loopback
 // (Gloo, one thread each): LoRA SFT and DPO on 2 ranks equal one process with the same
 // global batch (per-step loss and gradient norm, and every trained tensor, within
-// 1e-5 relative), with gradient accumulation too; a 2-rank checkpoint resumed on one
-// process continues as an uninterrupted one-process run; a rank killed with SIGKILL or
+// 1e-5 relative), with gradient accumulation too, and with the optimizer state sharded
+// (ZeRO stage 1); a 2-rank checkpoint (sharded) resumed on one process continues as an
+// uninterrupted one-process run; a rank killed with SIGKILL or
 // stopped (SIGSTOP) makes the other exit with an error naming it; the launcher reports
 // the failing rank; a bad backend or an absent rendezvous fails clearly.
 // Not here: the sampler's and the launch variables' pure logic (test_data_shard).
@@ -160,9 +161,11 @@ class TestDistributed : public QObject {
     }
 
     // Two ranks and one process on the same global batch: losses, gradient norms and
-    // the trained tensors agree.
-    void compareRuns(const QString& name, const json& distributed, const json& single)
+    // the trained tensors agree. Returns the 2-rank run's events.
+    QString compareRuns(const QString& name, const json& distributed, const json& single)
     {
+        QString events;
+        [&] {
         auto two = train(writeConfig(name + "-2ranks", distributed), {"--nproc-per-node", "2"});
         QVERIFY2(two.code == 0, qPrintable(two.err));
         auto one = train(writeConfig(name + "-1rank", single));
@@ -194,6 +197,9 @@ class TestDistributed : public QObject {
         const json position = json::parse(state.readAll().toStdString())["data_position"];
         QCOMPARE(position["world_size"].get<int>(), 2);
         QVERIFY2(position["rows"].get<int64_t>() > 0, position.dump().c_str());
+        events = two.out;
+        }();
+        return events;
     }
 
 private Q_SLOTS:
@@ -221,6 +227,23 @@ private Q_SLOTS:
         compareRuns("accum", {{"training", {{"grad_accum", 2}}}}, {{"training", {{"grad_accum", 4}}}});
     }
 
+    // ZeRO stage 1: each rank holds the AdamW state of part of the tensors (together all
+    // of it, each at most ~60 %), and the result is still the one-process result.
+    void shardedOptimizerStateEqualsOneProcess()
+    {
+        const QString out = compareRuns("zero", {{"distributed", {{"shard_optimizer", true}}}},
+                                        {{"training", {{"grad_accum", 2}}}});
+        const auto steps = eventsOf(out, "step");
+        QVERIFY(!steps.empty());
+        const json last = steps.back()["distributed"];
+        QVERIFY(last["shard_optimizer"].get<bool>());
+        const double a = last["optimizer_state_bytes_per_rank"][0], b = last["optimizer_state_bytes_per_rank"][1];
+        // LoRA r 4 on q, k, v, o of 2 layers: 2 states of 4 bytes per trained value.
+        const double whole = 2.0 * 4 * 2 * (4 * (64 + 64) * 2 + 4 * (64 + 32) * 2);
+        QCOMPARE(a + b, whole);
+        QVERIFY2(a > 0 && b > 0 && std::max(a, b) <= 0.6 * whole, qPrintable(QString("%1 + %2").arg(a).arg(b)));
+    }
+
     void dpoOnTwoRanksEqualsOneProcess()
     {
         const json dpo{{"objective", {{"name", "dpo"}}},
@@ -234,7 +257,10 @@ private Q_SLOTS:
     // steps 3 and 4 and the final tensors are those of an uninterrupted 1-process run.
     void twoRankCheckpointResumesOnOneProcess()
     {
-        auto first = train(writeConfig("resume", {{"training", {{"max_steps", 2}}}}), {"--nproc-per-node", "2"});
+        // The 2-rank part shards the optimizer state: its checkpoint must still hold all of it.
+        auto first = train(writeConfig("resume", {{"training", {{"max_steps", 2}}},
+                                                  {"distributed", {{"shard_optimizer", true}}}}),
+                           {"--nproc-per-node", "2"});
         QVERIFY2(first.code == 0, qPrintable(first.err));
         auto resumed = train(writeConfig("resume", {{"training", {{"max_steps", 4}, {"batch_size", 4}}}}), {"--resume"});
         QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
@@ -319,6 +345,19 @@ private Q_SLOTS:
         QVERIFY2(err.contains("rank 1 (pid " + pids[1] + ") failed with signal 9") &&
                      err.contains("error: rank 1 of 2 failed"),
                  qPrintable(err));
+    }
+
+    // The scaling benchmark runs both sides and prints its table (figures are not checked:
+    // benchmarks measure, tests do not time).
+    void scalingBenchmarkRuns()
+    {
+        auto bench = fttest::runCli({"bench", "--nproc-per-node", "2", "--model", QString::fromStdString(m_base),
+                                     "--steps", "2", "--warmup", "1", "--runs", "1", "--batch", "2", "--seq-len", "64"},
+                                    m_dir.path(), 300000);
+        QVERIFY2(bench.code == 0, qPrintable(bench.err));
+        QVERIFY2(bench.out.contains("tokens/s") && bench.out.contains("scaling efficiency:"), qPrintable(bench.out));
+        auto help = fttest::runCli({"bench", "--nproc-per-node", "2", "--help"}, m_dir.path());
+        QVERIFY(help.out.contains("--runs"));
     }
 
     void clearErrors()

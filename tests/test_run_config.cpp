@@ -256,7 +256,7 @@ void TestRunConfig::unknownKeysGetSuggestions()
     QVERIFY(problems.contains("technique.lora_alfa: unknown setting; did you mean \"lora_alpha\"?"));
     // Nothing close: the known settings are listed instead.
     QVERIFY2(problems.contains("colour: unknown setting; known settings here: model, output_dir, resume, technique, "
-                               "objective, data, training, eval, checkpoint, samples"),
+                               "objective, data, training, eval, checkpoint, samples, distributed"),
              qPrintable(problems.join('\n')));
     QCOMPARE(problems.filter("training.optimizer.learnin_rate: unknown setting; known settings here: name, lr,").size(),
              1);
@@ -431,7 +431,7 @@ void TestRunConfig::schemaJsonDescribesEverySection()
     for (const json& s : schema["settings"])
         rootKeys.push_back(s["key"]);
     QCOMPARE(rootKeys, (std::vector<std::string>{"model", "output_dir", "resume", "technique", "objective", "data",
-                                                "training", "eval", "checkpoint", "samples"}));
+                                                "training", "eval", "checkpoint", "samples", "distributed"}));
     const auto find = [](const json& settings, const std::string& key) {
         for (const json& s : settings)
             if (s["key"] == key)

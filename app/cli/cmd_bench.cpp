@@ -29,10 +29,14 @@ int runBench(int argc, char** argv)
 {
     if (argc > 2 && std::string(argv[2]) == "load")
         return runBenchLoad(argc, argv);
+    for (int i = 2; i < argc; ++i)
+        if (std::string(argv[i]).rfind("--nproc-per-node", 0) == 0)
+            return runBenchDistributed(argc, argv);
     ArgParser p("bench",
                 "Measure training-step and generation throughput for a model configuration (random weights), next to "
                 "an n x n matmul ceiling measured in the same run; MFU = achieved training FLOP/s / ceiling. "
-                "'ftstudio-cli bench load --help': checkpoint load time and peak memory.");
+                "'ftstudio-cli bench load --help': checkpoint load time and peak memory; 'ftstudio-cli bench "
+                "--nproc-per-node 2 --help': data-parallel scaling.");
     p.option("model", "DIR", "take the configuration from DIR/config.json", "the embedded base recipe");
     p.option("batch", "N", "training batch size", "8");
     p.option("seq-len", "N", "training sequence length", "128");

@@ -29,14 +29,6 @@ namespace {
 
 constexpr double kLimit = 1.15;  // peak above the starting RSS / tensors, at most
 
-std::string shellQuote(const std::string& s)
-{
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
 // The child's side: one load, one JSON line on stdout.
 int measureOnce(const std::string& dir, const std::string& dtype)
 {

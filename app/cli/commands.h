@@ -20,6 +20,7 @@ int runGenerate(int argc, char** argv);
 int runMakeBase(int argc, char** argv);
 int runBench(int argc, char** argv);
 int runBenchLoad(int argc, char** argv);  // bench load: checkpoint load time and peak memory
+int runBenchDistributed(int argc, char** argv);  // bench --nproc-per-node N: data-parallel scaling
 int runProject(int argc, char** argv);  // project create|info
 int runData(int argc, char** argv);     // data import|export|list|sample|stats|dedupe|split|bench
 int runTrain(int argc, char** argv);

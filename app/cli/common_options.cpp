@@ -109,4 +109,12 @@ void requireValidSampling(const ft::model::SamplingOptions& sampling)
     }
 }
 
+std::string shellQuote(const std::string& s)
+{
+    std::string out = "'";
+    for (char c : s)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
 } // namespace ftcli

@@ -49,5 +49,7 @@ std::string formatBytes(double bytes);
 std::string formatCount(double n);  // 2.41 M
 // "a,b,,c" -> {"a", "b", "c"}: an option's comma-separated list, empty items dropped.
 std::vector<std::string> splitCommaList(const std::string& list);
+// `s` in single quotes for /bin/sh (a command line of a child ftstudio-cli).
+std::string shellQuote(const std::string& s);
 
 } // namespace ftcli

@@ -1,10 +1,13 @@
 #include "engine/data_parallel.h"
 
+#include "train/optimizer.h"
 #include "util/error.h"
 
 #include <ATen/ATen.h>
+#include <torch/optim/adamw.h>
 
 #include <algorithm>
+#include <numeric>
 
 namespace ft::engine {
 
@@ -94,6 +97,91 @@ void DataParallel::checkSameStep(int64_t step)
                 std::to_string(int64_t(steps[r]));
     fail("the processes resumed from different checkpoints: " + list +
          "; every rank must see the same output_dir (on several machines: a shared file system)");
+}
+
+void DataParallel::shardOptimizer(const std::vector<at::Tensor>& parameters)
+{
+    if (!active())
+        return;
+    std::vector<size_t> bySize(parameters.size());
+    std::iota(bySize.begin(), bySize.end(), size_t(0));
+    std::stable_sort(bySize.begin(), bySize.end(),
+                     [&](size_t a, size_t b) { return parameters[a].numel() > parameters[b].numel(); });
+    std::vector<int64_t> load(size_t(worldSize()), 0);
+    m_owner.assign(parameters.size(), 0);
+    for (size_t i : bySize) {
+        const int rank = int(std::min_element(load.begin(), load.end()) - load.begin());
+        m_owner[i] = rank;
+        load[size_t(rank)] += parameters[i].numel();
+    }
+}
+
+void DataParallel::keepOwnedGradients(std::vector<at::Tensor>& parameters)
+{
+    if (!shardsOptimizer())
+        return;
+    for (size_t i = 0; i < parameters.size(); ++i)
+        if (m_owner[i] != rank())
+            parameters[i].mutable_grad() = at::Tensor();
+}
+
+void DataParallel::broadcastUpdated(std::vector<at::Tensor>& parameters)
+{
+    if (!shardsOptimizer())
+        return;
+    at::NoGradGuard noGrad;
+    for (int root = 0; root < worldSize(); ++root) {
+        std::vector<at::Tensor> mine;
+        for (size_t i = 0; i < parameters.size(); ++i)
+            if (m_owner[i] == root)
+                mine.push_back(parameters[i].detach().reshape({-1}));
+        if (mine.empty())
+            continue;
+        std::vector<at::Tensor> flat{at::cat(mine)};
+        m_comm->broadcast(flat, root);
+        int64_t at = 0;
+        for (size_t i = 0; i < parameters.size(); ++i)
+            if (m_owner[i] == root) {
+                const int64_t n = parameters[i].numel();
+                parameters[i].detach().copy_(flat[0].narrow(0, at, n).view(parameters[i].sizes()));
+                at += n;
+            }
+    }
+}
+
+void DataParallel::dropUnownedStates(torch::optim::Optimizer& optimizer, const std::vector<at::Tensor>& parameters)
+{
+    if (!shardsOptimizer())
+        return;
+    for (size_t i = 0; i < parameters.size(); ++i)
+        if (m_owner[i] != rank())
+            train::dropOptimizerState(optimizer, parameters[i]);
+}
+
+void DataParallel::gatherStatesToWriter(torch::optim::Optimizer& optimizer, const std::vector<at::Tensor>& parameters)
+{
+    if (!shardsOptimizer())
+        return;
+    // Which tensors have a state yet (none before the first step), from their owners.
+    std::vector<double> has(parameters.size(), 0.0);
+    for (size_t i = 0; i < parameters.size(); ++i)
+        if (m_owner[i] == rank() && train::optimizerStateOf(optimizer, parameters[i]))
+            has[i] = 1.0;
+    has = m_comm->sum(has);
+    for (size_t i = 0; i < parameters.size(); ++i) {
+        if (has[i] == 0.0 || m_owner[i] == 0)
+            continue;
+        std::vector<at::Tensor> state;
+        if (m_owner[i] == rank()) {
+            const auto& s = static_cast<const torch::optim::AdamWParamState&>(*train::optimizerStateOf(optimizer, parameters[i]));
+            state = {at::full({1}, double(s.step()), at::kDouble), s.exp_avg(), s.exp_avg_sq()};
+        } else {
+            state = {at::zeros({1}, at::kDouble), at::empty_like(parameters[i]), at::empty_like(parameters[i])};
+        }
+        m_comm->broadcast(state, m_owner[i]);
+        if (rank() == 0)
+            train::setAdamWState(optimizer, parameters[i], int64_t(state[0].item<double>()), state[1], state[2]);
+    }
 }
 
 void DataParallel::barrier()

@@ -3,7 +3,8 @@
 // that the loss is normalized by the global batch, as one process would), the
 // gradients (summed after the last micro-batch's backward, before clipping), the
 // stop/save requests (every rank stops at the same step), and the figures of the
-// step events. With one process every call is an identity, so the loop has a
+// step events; with optimizer-state sharding (ZeRO stage 1) also which rank updates
+// which tensor. With one process every call is an identity, so the loop has a
 // single code path. Not here: the transport (dist/communicator.h) or which rows a
 // rank reads (dist/data_shard.h, through the objectives' batchers).
 #pragma once
@@ -13,6 +14,7 @@
 
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
+#include <torch/optim/optimizer.h>
 
 #include <string>
 #include <utility>
@@ -55,6 +57,23 @@ public:
     // checkpoint only some ranks can see: output_dir not on a shared file system).
     void checkSameStep(int64_t step);
 
+    // ZeRO stage 1: every trainable tensor is updated by one rank, which alone keeps its
+    // AdamW state; tensors are dealt to ranks by size, largest first, to the least
+    // loaded. Gradients are still all-reduced whole (clipping needs the global norm).
+    void shardOptimizer(const std::vector<at::Tensor>& parameters);
+    bool shardsOptimizer() const { return !m_owner.empty(); }
+    // Before optimizer.step(): forgets the gradients of the tensors other ranks update
+    // (AdamW skips a tensor without gradient: no state is created for it).
+    void keepOwnedGradients(std::vector<at::Tensor>& parameters);
+    // After the step: every tensor from the rank that updated it.
+    void broadcastUpdated(std::vector<at::Tensor>& parameters);
+    // Drops the states of tensors this rank does not update (after a full checkpoint
+    // was loaded, or after rank 0 wrote one).
+    void dropUnownedStates(torch::optim::Optimizer& optimizer, const std::vector<at::Tensor>& parameters);
+    // Before rank 0 writes a checkpoint: the owners send it their tensors' states, so the
+    // checkpoint is the same as without sharding (and resumes on any world size).
+    void gatherStatesToWriter(torch::optim::Optimizer& optimizer, const std::vector<at::Tensor>& parameters);
+
     void barrier();
     double takeCommunicationSeconds();
 
@@ -63,6 +82,7 @@ public:
 
 private:
     dist::Communicator* m_comm = nullptr;
+    std::vector<int> m_owner;  // per parameter: the rank that updates it (sharding only)
 };
 
 } // namespace ft::engine

@@ -250,12 +250,15 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         std::vector<at::Tensor> params;
         for (auto& [_, t] : s.trainable)
             params.push_back(t);
+        if (c.distributed.shardOptimizer)
+            dp.shardOptimizer(params);  // ZeRO stage 1 (several processes only)
         LossScaler scaler(s.precision.lossScaling);  // fp16 only; its scale restarts at a resume
 
         int64_t step = 0;
         nlohmann::json history = nlohmann::json::array();
         if (existing && c.resume) {
             TrainingState state = loadCheckpoint(*existing, s.trainable, *optimizer);
+            dp.dropUnownedStates(*optimizer, params);
             step = state.step;
             history = state.metricsHistory.is_array() ? state.metricsHistory : nlohmann::json::array();
             objective.restoreDataPosition(state.dataPosition);
@@ -293,6 +296,7 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
 
         // Rank 0 writes; every rank waits for the checkpoint to be complete.
         auto saveNow = [&]() {
+            dp.gatherStatesToWriter(*optimizer, params);
             if (!dp.writes()) {
                 dp.barrier();
                 return std::string();
@@ -306,6 +310,7 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             state.scheduler = {{"name", schedule.name}, {"warmup_steps", schedule.warmupSteps},
                                {"total_steps", totalSteps}, {"peak_lr", c.training.optimizer.lr}};
             const std::string path = saveCheckpoint(c.outputDir, state, s.trainable, *optimizer);
+            dp.dropUnownedStates(*optimizer, params);
             pruneCheckpoints(c.outputDir, int(c.checkpoint.keepLast));
             events.write("checkpoint", {{"step", step}, {"path", path}});
             dp.barrier();
@@ -433,7 +438,9 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                                                      : std::numeric_limits<double>::infinity();
                 scaler.update(std::isfinite(gradNorm));
                 if (std::isfinite(gradNorm)) {
+                    dp.keepOwnedGradients(params);
                     optimizer->step();
+                    dp.broadcastUpdated(params);
                 } else if (scaler.enabled()) {
                     events.log("info", "step " + std::to_string(step + 1) + ": fp16 gradients overflowed; update skipped, "
                                        "loss scale now " + std::to_string(scaler.scale()));
@@ -463,9 +470,12 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                                      {"memory", memoryJson()}};
                 if (dp.active()) {
                     const double communication = dp.takeCommunicationSeconds();
-                    event["distributed"] = {{"world_size", dp.worldSize()},
-                                            {"all_reduce_s", communication},
-                                            {"rss_bytes_per_rank", dp.gather(double(processMemory().rssBytes))}};
+                    event["distributed"] = {
+                        {"world_size", dp.worldSize()},
+                        {"all_reduce_s", communication},
+                        {"rss_bytes_per_rank", dp.gather(double(processMemory().rssBytes))},
+                        {"optimizer_state_bytes_per_rank", dp.gather(double(optimizerStateBytes(*optimizer)))},
+                        {"shard_optimizer", dp.shardsOptimizer()}};
                 }
                 events.write("step", event);
             }

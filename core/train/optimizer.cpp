@@ -106,6 +106,49 @@ const torch::optim::OptimizerParamState* optimizerStateOf(const torch::optim::Op
     return findState(optimizer.state(), param);
 }
 
+namespace {
+// The key libtorch files a parameter's state under (see findState).
+template <class StateMap>
+typename StateMap::key_type stateKey(const at::Tensor& param)
+{
+    using Key = typename StateMap::key_type;
+    if constexpr (std::is_same_v<Key, std::string>) {
+        std::ostringstream key;
+        key << static_cast<const void*>(param.unsafeGetTensorImpl());
+        return key.str();
+    } else {
+        return param.unsafeGetTensorImpl();
+    }
+}
+} // namespace
+
+void setAdamWState(torch::optim::Optimizer& optimizer, const at::Tensor& param, int64_t step,
+                   const at::Tensor& expAvg, const at::Tensor& expAvgSq)
+{
+    auto& state = optimizer.state();
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(step);
+    s->exp_avg(expAvg.detach().clone());
+    s->exp_avg_sq(expAvgSq.detach().clone());
+    state[stateKey<std::decay_t<decltype(state)>>(param)] = std::move(s);
+}
+
+void dropOptimizerState(torch::optim::Optimizer& optimizer, const at::Tensor& param)
+{
+    auto& state = optimizer.state();
+    state.erase(stateKey<std::decay_t<decltype(state)>>(param));
+}
+
+int64_t optimizerStateBytes(const torch::optim::Optimizer& optimizer)
+{
+    int64_t n = 0;
+    for (const auto& [_, s] : optimizer.state())
+        if (const auto* adamw = dynamic_cast<const torch::optim::AdamWParamState*>(s.get()))
+            n += int64_t(adamw->exp_avg().nbytes() + adamw->exp_avg_sq().nbytes()) +
+                 (adamw->max_exp_avg_sq().defined() ? int64_t(adamw->max_exp_avg_sq().nbytes()) : 0);
+    return n;
+}
+
 double clipGradNorm(const std::vector<at::Tensor>& params, double maxNorm)
 {
     std::vector<at::Tensor> grads;

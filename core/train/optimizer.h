@@ -58,6 +58,14 @@ void setLearningRate(torch::optim::Optimizer& optimizer, double lr, const std::v
 const torch::optim::OptimizerParamState* optimizerStateOf(const torch::optim::Optimizer& optimizer,
                                                           const at::Tensor& param);
 
+// Optimizer-state sharding (ZeRO stage 1) moves AdamW states between ranks: sets a
+// parameter's state (step, exp_avg, exp_avg_sq; copies), or removes it (no-op when none).
+void setAdamWState(torch::optim::Optimizer& optimizer, const at::Tensor& param, int64_t step,
+                   const at::Tensor& expAvg, const at::Tensor& expAvgSq);
+void dropOptimizerState(torch::optim::Optimizer& optimizer, const at::Tensor& param);
+// Bytes of the optimizer's per-parameter state tensors (AdamW: exp_avg, exp_avg_sq).
+int64_t optimizerStateBytes(const torch::optim::Optimizer& optimizer);
+
 // Total L2 norm of the gradients (each reduced in fp32, or fp64 for fp64 grads),
 // measured before clipping; when it exceeds maxNorm (> 0) every gradient is scaled by
 // maxNorm / (norm + 1e-6), libtorch's clip_grad_norm_ formula. Tensors without a

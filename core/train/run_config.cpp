@@ -213,6 +213,7 @@ RunConfig parseInto(const json& j, const std::string& sourceName, const std::str
     c.distributed.processes = distributed["processes"].get<int64_t>();
     c.distributed.backend = distributed["backend"].get<std::string>();
     c.distributed.timeoutSeconds = distributed["timeout_s"].get<int64_t>();
+    c.distributed.shardOptimizer = distributed["shard_optimizer"].get<bool>();
 
     checkCrossRules(c, j, errors);
     return c;
@@ -345,7 +346,8 @@ nlohmann::json toJson(const RunConfig& c)
         {"distributed",
          {{"processes", c.distributed.processes},
           {"backend", c.distributed.backend},
-          {"timeout_s", c.distributed.timeoutSeconds}}},
+          {"timeout_s", c.distributed.timeoutSeconds},
+          {"shard_optimizer", c.distributed.shardOptimizer}}},
     };
 }
 

@@ -94,6 +94,7 @@ struct DistributedConfig {
     int64_t processes = 1;        // ranks `ftstudio-cli train` starts on this machine (torchrun/srun decide otherwise)
     std::string backend = "auto";  // auto (= gloo) | gloo | nccl
     int64_t timeoutSeconds = 1800;  // a collective or the rendezvous waits at most this long
+    bool shardOptimizer = false;    // ZeRO stage 1: each rank keeps and updates 1/N of the AdamW state
 };
 
 struct RunConfig {

@@ -367,6 +367,9 @@ const std::vector<SettingSpec>& distributedSpecs()
         {.key = "timeout_s", .type = Type::Int, .defaultValue = 1800, .min = 1, .max = 86400, .label = "Timeout (s)",
          .help = "How long a rank waits for the others at a collective or at the rendezvous before the run fails "
                  "with an error naming the rank that stopped."},
+        {.key = "shard_optimizer", .type = Type::Bool, .defaultValue = false, .label = "Shard optimizer state",
+         .help = "ZeRO stage 1: each process keeps and updates the AdamW state of 1/N of the trained tensors and "
+                 "sends the updated tensors to the others; checkpoints still hold the whole state."},
     };
     return specs;
 }

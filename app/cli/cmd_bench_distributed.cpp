@@ -1,0 +1,173 @@
+// ftstudio-cli bench --nproc-per-node N: data-parallel scaling on this machine. Runs the
+// same short training (LoRA or full fine-tuning on the sample SFT data) on 1 process
+// and on N processes, interleaved --runs times, each a real `ftstudio-cli train` with
+// its events read back, and prints tokens/s of each, the time per step spent in
+// collectives, and the scaling efficiency: tokens/s of N ranks / (N x tokens/s of 1).
+// Every rank processes --batch rows per step (weak scaling), and both sides use the
+// same cores: 1 process with all of them, N with 1/N each.
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "io/json_file.h"
+#include "util/error.h"
+#include "util/paths.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace ftcli {
+
+namespace {
+
+struct RunFigures {
+    double tokensPerSecond = 0;
+    double allReduceSeconds = 0;  // per step
+    double stepSeconds = 0;
+};
+
+// One `train` run; the mean of its step events after `warmup` steps. Its messages go
+// to `log`, shown when it fails.
+RunFigures timeRun(const std::string& config, int processes, int64_t warmup, const std::string& log)
+{
+    std::string command = shellQuote(fs::read_symlink("/proc/self/exe").string()) + " train --config " +
+                          shellQuote(config) + " --events - --quiet --no-stdin";
+    if (processes > 1)
+        command += " --nproc-per-node " + std::to_string(processes);
+    command += " 2>" + shellQuote(log);
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe)
+        ft::fail("cannot start ftstudio-cli train");
+    RunFigures f;
+    int counted = 0;
+    std::string line;
+    char buffer[65536];
+    bool finished = false;
+    while (std::fgets(buffer, sizeof buffer, pipe)) {
+        line += buffer;
+        if (line.empty() || line.back() != '\n')
+            continue;
+        nlohmann::json e;
+        try {
+            e = nlohmann::json::parse(line);
+        } catch (const std::exception&) {
+            line.clear();
+            continue;
+        }
+        line.clear();
+        if (e.value("event", "") == "finished")
+            finished = true;
+        if (e.value("event", "") != "step" || e.value("step", int64_t(0)) <= warmup)
+            continue;
+        const double tps = e.value("tokens_per_second", 0.0);
+        f.tokensPerSecond += tps;
+        if (e.contains("distributed"))
+            f.allReduceSeconds += e["distributed"].value("all_reduce_s", 0.0);
+        ++counted;
+    }
+    const int status = ::pclose(pipe);
+    if (status != 0 || !finished || counted == 0) {
+        std::ifstream messages(log);
+        std::cerr << messages.rdbuf();
+        ft::fail("the " + std::to_string(processes) + "-process training run failed (its messages are above)");
+    }
+    f.tokensPerSecond /= counted;
+    f.allReduceSeconds /= counted;
+    return f;
+}
+
+} // namespace
+
+int runBenchDistributed(int argc, char** argv)
+{
+    ArgParser p("bench",
+                "Data-parallel scaling: the same short training on 1 process and on N processes of this machine "
+                "(real `train` runs, interleaved), tokens/s of each, collective time per step and the scaling "
+                "efficiency. Weak scaling: every rank trains --batch rows per step; both sides share the same cores.");
+    p.option("nproc-per-node", "N", "processes of the data-parallel run", "2");
+    p.option("model", "DIR", "the model folder", "the embedded base (built by make-base)");
+    p.option("technique", "NAME", "lora (r 16 on every linear layer) or full", "lora");
+    p.option("batch", "N", "rows per rank per step", "4");
+    p.option("seq-len", "N", "max_seq_len of the rows", "128");
+    p.option("steps", "N", "timed steps per run", "8");
+    p.option("warmup", "N", "steps run before timing", "2");
+    p.option("runs", "N", "runs of each side, interleaved", "2");
+    p.option("data", "FILE", "training data", "datasets/sft/instructions.jsonl");
+    if (!p.parse(argc, argv, 2)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    const int processes = int(p.getInt("nproc-per-node"));
+    if (processes < 2 || processes > 1024)
+        throw UsageError("--nproc-per-node must be between 2 and 1024 for the scaling benchmark");
+    const std::string model = p.has("model") ? p.get("model") : ft::defaultBaseModelDir();
+    if (!fs::exists(fs::path(model) / "config.json"))
+        ft::fail("no model in '" + model + "' (run `ftstudio-cli make-base` or pass --model DIR)");
+    const std::string technique = p.get("technique");
+    if (technique != "lora" && technique != "full")
+        throw UsageError("--technique must be lora or full");
+    const int64_t warmup = p.getInt("warmup"), steps = p.getInt("steps"), runs = p.getInt("runs");
+    const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+
+    const fs::path dir = fs::temp_directory_path() / ("ftstudio-bench-dp-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto configFor = [&](int ranks, int64_t run) {
+        nlohmann::json technique_ = technique == "lora"
+                                        ? nlohmann::json{{"name", "lora"}, {"r", 16}, {"target_modules", "all-linear"}}
+                                        : nlohmann::json{{"name", "full"}};
+        const std::string out = (dir / ("run-" + std::to_string(ranks) + "-" + std::to_string(run))).string();
+        nlohmann::json c{{"model", fs::absolute(model).string()},
+                         {"output_dir", out},
+                         {"technique", technique_},
+                         {"data", {{"train", p.has("data") ? fs::absolute(p.get("data")).string()
+                                                           : ft::datasetsDir() + "/sft/instructions.jsonl"}}},
+                         {"training", {{"max_seq_len", p.getInt("seq-len")},
+                                       {"batch_size", p.getInt("batch")},
+                                       {"max_steps", warmup + steps},
+                                       {"threads", std::max(1, cores / ranks)},
+                                       {"schedule", {{"name", "constant"}}}}},
+                         {"eval", {{"every_steps", 0}, {"max_batches", 1}}},
+                         {"checkpoint", {{"every_steps", 0}}}};
+        const std::string path = (dir / ("run-" + std::to_string(ranks) + "-" + std::to_string(run) + ".json")).string();
+        ft::io::writeJsonFileAtomic(path, c);
+        return path;
+    };
+
+    std::printf("data-parallel bench: %s, %s, batch %lld per rank, seq %lld, %lld timed steps (+%lld warm-up), "
+                "%lld runs each, %d cores\n",
+                model.c_str(), technique.c_str(), (long long)p.getInt("batch"), (long long)p.getInt("seq-len"),
+                (long long)steps, (long long)warmup, (long long)runs, cores);
+    std::vector<RunFigures> one, many;
+    for (int64_t run = 0; run < runs; ++run) {
+        const std::string log = (dir / "train.log").string();
+        one.push_back(timeRun(configFor(1, run), 1, warmup, log));
+        many.push_back(timeRun(configFor(processes, run), processes, warmup, log));
+    }
+    auto mean = [](const std::vector<RunFigures>& v, double RunFigures::*field) {
+        double s = 0;
+        for (const RunFigures& f : v)
+            s += f.*field;
+        return s / double(v.size());
+    };
+    const double tps1 = mean(one, &RunFigures::tokensPerSecond), tpsN = mean(many, &RunFigures::tokensPerSecond);
+    std::printf("%-6s %-14s %12s %22s\n", "ranks", "threads/rank", "tokens/s", "collectives s/step");
+    std::printf("%-6d %-14d %12.0f %22s\n", 1, cores, tps1, "-");
+    std::printf("%-6d %-14d %12.0f %22.4f\n", processes, std::max(1, cores / processes), tpsN,
+                mean(many, &RunFigures::allReduceSeconds));
+    std::printf("scaling efficiency: %.2f  (tokens/s of %d ranks / (%d x tokens/s of 1 rank))\n",
+                tpsN / (double(processes) * tps1), processes, processes);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return 0;
+}
+
+} // namespace ftcli
