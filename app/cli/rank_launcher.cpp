@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -72,6 +73,11 @@ int launchRanks(int processes, const std::vector<std::string>& args)
         sigaddset(&forwarded, sig);
     sigprocmask(SIG_BLOCK, &forwarded, &previous);
 
+    // This program by its real path, so that the ranks show as ftstudio-cli in ps and top.
+    std::error_code ec;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec || self.empty())
+        self = "/proc/self/exe";
     std::map<pid_t, int> running;  // pid -> rank
     const pid_t launcher = ::getpid();
     for (int rank = 0; rank < processes; ++rank) {
@@ -96,13 +102,12 @@ int launchRanks(int processes, const std::vector<std::string>& args)
                     ::dup2(null, STDIN_FILENO);
             }
             std::vector<char*> argv;
-            std::string self = "ftstudio-cli";
-            argv.push_back(self.data());
+            argv.push_back(const_cast<char*>(self.c_str()));
             for (const std::string& a : args)
                 argv.push_back(const_cast<char*>(a.c_str()));
             argv.push_back(nullptr);
-            ::execv("/proc/self/exe", argv.data());
-            std::fprintf(stderr, "rank %d: cannot run /proc/self/exe: %s\n", rank, std::strerror(errno));
+            ::execv(self.c_str(), argv.data());
+            std::fprintf(stderr, "rank %d: cannot run %s: %s\n", rank, self.c_str(), std::strerror(errno));
             ::_exit(127);
         }
         running[pid] = rank;

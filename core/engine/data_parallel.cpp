@@ -29,59 +29,73 @@ DataParallel::Requests DataParallel::agree(Requests local)
     return {any[0] > 0, any[1] > 0};
 }
 
-std::pair<double, double> DataParallel::sumTotals(double weight, double tokens)
+std::pair<double, double> DataParallel::reduceGradients(std::vector<at::Tensor>& parameters, double weight,
+                                                       double tokens)
 {
     if (!active())
         return {weight, tokens};
-    const std::vector<double> s = m_comm->sum({weight, tokens});
-    return {s[0], s[1]};
-}
-
-void DataParallel::sumGradients(std::vector<at::Tensor>& parameters)
-{
-    if (!active())
-        return;
-    std::vector<at::Tensor> grads;
+    at::NoGradGuard noGrad;
+    std::vector<at::Tensor> tensors;
     for (at::Tensor& p : parameters) {
         at::Tensor& g = p.mutable_grad();
         if (!g.defined())
             g = at::zeros_like(p);
-        grads.push_back(g);
+        g.mul_(std::max(weight, 1.0));  // undoes the rank's own normalization
+        tensors.push_back(g);
     }
-    m_comm->allreduceSum(grads);
+    // The totals travel in the gradients' last bucket (fp32: exact below 2^24).
+    const c10::Device device = tensors.empty() ? c10::Device(c10::kCPU) : tensors.front().device();
+    tensors.push_back(at::tensor({float(weight), float(tokens)}, at::TensorOptions(at::kFloat).device(device)));
+    m_comm->allreduceSum(tensors);
+    const at::Tensor totals = tensors.back().to(at::kDouble).cpu();
+    const double globalWeight = totals[0].item<double>(), globalTokens = totals[1].item<double>();
+    for (size_t i = 0; i + 1 < tensors.size(); ++i)
+        tensors[i].div_(std::max(globalWeight, 1.0));
+    return {globalWeight, globalTokens};
 }
 
-double DataParallel::sum(double value)
+DataParallel::ReducedReport DataParallel::reduceReport(const StepReport& local)
 {
-    return active() ? m_comm->sum({value})[0] : value;
-}
-
-nlohmann::json DataParallel::meanMetrics(const nlohmann::json& metrics)
-{
-    if (!active())
-        return metrics;
+    ReducedReport out;
+    out.metrics = local.metrics;
+    if (!active()) {
+        out.lossSum = local.lossSum;
+        out.auxSum = local.auxSum;
+        out.rssBytes = {local.rssBytes};
+        out.optimizerStateBytes = {local.optimizerStateBytes};
+        out.requests = local.requests;
+        return out;
+    }
     std::vector<std::string> keys;
     std::vector<double> values;
-    for (auto& [k, v] : metrics.items())
+    for (auto& [k, v] : local.metrics.items())
         if (v.is_number()) {
             keys.push_back(k);
             values.push_back(v.get<double>());
         }
-    // Reduced only when every rank has as many numeric entries (a mismatch would
-    // make the ranks' collectives differ in size).
-    const std::vector<double> counts = m_comm->max({double(values.size()), -double(values.size())});
-    if (counts[0] != -counts[1] || values.empty())
-        return metrics;
-    const std::vector<double> sums = m_comm->sum(values);
-    nlohmann::json out = metrics;
-    for (size_t i = 0; i < keys.size(); ++i)
-        out[keys[i]] = sums[i] / double(worldSize());
+    // The requests, and whether every rank has as many numeric metrics (the sums below
+    // must have the same length everywhere).
+    const std::vector<double> check = m_comm->max({local.requests.stop ? 1.0 : 0.0, local.requests.save ? 1.0 : 0.0,
+                                                   double(values.size()), -double(values.size())});
+    out.requests = {check[0] > 0, check[1] > 0};
+    const bool sameMetrics = check[2] == -check[3];
+    const size_t n = size_t(worldSize());
+    std::vector<double> sums(2 + 2 * n, 0.0);
+    sums[0] = local.lossSum;
+    sums[1] = local.auxSum;
+    sums[2 + size_t(rank())] = local.rssBytes;
+    sums[2 + n + size_t(rank())] = local.optimizerStateBytes;
+    if (sameMetrics)
+        sums.insert(sums.end(), values.begin(), values.end());
+    sums = m_comm->sum(sums);
+    out.lossSum = sums[0];
+    out.auxSum = sums[1];
+    out.rssBytes.assign(sums.begin() + 2, sums.begin() + 2 + long(n));
+    out.optimizerStateBytes.assign(sums.begin() + 2 + long(n), sums.begin() + 2 + 2 * long(n));
+    if (sameMetrics)
+        for (size_t i = 0; i < keys.size(); ++i)
+            out.metrics[keys[i]] = sums[2 + 2 * n + i] / double(worldSize());
     return out;
-}
-
-std::vector<double> DataParallel::gather(double value)
-{
-    return active() ? m_comm->gather(value) : std::vector<double>{value};
 }
 
 void DataParallel::checkSameStep(int64_t step)

@@ -1,9 +1,9 @@
 // What the training loop shares between the processes of a data-parallel run: the
-// starting weights (rank 0's, broadcast), each step's total weight and tokens (so
-// that the loss is normalized by the global batch, as one process would), the
-// gradients (summed after the last micro-batch's backward, before clipping), the
-// stop/save requests (every rank stops at the same step), and the figures of the
-// step events; with optimizer-state sharding (ZeRO stage 1) also which rank updates
+// starting weights (rank 0's, broadcast), the gradients (summed after the last
+// micro-batch's backward, before clipping, reweighted so that the loss is normalized
+// by the global batch, as one process would), and once per step a report: the loss,
+// the metrics and memory figures of the step event, and the stop/save requests (every
+// rank stops at the same step). Three collectives per step, whatever is logged; with optimizer-state sharding (ZeRO stage 1) also which rank updates
 // which tensor. With one process every call is an identity, so the loop has a
 // single code path. Not here: the transport (dist/communicator.h) or which rows a
 // rank reads (dist/data_shard.h, through the objectives' batchers).
@@ -41,17 +41,27 @@ public:
     };
     Requests agree(Requests local);  // a request of any rank holds for all
 
-    // Sums of the micro-batches' weights and tokens over all ranks.
-    std::pair<double, double> sumTotals(double weight, double tokens);
+    // The step's gradients, each rank's normalized by its own micro-batches' total
+    // `weight`, become the gradient of the global batch: rescaled by weight, summed
+    // over the ranks (missing gradients count as zero), divided by the global weight.
+    // Returns the global {weight, tokens} (one process: its own, gradients untouched).
+    std::pair<double, double> reduceGradients(std::vector<at::Tensor>& parameters, double weight, double tokens);
 
-    // Sums every parameter's gradient over the ranks (missing gradients count as zero).
-    void sumGradients(std::vector<at::Tensor>& parameters);
-
-    double sum(double value);
-    // The mean over ranks of the numeric entries of `metrics` (which every rank has
-    // with the same keys: the same objective); other entries stay rank 0's.
-    nlohmann::json meanMetrics(const nlohmann::json& metrics);
-    std::vector<double> gather(double value);
+    struct StepReport {
+        double lossSum = 0;  // the objective's loss summed over the rank's weight units
+        double auxSum = 0;   // the router's load-balancing loss (mixtures of experts)
+        nlohmann::json metrics = nlohmann::json::object();  // the objective's metrics of the step
+        double rssBytes = 0;
+        double optimizerStateBytes = 0;
+        Requests requests;  // this rank's stop/save requests for the next step
+    };
+    struct ReducedReport {
+        double lossSum = 0, auxSum = 0;  // summed over the ranks
+        nlohmann::json metrics;          // numeric entries averaged over the ranks (when every rank has as many)
+        std::vector<double> rssBytes, optimizerStateBytes;  // by rank
+        Requests requests;  // for all ranks at the next step
+    };
+    ReducedReport reduceReport(const StepReport& local);
 
     // Resumed steps must agree; ft::Error naming the ranks when they do not (a
     // checkpoint only some ranks can see: output_dir not on a shared file system).

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <thread>
+#include <tuple>
 #include <limits>
 #include <optional>
 #include <cmath>
@@ -358,9 +359,14 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
         const int64_t firstStep = step;
         const auto loopStart = Clock::now();
         bool pauseRefused = false;
+        // Several processes: a request seen by any rank holds for all at the same step;
+        // after the first step the requests travel in the step report.
+        DataParallel::Requests pending;
+        if (dp.active())
+            pending = dp.agree({control.stopRequested(), control.saveRequested()});
         while (step < totalSteps) {
-            // A request seen by any rank holds for all, at the same step.
-            const DataParallel::Requests requests = dp.agree({control.stopRequested(), control.saveRequested()});
+            const DataParallel::Requests requests =
+                dp.active() ? pending : DataParallel::Requests{false, control.saveRequested()};
             if (requests.save)
                 saveNow();
             if (dp.active() && control.paused()) {
@@ -397,9 +403,6 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 weight += batches.back()->weight;
                 tokens += batches.back()->tokens;
             }
-            // Normalized by the global batch: the ranks' summed gradients are then the
-            // gradient one process would compute on all of their micro-batches.
-            const auto [globalWeight, globalTokens] = dp.sumTotals(weight, double(tokens));
             double lossSum = 0, auxSum = 0;
             bool auxSeen = false;
             nlohmann::json metrics = nlohmann::json::object();
@@ -409,13 +412,13 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 BatchLoss r = objective.loss(*b);
                 // A mixture of experts adds its load-balancing loss (moe_block.h), weighted
                 // by the config's router_aux_loss_coef and this micro-batch's share.
-                const double share = b->weight / std::max(globalWeight, 1.0);
+                const double share = b->weight / std::max(weight, 1.0);
                 // Under gradient checkpointing the aux loss comes back without gradient and
                 // the recomputations in backward add routerAuxCoef * share x its gradient.
                 const at::Tensor aux = routerAuxCoef > 0 ? model->takeRouterAuxLoss(routerAuxCoef * share) : at::Tensor();
                 {
                     model::AutocastScope off(model::AutocastState::off());
-                    at::Tensor total = r.sum / std::max(globalWeight, 1.0);
+                    at::Tensor total = r.sum / std::max(weight, 1.0);
                     if (aux.defined()) {
                         auxSum += aux.item<double>() * share;
                         auxSeen = true;
@@ -428,11 +431,13 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 for (auto& [k, v] : r.metrics.items())
                     metrics[k] = v;
             }
-            metrics = dp.meanMetrics(metrics);
             double gradNorm = 0;
+            double globalWeight = weight, globalTokens = double(tokens);
             {
                 model::AutocastScope off(model::AutocastState::off());
-                dp.sumGradients(params);  // before unscaling and clipping: every rank then steps alike
+                // Before unscaling and clipping: the gradient of the global batch, the same on
+                // every rank, so that every rank steps alike.
+                std::tie(globalWeight, globalTokens) = dp.reduceGradients(params, weight, double(tokens));
                 const bool scaledFinite = scaler.unscale(params);
                 gradNorm = scaledFinite ? clipGradNorm(params, c.training.maxGradNorm)
                                                      : std::numeric_limits<double>::infinity();
@@ -449,10 +454,21 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                 }
             }
             ++step;
+            DataParallel::StepReport local;
+            local.lossSum = lossSum;
+            local.auxSum = auxSum * weight;  // shares of the rank's weight -> of the global weight below
+            local.metrics = metrics;
+            local.rssBytes = double(processMemory().rssBytes);
+            local.optimizerStateBytes = dp.active() ? double(optimizerStateBytes(*optimizer)) : 0.0;
+            if (dp.active())
+                local.requests = {control.stopRequested(), control.saveRequested()};
+            const DataParallel::ReducedReport report = dp.reduceReport(local);
+            pending = report.requests;
+            metrics = report.metrics;
             if (auxSeen)
-                metrics["router_aux_loss"] = dp.sum(auxSum);
+                metrics["router_aux_loss"] = dp.active() ? report.auxSum / std::max(globalWeight, 1.0) : auxSum;
 
-            const double loss = dp.sum(lossSum) / std::max(globalWeight, 1.0);
+            const double loss = report.lossSum / std::max(globalWeight, 1.0);
             const double stepSeconds = secondsSince(stepStart);
             const double elapsed = secondsSince(loopStart);
             const double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
@@ -464,18 +480,18 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                                      {"lr", lr},
                                      {"grad_norm", gradNorm},
                                      {"tokens_per_second", globalTokens / std::max(stepSeconds, 1e-9)},
+                                     {"tokens", globalTokens},
                                      {"elapsed_s", secondsSince(start)},
                                      {"eta_s", eta},
                                      {"metrics", metrics},
                                      {"memory", memoryJson()}};
                 if (dp.active()) {
                     const double communication = dp.takeCommunicationSeconds();
-                    event["distributed"] = {
-                        {"world_size", dp.worldSize()},
-                        {"all_reduce_s", communication},
-                        {"rss_bytes_per_rank", dp.gather(double(processMemory().rssBytes))},
-                        {"optimizer_state_bytes_per_rank", dp.gather(double(optimizerStateBytes(*optimizer)))},
-                        {"shard_optimizer", dp.shardsOptimizer()}};
+                    event["distributed"] = {{"world_size", dp.worldSize()},
+                                            {"all_reduce_s", communication},
+                                            {"rss_bytes_per_rank", report.rssBytes},
+                                            {"optimizer_state_bytes_per_rank", report.optimizerStateBytes},
+                                            {"shard_optimizer", dp.shardsOptimizer()}};
                 }
                 events.write("step", event);
             }
