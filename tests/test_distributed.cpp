@@ -162,7 +162,8 @@ class TestDistributed : public QObject {
 
     // Two ranks and one process on the same global batch: losses, gradient norms and
     // the trained tensors agree. Returns the 2-rank run's events.
-    QString compareRuns(const QString& name, const json& distributed, const json& single)
+    QString compareRuns(const QString& name, const json& distributed, const json& single,
+                        const QString& output = "adapter/adapter_model.safetensors")
     {
         QString events;
         [&] {
@@ -187,8 +188,8 @@ class TestDistributed : public QObject {
             QCOMPARE(int(a[i]["distributed"]["rss_bytes_per_rank"].size()), 2);
             QVERIFY(a[i]["distributed"]["all_reduce_s"].get<double>() >= 0);
         }
-        const double diff = relativeDifference(tensorsOf(m_dir.filePath(name + "-2ranks/adapter/adapter_model.safetensors")),
-                                               tensorsOf(m_dir.filePath(name + "-1rank/adapter/adapter_model.safetensors")));
+        const double diff = relativeDifference(tensorsOf(m_dir.filePath(name + "-2ranks/" + output)),
+                                               tensorsOf(m_dir.filePath(name + "-1rank/" + output)));
         QVERIFY2(diff < 1e-5, qPrintable(QString("trained tensors differ by %1 (relative)").arg(diff)));
         qInfo("%s: trained tensors of 2 ranks and 1 process differ by %.3g (relative)", qPrintable(name), diff);
         // The checkpoint (rank 0's) says how many rows all ranks consumed and on how many.
@@ -227,6 +228,25 @@ private Q_SLOTS:
         compareRuns("accum", {{"training", {{"grad_accum", 2}}}}, {{"training", {{"grad_accum", 4}}}});
     }
 
+    // Full fine-tuning with small buckets (50 KB): the gradient hooks start most buckets'
+    // all-reduces during backward, in the same order on both ranks, and the result is
+    // still the one-process result.
+    void overlappedBucketsInFullFineTuning()
+    {
+        const json full{{"technique", {{"name", "full"}, {"r", nullptr}, {"lora_dropout", nullptr}}},
+                        {"training", {{"optimizer", {{"lr", 1e-3}}}}}};
+        json two = full, one = full;
+        two["distributed"] = {{"bucket_cap_mb", 0.05}};
+        one["training"]["grad_accum"] = 2;
+        const QString out = compareRuns("full", two, one, "model/model.safetensors");
+        const auto steps = eventsOf(out, "step");
+        QVERIFY(!steps.empty());
+        for (const json& e : steps) {
+            const int64_t buckets = e["distributed"]["buckets"], early = e["distributed"]["buckets_started_in_backward"];
+            QVERIFY2(buckets > 4 && early >= buckets / 2, e["distributed"].dump().c_str());
+        }
+    }
+
     // ZeRO stage 1: each rank holds the AdamW state of part of the tensors (together all
     // of it, each at most ~60 %), and the result is still the one-process result.
     void shardedOptimizerStateEqualsOneProcess()
@@ -251,6 +271,28 @@ private Q_SLOTS:
         json single = dpo;
         single["training"] = {{"grad_accum", 2}};
         compareRuns("dpo", dpo, single);
+    }
+
+    // RLVR (GRPO with verifiers) on 2 ranks: every rank samples groups for its own
+    // prompts; the step's loss and reward metrics are reduced over both, and the run
+    // finishes with one adapter. (Sampling draws differ by rank, so there is no
+    // equality with one process to check.)
+    void rlvrRunsOnTwoRanks()
+    {
+        const QString config = writeConfig(
+            "rlvr", {{"objective", {{"name", "rlvr"}, {"num_generations", 4}, {"max_new_tokens", 8}}},
+                     {"data", {{"train", ft::datasetsDir() + "/align/verifiable.jsonl"}}},
+                     {"training", {{"max_steps", 2}, {"batch_size", 1}}}});
+        auto run = train(config, {"--nproc-per-node", "2"});
+        QVERIFY2(run.code == 0, qPrintable(run.err));
+        const auto steps = eventsOf(run.out, "step");
+        QCOMPARE(int(steps.size()), 2);
+        for (const json& e : steps) {
+            QVERIFY2(std::isfinite(e["loss"].get<double>()), e.dump().c_str());
+            QVERIFY2(!e["metrics"].empty(), e.dump().c_str());
+            QCOMPARE(int(e["distributed"]["rss_bytes_per_rank"].size()), 2);
+        }
+        QVERIFY(QFile::exists(m_dir.filePath("rlvr/adapter/adapter_model.safetensors")));
     }
 
     // Stopped after 2 steps on 2 ranks, resumed on 1 process with the same global batch:

@@ -28,6 +28,11 @@ std::string rankKey(const char* kind, int rank) { return std::string("ftstudio/"
 
 } // namespace
 
+struct Communicator::Pending {
+    std::vector<at::Tensor> tensors;
+    c10::intrusive_ptr<c10d::Work> work;
+};
+
 struct Communicator::State {
     c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
@@ -208,6 +213,24 @@ void Communicator::allreduceSum(std::vector<at::Tensor>& tensors)
             }
         }
     });
+}
+
+std::shared_ptr<Communicator::Pending> Communicator::startSum(const at::Tensor& flat)
+{
+    auto pending = std::make_shared<Pending>();
+    pending->tensors = {flat};
+    if (worldSize() > 1)
+        collective("all-reduce", [&] { pending->work = m_state->group->allreduce(pending->tensors); });
+    return pending;
+}
+
+at::Tensor Communicator::finish(Pending& pending)
+{
+    if (pending.work) {
+        collective("all-reduce", [&] { pending.work->wait(); });
+        pending.work.reset();
+    }
+    return pending.tensors.front();
 }
 
 void Communicator::broadcast(std::vector<at::Tensor>& tensors, int root)

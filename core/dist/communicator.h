@@ -42,6 +42,13 @@ public:
     // dtype and device are flattened into buckets of options.bucketBytes, all-reduced
     // asynchronously and copied back.
     void allreduceSum(std::vector<at::Tensor>& tensors);
+    // Starts an in-place sum of one contiguous tensor over the ranks and returns at once;
+    // finish(...) waits for it and returns the summed tensor (a failed peer is reported
+    // as by the other calls). Calls must be started in the same order on every rank.
+    struct Pending;
+    std::shared_ptr<Pending> startSum(const at::Tensor& flat);
+    at::Tensor finish(Pending& pending);
+
     // In place: every rank ends with root's values.
     void broadcast(std::vector<at::Tensor>& tensors, int root = 0);
     std::vector<double> sum(std::vector<double> values);

@@ -4,12 +4,145 @@
 #include "util/error.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
 #include <torch/optim/adamw.h>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace ft::engine {
+
+struct DataParallel::Buckets {
+    std::vector<at::Tensor> parameters;
+    std::vector<std::vector<size_t>> members;  // per bucket: parameter indices
+    std::vector<size_t> bucketOf;              // per parameter
+    std::vector<size_t> waiting;               // per bucket: gradients not yet complete this step
+    std::vector<std::shared_ptr<dist::Communicator::Pending>> pending;  // per bucket, once started
+    size_t started = 0;                        // buckets [0, started) are under way
+    size_t startedInBackward = 0;              // of those, started by the hooks
+    bool armed = false;
+    double weight = 1;
+    double tokens = 0;
+    std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks;  // accumulator, key
+};
+
+namespace {
+
+// Runs after a trained tensor's gradient accumulator: tells the data-parallel state
+// that this tensor's gradient is complete.
+class GradientReady : public torch::autograd::FunctionPostHook {
+public:
+    GradientReady(std::function<void()> ready) : m_ready(std::move(ready)) {}
+    torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                              const torch::autograd::variable_list&) override
+    {
+        m_ready();
+        return outputs;
+    }
+
+private:
+    std::function<void()> m_ready;
+};
+
+} // namespace
+
+DataParallel::DataParallel(dist::Communicator* communicator) : m_comm(communicator) {}
+
+DataParallel::~DataParallel()
+{
+    if (m_buckets)
+        for (auto& [node, key] : m_buckets->hooks)
+            node->del_post_hook(key);
+}
+
+void DataParallel::attachGradientHooks(const std::vector<at::Tensor>& parameters, double bucketCapMb)
+{
+    if (!active() || parameters.empty())
+        return;
+    auto b = std::make_unique<Buckets>();
+    b->parameters = parameters;
+    b->bucketOf.assign(parameters.size(), 0);
+    const int64_t capBytes = std::max<int64_t>(1, int64_t(bucketCapMb * double(1 << 20)));
+    int64_t bytes = 0, cap = std::min<int64_t>(capBytes, int64_t(1) << 20);  // DDP: the first bucket 1 MiB
+    for (size_t k = parameters.size(); k-- > 0;) {
+        const int64_t size = int64_t(parameters[k].nbytes());
+        if (b->members.empty() || (bytes + size > cap && !b->members.back().empty())) {
+            if (!b->members.empty())
+                cap = capBytes;
+            b->members.emplace_back();
+            bytes = 0;
+        }
+        b->members.back().push_back(k);
+        b->bucketOf[k] = b->members.size() - 1;
+        bytes += size;
+    }
+    b->waiting.assign(b->members.size(), 0);
+    b->pending.assign(b->members.size(), nullptr);
+    Buckets* state = b.get();
+    for (size_t k = 0; k < parameters.size(); ++k) {
+        std::shared_ptr<torch::autograd::Node> accumulator = torch::autograd::impl::grad_accumulator(parameters[k]);
+        if (!accumulator)
+            continue;  // not a leaf that requires grad: its bucket starts at the end
+        const uintptr_t key = accumulator->add_post_hook(std::make_unique<GradientReady>([this, state, k] {
+            if (!state->armed)
+                return;
+            const size_t bucket = state->bucketOf[k];
+            if (state->waiting[bucket] > 0 && --state->waiting[bucket] == 0)
+                while (state->started < state->members.size() && state->waiting[state->started] == 0) {
+                    startBucket(state->started);
+                    ++state->startedInBackward;
+                }
+        }));
+        b->hooks.emplace_back(accumulator, key);
+    }
+    m_buckets = std::move(b);
+}
+
+std::pair<int64_t, int64_t> DataParallel::bucketCounts() const
+{
+    if (!m_buckets)
+        return {0, 0};
+    return {int64_t(m_buckets->members.size()), int64_t(m_buckets->startedInBackward)};
+}
+
+void DataParallel::armGradientHooks(double weight, double tokens)
+{
+    if (!m_buckets)
+        return;
+    Buckets& b = *m_buckets;
+    b.armed = true;
+    b.weight = weight;
+    b.tokens = tokens;
+    b.started = 0;
+    b.startedInBackward = 0;
+    for (size_t i = 0; i < b.members.size(); ++i) {
+        b.waiting[i] = b.members[i].size();
+        b.pending[i] = nullptr;
+    }
+}
+
+// Flattens the bucket's gradients (times this rank's weight, undoing its own
+// normalization) and starts their sum; the last bucket carries the step's totals.
+void DataParallel::startBucket(size_t bucket)
+{
+    Buckets& b = *m_buckets;
+    at::NoGradGuard noGrad;
+    std::vector<at::Tensor> parts;
+    for (size_t k : b.members[bucket]) {
+        at::Tensor& g = b.parameters[k].mutable_grad();
+        if (!g.defined())
+            g = at::zeros_like(b.parameters[k]);
+        parts.push_back(g.reshape({-1}).to(at::kFloat));
+    }
+    at::Tensor flat = at::cat(parts).mul_(std::max(b.weight, 1.0));
+    if (bucket + 1 == b.members.size())
+        flat = at::cat({flat, at::tensor({float(b.weight), float(b.tokens)}, flat.options())});
+    b.pending[bucket] = m_comm->startSum(flat);
+    b.started = bucket + 1;
+}
 
 void DataParallel::broadcast(const std::vector<std::pair<std::string, at::Tensor>>& tensors)
 {
@@ -34,23 +167,35 @@ std::pair<double, double> DataParallel::reduceGradients(std::vector<at::Tensor>&
 {
     if (!active())
         return {weight, tokens};
+    if (!m_buckets)
+        attachGradientHooks(parameters);  // (the trainer attaches them up front)
+    Buckets& b = *m_buckets;
+    if (!b.armed)
+        armGradientHooks(weight, tokens);
+    b.armed = false;
+    // In index order, the buckets backward did not complete (tensors without gradient
+    // this step, or a step whose backward never ran the hooks).
+    while (b.started < b.members.size())
+        startBucket(b.started);
     at::NoGradGuard noGrad;
-    std::vector<at::Tensor> tensors;
-    for (at::Tensor& p : parameters) {
-        at::Tensor& g = p.mutable_grad();
-        if (!g.defined())
-            g = at::zeros_like(p);
-        g.mul_(std::max(weight, 1.0));  // undoes the rank's own normalization
-        tensors.push_back(g);
+    double globalWeight = 0, globalTokens = 0;
+    for (size_t bucket = 0; bucket < b.members.size(); ++bucket) {
+        const at::Tensor flat = m_comm->finish(*b.pending[bucket]);
+        int64_t at = 0;
+        for (size_t k : b.members[bucket]) {
+            at::Tensor& g = b.parameters[k].mutable_grad();
+            const int64_t n = g.numel();
+            g.copy_(flat.narrow(0, at, n).view(g.sizes()));
+            at += n;
+        }
+        if (bucket + 1 == b.members.size()) {
+            globalWeight = flat[at].item<double>();
+            globalTokens = flat[at + 1].item<double>();
+        }
     }
-    // The totals travel in the gradients' last bucket (fp32: exact below 2^24).
-    const c10::Device device = tensors.empty() ? c10::Device(c10::kCPU) : tensors.front().device();
-    tensors.push_back(at::tensor({float(weight), float(tokens)}, at::TensorOptions(at::kFloat).device(device)));
-    m_comm->allreduceSum(tensors);
-    const at::Tensor totals = tensors.back().to(at::kDouble).cpu();
-    const double globalWeight = totals[0].item<double>(), globalTokens = totals[1].item<double>();
-    for (size_t i = 0; i + 1 < tensors.size(); ++i)
-        tensors[i].div_(std::max(globalWeight, 1.0));
+    for (at::Tensor& p : b.parameters)
+        p.mutable_grad().div_(std::max(globalWeight, 1.0));
+    b.pending.assign(b.members.size(), nullptr);
     return {globalWeight, globalTokens};
 }
 

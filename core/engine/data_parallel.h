@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/optim/optimizer.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +25,10 @@ namespace ft::engine {
 
 class DataParallel {
 public:
-    explicit DataParallel(dist::Communicator* communicator) : m_comm(communicator) {}
+    explicit DataParallel(dist::Communicator* communicator);
+    ~DataParallel();
+    DataParallel(const DataParallel&) = delete;
+    DataParallel& operator=(const DataParallel&) = delete;
 
     bool active() const { return m_comm && m_comm->worldSize() > 1; }
     int rank() const { return m_comm ? m_comm->rank() : 0; }
@@ -41,10 +45,25 @@ public:
     };
     Requests agree(Requests local);  // a request of any rank holds for all
 
+    // Overlap with backward, as PyTorch's DDP Reducer: a hook on every trained tensor's
+    // gradient accumulator counts the tensors of its bucket (buckets in reverse order of
+    // the tensors, the order backward finishes them: 1 MiB first, then 25 MiB); once a
+    // bucket's gradients are complete in the last micro-batch's backward, its all-reduce
+    // starts while backward goes on. Buckets start in index order on every rank.
+    // Call once with the trained tensors, before the first step. `bucketCapMb`: DDP's
+    // bucket_cap_mb (the first bucket at most min(1, bucketCapMb) MiB).
+    void attachGradientHooks(const std::vector<at::Tensor>& parameters, double bucketCapMb = 25);
+    // Of the last step: buckets, and how many of them started during backward.
+    std::pair<int64_t, int64_t> bucketCounts() const;
+    // Before the last micro-batch's backward of a step (the earlier ones communicate
+    // nothing): `weight` and `tokens` are this rank's totals over the step's micro-batches.
+    void armGradientHooks(double weight, double tokens);
+
     // The step's gradients, each rank's normalized by its own micro-batches' total
     // `weight`, become the gradient of the global batch: rescaled by weight, summed
     // over the ranks (missing gradients count as zero), divided by the global weight.
-    // Returns the global {weight, tokens} (one process: its own, gradients untouched).
+    // Starts the buckets backward did not start, waits for all. Returns the global
+    // {weight, tokens} (one process: its own, gradients untouched).
     std::pair<double, double> reduceGradients(std::vector<at::Tensor>& parameters, double weight, double tokens);
 
     struct StepReport {
@@ -91,7 +110,11 @@ public:
     nlohmann::json describe() const;
 
 private:
+    struct Buckets;
+    void startBucket(size_t bucket);
+
     dist::Communicator* m_comm = nullptr;
+    std::unique_ptr<Buckets> m_buckets;
     std::vector<int> m_owner;  // per parameter: the rank that updates it (sharding only)
 };
 

@@ -253,6 +253,7 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             params.push_back(t);
         if (c.distributed.shardOptimizer)
             dp.shardOptimizer(params);  // ZeRO stage 1 (several processes only)
+        dp.attachGradientHooks(params, c.distributed.bucketCapMb);  // all-reduces overlap backward (several processes)
         LossScaler scaler(s.precision.lossScaling);  // fp16 only; its scale restarts at a resume
 
         int64_t step = 0;
@@ -425,6 +426,8 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                         if (aux.requires_grad())
                             total = total + aux.to(total.scalar_type()) * (routerAuxCoef * share);
                     }
+                    if (&b == &batches.back())
+                        dp.armGradientHooks(weight, double(tokens));  // communication starts in this backward
                     scaler.scaled(total).backward();
                 }
                 lossSum += r.sum.item<double>();
@@ -491,7 +494,9 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
                                             {"all_reduce_s", communication},
                                             {"rss_bytes_per_rank", report.rssBytes},
                                             {"optimizer_state_bytes_per_rank", report.optimizerStateBytes},
-                                            {"shard_optimizer", dp.shardsOptimizer()}};
+                                            {"shard_optimizer", dp.shardsOptimizer()},
+                                            {"buckets", dp.bucketCounts().first},
+                                            {"buckets_started_in_backward", dp.bucketCounts().second}};
                 }
                 events.write("step", event);
             }

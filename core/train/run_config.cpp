@@ -214,6 +214,7 @@ RunConfig parseInto(const json& j, const std::string& sourceName, const std::str
     c.distributed.backend = distributed["backend"].get<std::string>();
     c.distributed.timeoutSeconds = distributed["timeout_s"].get<int64_t>();
     c.distributed.shardOptimizer = distributed["shard_optimizer"].get<bool>();
+    c.distributed.bucketCapMb = distributed["bucket_cap_mb"].get<double>();
 
     checkCrossRules(c, j, errors);
     return c;
@@ -347,7 +348,8 @@ nlohmann::json toJson(const RunConfig& c)
          {{"processes", c.distributed.processes},
           {"backend", c.distributed.backend},
           {"timeout_s", c.distributed.timeoutSeconds},
-          {"shard_optimizer", c.distributed.shardOptimizer}}},
+          {"shard_optimizer", c.distributed.shardOptimizer},
+          {"bucket_cap_mb", c.distributed.bucketCapMb}}},
     };
 }
 

@@ -95,6 +95,7 @@ struct DistributedConfig {
     std::string backend = "auto";  // auto (= gloo) | gloo | nccl
     int64_t timeoutSeconds = 1800;  // a collective or the rendezvous waits at most this long
     bool shardOptimizer = false;    // ZeRO stage 1: each rank keeps and updates 1/N of the AdamW state
+    double bucketCapMb = 25;        // gradient all-reduce buckets (the first one at most 1 MiB), as DDP's bucket_cap_mb
 };
 
 struct RunConfig {

@@ -370,6 +370,10 @@ const std::vector<SettingSpec>& distributedSpecs()
         {.key = "shard_optimizer", .type = Type::Bool, .defaultValue = false, .label = "Shard optimizer state",
          .help = "ZeRO stage 1: each process keeps and updates the AdamW state of 1/N of the trained tensors and "
                  "sends the updated tensors to the others; checkpoints still hold the whole state."},
+        {.key = "bucket_cap_mb", .type = Type::Number, .defaultValue = 25.0, .min = 0.001, .max = 4096,
+         .label = "Bucket size (MiB)",
+         .help = "Gradients are summed across processes in buckets of about this size (the first at most 1 MiB), "
+                 "each starting as soon as backward has finished its gradients, as PyTorch DDP's bucket_cap_mb."},
     };
     return specs;
 }
