@@ -112,6 +112,7 @@ int runBenchDistributed(int argc, char** argv)
     p.option("steps", "N", "timed steps per run", "8");
     p.option("warmup", "N", "steps run before timing (at least 1)", "2");
     p.option("runs", "N", "runs of each side, interleaved", "2");
+    p.option("bucket-cap-mb", "MB", "distributed.bucket_cap_mb of the N-process runs", "25");
     p.option("data", "FILE", "training data", "datasets/sft/instructions.jsonl");
     if (!p.parse(argc, argv, 2)) {
         std::cout << p.usage();
@@ -153,7 +154,8 @@ int runBenchDistributed(int argc, char** argv)
                                        {"threads", threads},
                                        {"schedule", {{"name", "constant"}}}}},
                          {"eval", {{"every_steps", 0}, {"max_batches", 1}}},
-                         {"checkpoint", {{"every_steps", 0}}}};
+                         {"checkpoint", {{"every_steps", 0}}},
+                         {"distributed", {{"bucket_cap_mb", std::stod(p.get("bucket-cap-mb"))}}}};
         const std::string path = (dir / (name + ".json")).string();
         ft::io::writeJsonFileAtomic(path, c);
         return path;
