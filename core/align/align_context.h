@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct AlignContext {
     int64_t batchSize = 8;
     uint64_t seed = 0;
     dist::DataShard shard;  // this process's share of the training rows (several processes)
+    // Several processes: the mean of a value over the ranks (a collective: call it in
+    // training steps only, the same number of times on every rank); empty for one.
+    std::function<double(double)> meanOverRanks;
     std::string outputDir;
     std::string modelDir;  // the base model folder
     bool fullModel = false;  // full/freeze fine-tuning: no adapter to disable

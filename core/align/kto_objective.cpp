@@ -66,7 +66,7 @@ std::unique_ptr<train::ObjectiveBatch> KtoObjective::nextBatch()
     return nextIndexedBatch(m_batcher, [&](int64_t i) { return int64_t(m_train[size_t(i)].completion.ids.size() + m_train[size_t(i)].mismatched.ids.size()); });
 }
 
-KtoObjective::Scored KtoObjective::score(const std::vector<UnpairedExample>& data, const ReferenceValues& ref,
+KtoObjective::Scored KtoObjective::score(bool training, const std::vector<UnpairedExample>& data, const ReferenceValues& ref,
                                          const std::vector<int64_t>& indices)
 {
     std::vector<const Response*> matched, mismatched;
@@ -84,6 +84,8 @@ KtoObjective::Scored KtoObjective::score(const std::vector<UnpairedExample>& dat
         torch::NoGradGuard noGrad;
         ResponseLogps mm = responseLogps(m_x.model, collateResponses(mismatched, m_padId, m_x.device));
         kl = (mm.sums - gatherReference(ref, mismatchedRef, false, m_x.device)).mean();
+        if (training && m_x.meanOverRanks)  // equal micro-batches: the mean of the ranks' means
+            kl = at::full({}, m_x.meanOverRanks(kl.item<double>()), kl.options());
     }
     ResponseLogps lp = responseLogps(m_x.model, collateResponses(matched, m_padId, m_x.device));
     Scored s;
@@ -100,7 +102,7 @@ KtoObjective::Scored KtoObjective::score(const std::vector<UnpairedExample>& dat
 
 train::BatchLoss KtoObjective::loss(train::ObjectiveBatch& batch)
 {
-    Scored s = score(m_train, m_trainRef, static_cast<IndexedBatch&>(batch).indices);
+    Scored s = score(true, m_train, m_trainRef, static_cast<IndexedBatch&>(batch).indices);
     return {s.losses.sum(), ktoMetrics(s.rewards, s.desirable, s.kl)};
 }
 
@@ -112,7 +114,7 @@ train::EvalResult KtoObjective::evaluate(int64_t maxBatches)
     double klSum = 0;
     int64_t batches = 0;
     for (const auto& indices : evaluationChunks(m_eval.size(), m_x.batchSize, maxBatches)) {
-        Scored s = score(m_eval, m_evalRef, indices);
+        Scored s = score(false, m_eval, m_evalRef, indices);
         losses.push_back(s.losses);
         rewards.push_back(s.rewards);
         desirable.push_back(s.desirable);

@@ -32,7 +32,9 @@ private:
         at::Tensor losses, rewards, desirable;  // (N,)
         double kl = 0;
     };
-    Scored score(const std::vector<UnpairedExample>& data, const ReferenceValues& ref,
+    // `training`: the KL estimate is averaged over the ranks of a data-parallel run (as
+    // TRL gathers it), so that it is the estimate of the global batch.
+    Scored score(bool training, const std::vector<UnpairedExample>& data, const ReferenceValues& ref,
                  const std::vector<int64_t>& indices);
 
     AlignContext m_x;

@@ -243,6 +243,11 @@ DataParallel::ReducedReport DataParallel::reduceReport(const StepReport& local)
     return out;
 }
 
+double DataParallel::mean(double value)
+{
+    return active() ? m_comm->sum({value})[0] / double(worldSize()) : value;
+}
+
 void DataParallel::checkSameStep(int64_t step)
 {
     if (!active())

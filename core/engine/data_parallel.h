@@ -82,6 +82,9 @@ public:
     };
     ReducedReport reduceReport(const StepReport& local);
 
+    // The mean of a value over the ranks (objectives' batch statistics, e.g. KTO's KL).
+    double mean(double value);
+
     // Resumed steps must agree; ft::Error naming the ranks when they do not (a
     // checkpoint only some ranks can see: output_dir not on a shared file system).
     void checkSameStep(int64_t step);

@@ -104,6 +104,7 @@ align::AlignContext alignContext(const ObjectiveContext& x, ObjectiveRows rows)
     a.batchSize = c.training.batchSize;
     a.seed = uint64_t(c.training.seed);
     a.shard = x.shard;
+    a.meanOverRanks = x.meanOverRanks;
     a.outputDir = c.outputDir;
     a.modelDir = c.model;
     a.fullModel = x.adapter && x.adapter->savesFullModel();

@@ -36,6 +36,7 @@ struct ObjectiveContext {
     c10::Device device = c10::Device(c10::kCPU);
     train::EventWriter* events = nullptr;
     dist::DataShard shard;  // this process's share of the training rows
+    std::function<double(double)> meanOverRanks;  // several processes: a value's mean over the ranks
 };
 
 // The prompt format an objective renders rows with ("template" of its settings).

@@ -123,7 +123,7 @@ struct Session {
     std::unique_ptr<model::AutocastScope> autocast;
 };
 
-Session prepare(const RunConfig& c, EventWriter& events, const DataParallel& dp, const dist::LaunchEnv& launch)
+Session prepare(const RunConfig& c, EventWriter& events, DataParallel& dp, const dist::LaunchEnv& launch)
 {
     Session s;
     int threads = int(c.training.threads);
@@ -179,6 +179,8 @@ Session prepare(const RunConfig& c, EventWriter& events, const DataParallel& dp,
     objectiveContext.device = s.device;
     objectiveContext.events = &events;
     objectiveContext.shard = dp.shard();
+    if (dp.active())
+        objectiveContext.meanOverRanks = [&dp](double v) { return dp.mean(v); };
     s.objective = makeObjective(objectiveContext);
     for (auto& [name, t] : s.objective->extraTrainable()) {
         s.trainable.emplace_back(name, t);
