@@ -77,6 +77,10 @@ int printEstimate(const std::string& path, bool json)
     std::printf("trainable parameters: %s of %s (%.3g %%)\n", formatCount(double(e.trainableParameters)).c_str(),
                 formatCount(double(e.totalParameters)).c_str(), share);
     std::printf("memory: %s\n", e.memory.summary().c_str());
+    if (e.processes > 1)
+        std::printf("processes: %lld (the memory above is per process%s; this machine has %lld %s)\n",
+                    (long long)e.processes, config.distributed.shardOptimizer ? ", optimizer state sharded" : "",
+                    (long long)e.parallelDevices, e.parallelUnit.c_str());
     if (e.availableBytes > 0)
         std::printf("%s: %s available%s\n", e.device.c_str(), formatBytes(double(e.availableBytes)).c_str(),
                     e.fits ? "" : " -- will not fit: lower the batch size or sequence length, turn on gradient "

@@ -8,7 +8,11 @@
 #include <c10/core/ScalarType.h>
 #include <nlohmann/json.hpp>
 
+#include <torch/cuda.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 namespace ft::train {
 
@@ -50,8 +54,21 @@ RunEstimate estimateRun(const RunConfig& c)
     in.gradientCheckpointing = c.training.gradientCheckpointing;
     e.memory = estimateTrainingMemory(in);
 
+    e.processes = std::max<int64_t>(1, c.distributed.processes);
+    if (c.distributed.shardOptimizer && e.processes > 1) {
+        e.memory.optimizer = (e.memory.optimizer + e.processes - 1) / e.processes;
+        e.memory.total = e.memory.weights + e.memory.gradients + e.memory.optimizer + e.memory.activations;
+    }
+
     const c10::Device device = resolveDevice(c.training.device);
     e.device = device.str();
+    if (device.is_cuda()) {
+        e.parallelDevices = int64_t(torch::cuda::device_count());
+        e.parallelUnit = "CUDA devices";
+    } else {
+        e.parallelDevices = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
+        e.parallelUnit = "CPU cores";
+    }
     if (device.is_cuda()) {
         if (const auto m = cudaDeviceMemory(device.has_index() ? device.index() : 0)) {
             e.availableBytes = m->freeBytes;
@@ -60,7 +77,8 @@ RunEstimate estimateRun(const RunConfig& c)
     } else {
         e.availableBytes = availableHostMemory();
     }
-    e.fits = e.availableBytes <= 0 || e.memory.total <= e.availableBytes;
+    const int64_t sharing = device.is_cuda() ? 1 : e.processes;  // ranks on one GPU each, or all in host memory
+    e.fits = e.availableBytes <= 0 || e.memory.total * sharing <= e.availableBytes;
     return e;
 }
 
@@ -91,7 +109,8 @@ nlohmann::json toJson(const RunEstimate& e)
             {"dtype", e.dtype},
             {"available_bytes", e.availableBytes},
             {"device_total_bytes", e.deviceTotalBytes},
-            {"fits", e.fits}};
+            {"fits", e.fits},
+            {"parallel", {{"processes", e.processes}, {"devices", e.parallelDevices}, {"unit", e.parallelUnit}}}};
 }
 
 } // namespace ft::train

@@ -27,6 +27,12 @@ struct RunEstimate {
     int64_t availableBytes = 0;       // host memory available (CPU) or the GPU's free memory; 0: unknown
     int64_t deviceTotalBytes = 0;     // the GPU's memory (CUDA only)
     bool fits = true;                 // memory.total within availableBytes (true when unknown)
+    // Several processes (distributed.processes): the memory above is per process (the
+    // optimizer part divided among them with shard_optimizer); on the CPU they share the
+    // host's memory, so `fits` checks processes x total there.
+    int64_t processes = 1;
+    int64_t parallelDevices = 1;      // what processes can run on here: CUDA devices, or CPU cores
+    std::string parallelUnit;         // "CUDA devices" | "CPU cores"
 };
 
 // Reads `config.model`'s config.json only. ft::Error when it cannot be read or the

@@ -32,6 +32,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QTreeWidget>
+#include <QThread>
 #include <QtTest>
 
 #include <memory>
@@ -232,6 +233,15 @@ private slots:
                                      !m_page->findChild<QLabel*>("estimateLabel")->text().contains("Will not fit"),
                                  15000);
         qInfo("estimate before the run: %s", qPrintable(m_page->findChild<QLabel*>("estimateLabel")->text()));
+        // The processes setting says what it can run on here (CPU cores on this machine),
+        // and the estimate counts every process's memory when it is raised.
+        QWidget* processes = form->editor("distributed.processes");
+        QVERIFY(processes);
+        QTRY_VERIFY_WITH_TIMEOUT(processes->toolTip().contains("CPU core"), 15000);
+        QCOMPARE(processes->isEnabled(), QThread::idealThreadCount() > 1);
+        QVERIFY(form->setValue("distributed.processes", 2));
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->findChild<QLabel*>("estimateLabel")->text().contains("for the 2 processes"), 15000);
+        QVERIFY(form->setValue("distributed.processes", 1));
 
         QSignalSpy state(m_page.get(), &TrainPage::runStateChanged);
         QTest::mouseClick(start, Qt::LeftButton);

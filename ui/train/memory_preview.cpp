@@ -2,6 +2,7 @@
 
 #include "train/memory_estimate.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ft::ui {
@@ -37,6 +38,10 @@ MemoryPreview previewFromEstimate(const QJsonObject& e) {
     p.availableBytes = e.value(QStringLiteral("available_bytes")).toInteger();
     p.deviceTotalBytes = e.value(QStringLiteral("device_total_bytes")).toInteger();
     p.fits = e.value(QStringLiteral("fits")).toBool(true);
+    const QJsonObject parallel = e.value(QStringLiteral("parallel")).toObject();
+    p.processes = std::max<qint64>(1, parallel.value(QStringLiteral("processes")).toInteger(1));
+    p.parallelDevices = std::max<qint64>(1, parallel.value(QStringLiteral("devices")).toInteger(1));
+    p.parallelUnit = parallel.value(QStringLiteral("unit")).toString();
     return p;
 }
 
@@ -56,7 +61,17 @@ QString MemoryPreview::summaryHtml() const {
                            "activations %5)</span>")
                 .arg(formatBytes(total), formatBytes(weights), formatBytes(gradients), formatBytes(optimizer),
                      formatBytes(activations));
-    const QString where = device.startsWith(QLatin1String("cuda"))
+    const bool cuda = device.startsWith(QLatin1String("cuda"));
+    if (processes > 1)
+        html += cuda ? QStringLiteral(" per process (one GPU each)")
+                     : QStringLiteral(" per process, %1 for the %2 processes").arg(formatBytes(total * processes))
+                           .arg(processes);
+    if (processes > parallelDevices)
+        html += QStringLiteral("<br><span style='color:#c0392b'>%1 processes on %2 %3: they will share them.</span>")
+                    .arg(processes)
+                    .arg(parallelDevices)
+                    .arg(parallelUnit);
+    const QString where = cuda
                               ? QStringLiteral("free on %1 (of %2)").arg(device, formatBytes(deviceTotalBytes))
                               : QStringLiteral("available");
     if (availableBytes > 0 && !fits)
@@ -66,6 +81,21 @@ QString MemoryPreview::summaryHtml() const {
     else if (availableBytes > 0)
         html += QStringLiteral(" of %1 %2").arg(formatBytes(availableBytes), where);
     return html;
+}
+
+QString MemoryPreview::processesHint() const {
+    if (!ok)
+        return QStringLiteral("Data-parallel processes on this machine (see the estimate).");
+    if (parallelDevices <= 1)
+        return QStringLiteral("Off: this machine has one %1, so a second process would only share it. "
+                              "(torchrun or srun can still start ranks on several machines.)")
+            .arg(parallelUnit == QLatin1String("CUDA devices") ? QStringLiteral("CUDA device")
+                                                                : QStringLiteral("CPU core"));
+    return QStringLiteral("Data-parallel processes on this machine: up to %1, one per %2 (%3 here). Each reads "
+                          "1/N of every epoch; training.batch_size is per process.")
+        .arg(parallelDevices)
+        .arg(parallelUnit == QLatin1String("CUDA devices") ? QStringLiteral("CUDA device") : QStringLiteral("CPU core"))
+        .arg(parallelUnit);
 }
 
 } // namespace ft::ui

@@ -21,8 +21,14 @@ struct MemoryPreview {
     qint64 availableBytes = 0;    // host memory available, or the GPU's free memory; 0: unknown
     qint64 deviceTotalBytes = 0;  // the GPU's memory (CUDA)
     bool fits = true;             // total within what is available (always true when unknown)
+    qint64 processes = 1;         // distributed.processes: the figures above are per process
+    qint64 parallelDevices = 1;   // CUDA devices, or CPU cores, processes can run on
+    QString parallelUnit;         // "CUDA devices" | "CPU cores"
 
     QString summaryHtml() const;  // one or two lines for the page, with a warning when it will not fit
+    // Why the "processes" setting is off (one device only), or how far it goes: its tooltip.
+    QString processesHint() const;
+    bool processesUseful() const { return ok && parallelDevices > 1; }
 };
 
 // From the JSON `train --estimate --json` prints.

@@ -339,8 +339,15 @@ void TrainSetup::showEstimate(bool ok, const QString& message) {
         return;
     }
     const QJsonDocument doc = QJsonDocument::fromJson(lastLine(m_estimateJob->allOutput()).toUtf8());
-    m_estimate->setText(doc.isObject() ? previewFromEstimate(doc.object()).summaryHtml()
-                                       : previewError(QStringLiteral("the engine printed no estimate")).summaryHtml());
+    const MemoryPreview preview = doc.isObject() ? previewFromEstimate(doc.object())
+                                                 : previewError(QStringLiteral("the engine printed no estimate"));
+    m_estimate->setText(preview.summaryHtml());
+    // The processes setting: off, with the reason, where there is one device to run on
+    // (unless a loaded config already asks for more, which stays visible and editable).
+    if (QWidget* processes = m_form ? m_form->editor(QStringLiteral("distributed.processes")) : nullptr) {
+        processes->setEnabled(!preview.ok || preview.processesUseful() || preview.processes > 1);
+        processes->setToolTip(preview.processesHint());
+    }
 }
 
 void TrainSetup::showEngineFigures(const QJsonObject& e) {
