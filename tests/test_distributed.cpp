@@ -5,7 +5,9 @@
 // (ZeRO stage 1); a 2-rank checkpoint (sharded) resumed on one process continues as an
 // uninterrupted one-process run; a rank killed with SIGKILL or
 // stopped (SIGSTOP) makes the other exit with an error naming it; the launcher reports
-// the failing rank; a bad backend or an absent rendezvous fails clearly.
+// the failing rank; ranks started by Slurm's variables alone train together; the
+// other objectives (reward, KTO, RLVR) and QLoRA; a bad backend or an absent
+// rendezvous fails clearly.
 // Not here: the sampler's and the launch variables' pure logic (test_data_shard).
 #include "io/safetensors.h"
 #include "small_base.h"
@@ -133,15 +135,19 @@ class TestDistributed : public QObject {
                               m_dir.path(), 300000);
     }
 
-    // Starts one rank of a `world`-rank run by the torchrun variables, as torchrun would.
-    void startRank(QProcess& p, const QString& config, int rank, int world, int port)
+    // Starts one rank of a `world`-rank run by the torchrun variables, as torchrun would,
+    // or by Slurm's, as srun would (MASTER_ADDR/PORT from the job script).
+    void startRank(QProcess& p, const QString& config, int rank, int world, int port, bool slurm = false)
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("FTSTUDIO_DATA_DIR", m_dir.filePath("data"));
-        env.insert("RANK", QString::number(rank));
-        env.insert("WORLD_SIZE", QString::number(world));
-        env.insert("LOCAL_RANK", QString::number(rank));
-        env.insert("LOCAL_WORLD_SIZE", QString::number(world));
+        for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS",
+                                 "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE"})
+            env.remove(name);
+        env.insert(slurm ? "SLURM_PROCID" : "RANK", QString::number(rank));
+        env.insert(slurm ? "SLURM_NTASKS" : "WORLD_SIZE", QString::number(world));
+        env.insert(slurm ? "SLURM_LOCALID" : "LOCAL_RANK", QString::number(rank));
+        env.insert(slurm ? "SLURM_NTASKS_PER_NODE" : "LOCAL_WORLD_SIZE", QString::number(world));
         env.insert("MASTER_ADDR", "127.0.0.1");
         env.insert("MASTER_PORT", QString::number(port));
         p.setProcessEnvironment(env);
@@ -379,6 +385,28 @@ private Q_SLOTS:
         QVERIFY2(err.contains("rank 1 (host ") && err.contains("stopped or stopped answering"), qPrintable(err));
         QVERIFY2(t.elapsed() < 30000, qPrintable(QString("took %1 ms").arg(t.elapsed())));
         r1.waitForFinished();
+    }
+
+    // Two ranks started the way srun starts tasks (Slurm's variables only): they find
+    // each other, train, and rank 0 reports the Slurm launch and both ranks.
+    void slurmVariablesLaunchARun()
+    {
+        const QString config = writeConfig("slurm", json::object());
+        const int port = freePort();
+        QProcess r0, r1;
+        startRank(r0, config, 0, 2, port, true);
+        startRank(r1, config, 1, 2, port, true);
+        QVERIFY(r0.waitForFinished(120000) && r1.waitForFinished(120000));
+        QVERIFY2(r0.exitCode() == 0 && r1.exitCode() == 0,
+                 qPrintable(r0.readAllStandardError() + r1.readAllStandardError()));
+        const QString out = QString::fromUtf8(r0.readAllStandardOutput());
+        const auto started = eventsOf(out, "started");
+        QCOMPARE(int(started.size()), 1);
+        QCOMPARE(QString::fromStdString(started[0]["distributed"]["launcher"]), QString("Slurm"));
+        QCOMPARE(started[0]["distributed"]["world_size"].get<int>(), 2);
+        QCOMPARE(int(eventsOf(out, "step").size()), 3);
+        QVERIFY(r1.readAllStandardOutput().isEmpty());  // rank 1 trains silently
+        QVERIFY(QFile::exists(m_dir.filePath("slurm/adapter/adapter_model.safetensors")));
     }
 
     // A rank that hangs (SIGSTOP): the other gives up after distributed.timeout_s and names it.
