@@ -291,6 +291,33 @@ private slots:
         qInfo("short run done after %.1f s; page saved to %s", m_clock.elapsed() / 1000.0, qPrintable(png));
     }
 
+    // A run on 2 processes from the page: the launcher's rank 0 streams the events, the
+    // curves fill as usual, the started event names both ranks, and Pause is off (with
+    // the reason) while it runs.
+    void twoProcessRunFromThePage() {
+        QVERIFY(m_page);
+        configure(6, 0, 0, 0);
+        SchemaForm* form = m_page->setup()->form();
+        QVERIFY(form->setValue("distributed.processes", 2));
+        QSignalSpy events(m_page->engine(), &EngineProcess::event);
+        QTest::mouseClick(m_page->findChild<QPushButton*>("startButton"), Qt::LeftButton);
+        auto* pause = m_page->findChild<QPushButton*>("pauseButton");
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->engine()->state() == EngineProcess::State::Running, 30000);
+        QVERIFY(!pause->isEnabled());
+        QVERIFY(pause->toolTip().contains("several processes"));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_page->isRunning(), 120000);
+        QVERIFY2(m_page->engine()->state() == EngineProcess::State::Finished, qPrintable(failure()));
+        QTRY_COMPARE(m_page->charts()->pointCount("loss"), 6);
+        bool twoRanks = false;
+        for (const QList<QVariant>& args : events) {
+            const QJsonObject e = args.at(0).toJsonObject();
+            if (e["event"].toString() == "started")
+                twoRanks = e["distributed"].toObject()["world_size"].toInt() == 2;
+        }
+        QVERIFY(twoRanks);
+        QVERIFY(form->setValue("distributed.processes", 1));
+    }
+
     void killedRunFailsAndResumes() {
         QVERIFY(m_page);
         configure(400, 0, 5, 0);

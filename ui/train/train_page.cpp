@@ -203,7 +203,11 @@ void TrainPage::updateButtons() {
     const EngineProcess::State s = m_engine->state();
     const bool active = isRunning();
     m_start->setEnabled(!active && m_setup->hasSchema());
-    m_pause->setEnabled(s == EngineProcess::State::Running);
+    m_pause->setEnabled(s == EngineProcess::State::Running && !m_severalProcesses);
+    m_pause->setToolTip(m_severalProcesses && active
+                            ? QStringLiteral("Not with several processes (the others would time out waiting); Stop "
+                                             "saves a checkpoint that Resume continues")
+                            : QStringLiteral("Pause after the current step"));
     m_resume->setEnabled(s == EngineProcess::State::Paused || (!active && m_resumable));
     m_stop->setEnabled(s == EngineProcess::State::Running || s == EngineProcess::State::Paused);
     m_banner->setResumeEnabled(!active && m_resumable);
@@ -243,6 +247,10 @@ void TrainPage::launch(bool resume) {
     m_setup->setLocked(true);
     m_status->setText(resume ? QStringLiteral("Resuming from the last checkpoint…") : QStringLiteral("Starting…"));
     m_log->appendPlainText(QStringLiteral("— %1 %2").arg(resume ? QStringLiteral("resume") : QStringLiteral("start"), m_configPath));
+    QFile file(m_configPath);
+    const QJsonObject config = file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
+    m_severalProcesses =
+        config.value(QStringLiteral("distributed")).toObject().value(QStringLiteral("processes")).toInteger(1) > 1;
     m_engine->start(m_configPath, resume);
     updateButtons();
     emit runStateChanged();

@@ -86,6 +86,7 @@ private:
     CliJob* m_schemaJob = nullptr;
     QString m_configPath;       // the current run's config file
     bool m_resumable = false;   // the last run ended failed or stopped and may continue
+    bool m_severalProcesses = false;  // the run trains on several processes: no pause
     qint64 m_totalSteps = 0;
 };
 
