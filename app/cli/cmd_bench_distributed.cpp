@@ -101,9 +101,10 @@ RunFigures timeRun(const std::string& config, int processes, int64_t warmup, con
 int runBenchDistributed(int argc, char** argv)
 {
     ArgParser p("bench",
-                "Data-parallel scaling: the same short training on 1 process and on N processes of this machine "
-                "(real `train` runs, interleaved), tokens/s of each, collective time per step and the scaling "
-                "efficiency. Weak scaling: every rank trains --batch rows per step; both sides share the same cores.");
+                "Data-parallel scaling: the same short training (packed rows) on N processes of cores/N threads, on 1 "
+                "process of cores/N threads and on 1 process of every core (real `train` runs, interleaved): tokens/s "
+                "of each, time per step waiting in collectives, the scaling efficiency and the speed-up. Weak "
+                "scaling: every rank trains --batch rows per step.");
     p.option("nproc-per-node", "N", "processes of the data-parallel run", "2");
     p.option("model", "DIR", "the model folder", "the embedded base (built by make-base)");
     p.option("technique", "NAME", "lora (r 16 on every linear layer) or full", "lora");
