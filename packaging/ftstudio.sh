@@ -6,6 +6,8 @@
 #   packaging/ftstudio.sh build       install what is missing and build only
 #   packaging/ftstudio.sh quickstart  the same job headless: make the base model, LoRA SFT, compare
 #   packaging/ftstudio.sh screenshots [DIR]  a PNG of every page of the studio, under Xvfb (default DIR: screenshots)
+#   packaging/ftstudio.sh deb [DIR]   build, then the Debian package ftstudio_<version>_amd64.deb in DIR
+#                                     (default: dist); docs/packaging.md
 # Environment: BUILD_DIR (default build), FTSTUDIO_JOBS (default: number of cores),
 #              CTEST_ARGS (extra arguments for ctest, e.g. "-L unit").
 set -euo pipefail
@@ -85,6 +87,11 @@ EOF
         echo
         "$cli" adapter info --adapter "$run_dir/adapter" | head -5
         ;;
+    deb)
+        "$here/install-deps.sh" --package
+        build_project
+        "$here/make-deb.sh" "$build" "${2:-$root/dist}"
+        ;;
     test)
         "$here/install-deps.sh" --test
         build_project
@@ -92,7 +99,7 @@ EOF
         ctest --test-dir "$build" --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
         ;;
     *)
-        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]" >&2
+        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]" >&2
         exit 2
         ;;
 esac

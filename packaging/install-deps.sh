@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Fine-Tuning Studio builds and runs with; with --test also
-# the test-time tools (golang-go: Go's text/template renders the Ollama templates the
-# way Ollama does; the studio itself never needs it). Idempotent:
+# Installs the Debian packages Fine-Tuning Studio builds and runs with; with --package
+# also what building its Debian package needs; with --test also the test-time tools
+# (golang-go: Go's text/template renders the Ollama templates the way Ollama does; the
+# studio itself never needs it). Idempotent:
 # when everything is present it only checks (about a second) and touches nothing.
 # libopenblas0-openmp is not optional in practice: without it libtorch falls back to
 # the reference BLAS and training runs ~80x slower (see DESIGN.md).
@@ -15,8 +16,17 @@ packages=(
     libsqlite3-dev nlohmann-json3-dev libpcre2-dev libicu-dev
     xvfb xauth
 )
+# Building the Debian package (packaging/make-deb.sh): dpkg-shlibdeps, strip.
+package_tools=(dpkg-dev binutils)
+if [ "${1:-}" = "--package" ]; then
+    packages+=("${package_tools[@]}")
+fi
+# The package test (tests/package/run.sh) also validates it as Debian and the desktop
+# would: lintian, desktop-file-validate, appstreamcli, man (groff); and reads the
+# desktop's recent-files list with GLib itself (tests/glib_reference.py).
 if [ "${1:-}" = "--test" ]; then
-    packages+=(golang-go)
+    packages+=(golang-go "${package_tools[@]}" lintian desktop-file-utils appstream man-db groff-base shared-mime-info
+               libglib2.0-0 python3)
 fi
 
 missing=()

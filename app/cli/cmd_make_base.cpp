@@ -20,7 +20,9 @@ int runMakeBase(int argc, char** argv)
                 "Build the embedded base model: train a sentencepiece tokenizer on datasets/base_corpus and pretrain a "
                 "small Llama model on it. Reuses a complete model already in place unless --force.");
     p.option("out", "DIR", "where to write the model folder", ft::defaultBaseModelDir());
-    p.option("corpus", "DIR", "corpus folder holding train.txt and heldout.txt", "datasets/base_corpus");
+    p.option("corpus", "DIR",
+             "corpus folder holding train.txt and heldout.txt (default: base_corpus in the shipped datasets folder, "
+             "see --version)");
     p.option("steps", "N", "pretraining steps", std::to_string(recipe.pretrain.steps));
     p.flag("force", "rebuild even if a complete model is there");
     p.option("threads", "N", "intra-op CPU threads, 0 = all cores", "0");

@@ -3,7 +3,12 @@
 // 2 for a usage error, 1 for anything else. Never a stack dump.
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 #include "util/error.h"
+#include "util/paths.h"
+#include "util/version.h"
+
+#include <torch/version.h>
 
 #include <cstdio>
 #include <cstring>
@@ -35,7 +40,8 @@ const char* kUsage =
     "  judge       RLAIF: label preference pairs with a judge model\n"
     "  reward      score responses with a trained reward model\n"
     "\n"
-    "Run 'ftstudio-cli <command> --help' for a command's options.\n";
+    "Run 'ftstudio-cli <command> --help' for a command's options, 'ftstudio-cli --version' for the\n"
+    "version and the folders it uses; 'man ftstudio-cli' when installed.\n";
 
 std::string firstLine(const char* what)
 {
@@ -43,6 +49,25 @@ std::string firstLine(const char* what)
     if (auto nl = s.find('\n'); nl != std::string::npos)
         s.resize(nl);
     return s;
+}
+
+// --version: the version, then where this copy finds its files (for bug reports and
+// for checking an installation).
+int printVersion()
+{
+    std::printf("ftstudio-cli %s (libtorch %s)\n", ft::version(), TORCH_VERSION);
+    auto line = [](const char* what, auto&& find) {
+        try {
+            std::printf("%-21s %s\n", what, find().c_str());
+        } catch (const std::exception& e) {
+            std::printf("%-21s not found: %s\n", what, firstLine(e.what()).c_str());
+        }
+    };
+    line("program", [] { return ft::executableDir(); });
+    line("datasets", [] { return ft::datasetsDir(); });
+    line("sentencepiece bridge", [] { return ft::tok::sentencePieceBridgePath(); });
+    line("data folder", [] { return ft::userDataDir(); });
+    return 0;
 }
 
 } // namespace
@@ -58,6 +83,8 @@ int main(int argc, char** argv)
         std::fputs(kUsage, stdout);
         return 0;
     }
+    if (command == "--version" || command == "-V" || command == "version")
+        return printVersion();
     try {
         if (command == "info")
             return ftcli::runInfo(argc, argv);

@@ -7,6 +7,7 @@
 
 #include "tokenizer/spm_bridge/spm_bridge.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -60,7 +61,8 @@ std::vector<std::string> bridgeCandidates()
         candidates.push_back((dir / ".." / "lib" / "ftstudio" / kBridgeFileName).lexically_normal().string());
     }
 #ifdef FT_SPM_BRIDGE_BUILD_PATH
-    candidates.push_back(FT_SPM_BRIDGE_BUILD_PATH);
+    if (ft::runningFromBuildTree())
+        candidates.push_back(FT_SPM_BRIDGE_BUILD_PATH);
 #endif
     return candidates;
 }

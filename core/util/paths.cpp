@@ -38,6 +38,16 @@ std::string executableDir()
     return ec ? std::string(".") : exe.parent_path().string();
 }
 
+bool runningFromBuildTree()
+{
+#ifdef FT_BUILD_BIN_DIR
+    std::error_code ec;
+    return fs::equivalent(executableDir(), FT_BUILD_BIN_DIR, ec) && !ec;
+#else
+    return false;
+#endif
+}
+
 std::string datasetsDir()
 {
     if (const char* d = std::getenv("FTSTUDIO_DATASETS_DIR"); d && *d)
@@ -47,7 +57,7 @@ std::string datasetsDir()
         return fs::weakly_canonical(installed).string();
 #ifdef FT_SOURCE_DIR
     const fs::path source = fs::path(FT_SOURCE_DIR) / "datasets";
-    if (fs::is_directory(source))
+    if (runningFromBuildTree() && fs::is_directory(source))
         return source.string();
 #endif
     fail("cannot find the datasets folder (looked in " + installed.string() +

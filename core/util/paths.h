@@ -13,10 +13,15 @@ std::string userDataDir();
 std::string defaultBaseModelDir();
 
 // The shipped datasets/ folder: $FTSTUDIO_DATASETS_DIR, else next to the executable
-// (../share/ftstudio/datasets when installed), else the source tree it was built from.
+// (../share/ftstudio/datasets when installed), else, for a program run from the build
+// folder only, the source tree it was built from.
 std::string datasetsDir();
 
 // Directory holding the running executable.
 std::string executableDir();
+
+// Whether the running executable is in the build's bin/ folder (not an installed copy):
+// only then may lookups fall back to the source and build trees.
+bool runningFromBuildTree();
 
 } // namespace ft

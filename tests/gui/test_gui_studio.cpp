@@ -32,6 +32,7 @@ private slots:
         // Nothing of the user's: a data folder and settings of our own.
         qputenv("FTSTUDIO_DATA_DIR", m_home.filePath("data").toUtf8());
         qputenv("XDG_CONFIG_HOME", m_home.filePath("config").toUtf8());
+        qputenv("XDG_DATA_HOME", m_home.filePath("xdg-data").toUtf8());  // the desktop's recent list
         QCoreApplication::setOrganizationName("ftstudio-test");
         // A folder that looks like a model (the Model page's description of it fails
         // and says so; nothing here needs the weights).
@@ -52,7 +53,7 @@ private slots:
         QCOMPARE(window.session()->projectPath(), QFileInfo(defaultProjectPath()).absoluteFilePath());
         QVERIFY(window.session()->store()->datasets().size() >= 4);
         QCOMPARE(window.session()->modelDir(), QFileInfo(m_home.filePath("model")).absoluteFilePath());
-        QVERIFY(window.windowTitle().startsWith("default.db"));
+        QVERIFY(window.windowTitle().startsWith("default.ftproj"));
     }
 
     void pagesAndShortcuts() {

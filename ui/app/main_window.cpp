@@ -1,6 +1,9 @@
 #include "app/main_window.h"
 
+#include "app/about_dialog.h"
+#include "app/desktop_recent.h"
 #include "app/error_banner.h"
+#include "app/project_instance.h"
 #include "app/session.h"
 #include "app/studio_paths.h"
 #include "compare/compare_page.h"
@@ -39,8 +42,10 @@ const char* kRecentProjects = "recent/projects";
 const char* kRecentModels = "recent/models";
 } // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_session(new Session(this)) {
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_session(new Session(this)), m_instance(new ProjectInstance(this)) {
     setWindowTitle(QStringLiteral("Fine-Tuning Studio"));
+    connect(m_instance, &ProjectInstance::raiseRequested, this, &MainWindow::bringToFront);
     setAcceptDrops(true);
     buildPages();
     buildMenus();
@@ -165,10 +170,9 @@ void MainWindow::buildMenus() {
 
     QMenu* help = menuBar()->addMenu(QStringLiteral("&Help"));
     help->addAction(QStringLiteral("&About"), this, [this] {
-        QMessageBox::about(this, QStringLiteral("Fine-Tuning Studio"),
-                           QStringLiteral("Fine-Tuning Studio %1\nFine-tune language models on a workstation.\n"
-                                          "Engine: %2\nData folder: %3")
-                               .arg(QApplication::applicationVersion(), cliPath(), dataDir()));
+        auto* about = new AboutDialog(this);
+        about->setAttribute(Qt::WA_DeleteOnClose);
+        about->open();
     });
 
     QToolBar* bar = addToolBar(QStringLiteral("Main"));
@@ -215,13 +219,40 @@ void MainWindow::refreshTitle() {
 
 bool MainWindow::openProject(const QString& path, bool create) {
     QString error;
-    if (!m_session->openProject(path, create, &error)) {
-        m_banner->showMessage(QStringLiteral("Cannot open project %1: %2").arg(path, error));
+    // One window per project: a project another studio has open is raised there instead.
+    const QString held = m_instance->claimedPath();
+    if (!m_instance->claim(path, &error)) {
+        ProjectInstance::raiseRunning(path);
+        m_banner->showMessage(error + QStringLiteral("; brought that window to the front"));
         return false;
     }
-    rememberRecent(kRecentProjects, m_session->projectPath());
-    QSettings().setValue("last/project", m_session->projectPath());
+    if (!m_session->openProject(path, create, &error)) {
+        m_banner->showMessage(QStringLiteral("Cannot open project %1: %2").arg(path, error));
+        if (!held.isEmpty())
+            m_instance->claim(held);  // the previous project is still the open one
+        return false;
+    }
+    rememberProject(m_session->projectPath());
     return true;
+}
+
+void MainWindow::rememberProject(const QString& path) {
+    rememberRecent(kRecentProjects, path);
+    QSettings().setValue("last/project", path);
+    QString error;
+    if (!addDesktopRecent({path, QStringLiteral("application/x-ftstudio-project"), QStringLiteral("Fine-Tuning Studio"),
+                           QStringLiteral("ftstudio %u")},
+                          &error))
+        statusBar()->showMessage(QStringLiteral("Not added to the desktop's recent files: ") + error, 10000);
+}
+
+void MainWindow::bringToFront() {
+    if (isMinimized())
+        showNormal();
+    show();
+    raise();
+    activateWindow();
+    ++m_raiseCount;
 }
 
 void MainWindow::setModel(const QString& dir) {
@@ -234,10 +265,12 @@ void MainWindow::setModel(const QString& dir) {
 }
 
 void MainWindow::newProject() {
-    const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("New project"), dataDir() + "/projects",
-                                                      QStringLiteral("Projects (*.db)"));
+    QString path = QFileDialog::getSaveFileName(this, QStringLiteral("New project"), dataDir() + "/projects",
+                                                QStringLiteral("Projects (*.ftproj)"));
     if (path.isEmpty())
         return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += QLatin1Char('.') + QLatin1String(kProjectSuffix);
     if (QFileInfo::exists(path)) {
         m_banner->showMessage(QStringLiteral("%1 already exists; open it with File > Open Project").arg(path));
         return;
@@ -247,7 +280,7 @@ void MainWindow::newProject() {
 
 void MainWindow::openProjectDialog() {
     const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open project"), dataDir() + "/projects",
-                                                      QStringLiteral("Projects (*.db);;All files (*)"));
+                                                      projectFileFilter());
     if (!path.isEmpty())
         openProject(path, false);
 }
@@ -300,11 +333,12 @@ void MainWindow::onProjectReady(const StartOptions& options) {
         openProject(defaultProjectPath(), false);
     } else {
         QString error;
-        if (createSampleProject(m_session, defaultProjectPath(), &error))
-            rememberRecent(kRecentProjects, m_session->projectPath());
+        if (!m_instance->claim(defaultProjectPath(), &error))
+            m_banner->showMessage(error);
+        else if (createSampleProject(m_session, defaultProjectPath(), &error))
+            rememberProject(m_session->projectPath());
         else
             m_banner->showMessage(QStringLiteral("Creating the default project failed: ") + error);
-        QSettings().setValue("last/project", m_session->projectPath());
     }
     if (!options.screenshotDir.isEmpty()) {
         // Let the pages load their data (schema, tables) before the pictures.
@@ -372,10 +406,11 @@ void MainWindow::dropEvent(QDropEvent* event) {
         const QString path = url.toLocalFile();
         if (QFileInfo(path).isDir())
             setModel(path);
-        else if (path.endsWith(QStringLiteral(".db")))
+        else if (isProjectFileName(path))
             openProject(path, false);
         else
-            m_banner->showMessage(QStringLiteral("Drop a model folder or a project (.db) file; '%1' is neither").arg(path));
+            m_banner->showMessage(
+                QStringLiteral("Drop a model folder or a project (.ftproj) file; '%1' is neither").arg(path));
     }
 }
 

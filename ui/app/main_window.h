@@ -1,6 +1,7 @@
 // The studio's one window: a page list (Model, Train, Data, Label, Compare, Runs) beside
 // the pages, menus, toolbar, status bar and shortcuts; remembered geometry, recent
-// projects and models; session errors shown in a banner. Closing it while a run is
+// projects and models (also on the desktop's recent list); one window per project
+// (project_instance.h); session errors shown in a banner. Closing it while a run is
 // going asks whether to stop (saving a checkpoint) or keep the run.
 #pragma once
 
@@ -23,6 +24,7 @@ class DataPage;
 class LabelPage;
 class ComparePage;
 class RunsPage;
+class ProjectInstance;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -42,8 +44,13 @@ public:
     // Saves a PNG of every page into `dir` (for the docs and for looking at the GUI).
     bool saveScreenshots(const QString& dir, QString* error);
 
+    // Opens (or creates) a project; a project another studio window has open is raised
+    // there instead (false). Opened projects go to the recent lists (ours and the desktop's).
     bool openProject(const QString& path, bool create);
     void setModel(const QString& dir);
+    // Shows, raises and activates the window (another launch asked for our project).
+    void bringToFront();
+    int raiseCount() const { return m_raiseCount; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -54,6 +61,7 @@ private:
     void buildPages();
     void buildMenus();
     void rememberRecent(const QString& key, const QString& value);
+    void rememberProject(const QString& path);
     void refreshRecentMenu();
     void refreshTitle();
     void onProjectReady(const StartOptions& options);
@@ -75,6 +83,8 @@ private:
     LabelPage* m_label = nullptr;
     ComparePage* m_compare = nullptr;
     RunsPage* m_runs = nullptr;
+    ProjectInstance* m_instance = nullptr;
+    int m_raiseCount = 0;
 };
 
 } // namespace ft::ui

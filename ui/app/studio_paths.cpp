@@ -1,5 +1,7 @@
 #include "app/studio_paths.h"
 
+#include "util/paths.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -14,26 +16,36 @@ QString envPath(const char* name) {
 } // namespace
 
 QString dataDir() {
-    if (QString d = envPath("FTSTUDIO_DATA_DIR"); !d.isEmpty())
-        return d;
-    QString xdg = envPath("XDG_DATA_HOME");
-    if (xdg.isEmpty())
-        xdg = QDir::homePath() + "/.local/share";
-    return xdg + "/ftstudio";
+    try {
+        return QString::fromStdString(ft::userDataDir());
+    } catch (const std::exception&) {  // HOME unset: Qt's fallback home (the root folder)
+        return QDir::homePath() + "/.local/share/ftstudio";
+    }
 }
 
 QString defaultBaseModelDir() { return dataDir() + "/models/ftstudio-tiny-base"; }
-QString defaultProjectPath() { return dataDir() + "/projects/default.db"; }
+QString defaultProjectPath() {
+    const QString legacy = dataDir() + "/projects/default.db";
+    if (QFileInfo::exists(legacy))
+        return legacy;
+    return dataDir() + "/projects/default." + kProjectSuffix;
+}
+
+QString projectFileFilter() { return QStringLiteral("Projects (*.ftproj *.db);;All files (*)"); }
+
+bool isProjectFileName(const QString& path) {
+    return path.endsWith(QStringLiteral(".ftproj")) || path.endsWith(QStringLiteral(".db"));
+}
 QString runsDir() { return dataDir() + "/runs"; }
 
 QString samplesDir() {
     QStringList candidates;
     if (QString s = envPath("FTSTUDIO_SOURCE_DIR"); !s.isEmpty())
         candidates << s + "/datasets";
-#ifdef FTSTUDIO_SOURCE_DATASETS
-    candidates << QStringLiteral(FTSTUDIO_SOURCE_DATASETS);
-#endif
-    candidates << QCoreApplication::applicationDirPath() + "/../share/ftstudio/datasets";
+    try {
+        candidates << QString::fromStdString(ft::datasetsDir());
+    } catch (const std::exception&) {
+    }
     for (const QString& c : candidates)
         if (QFileInfo(c + "/sft").isDir())
             return QDir(c).absolutePath();
