@@ -51,7 +51,7 @@ appstreamcli validate --no-net --pedantic "$root/usr/share/metainfo/io.github.ft
 grep -q "<release version=\"$want_version\"" "$root/usr/share/metainfo/io.github.ftstudio.FineTuningStudio.metainfo.xml" ||
     fail "the metainfo's releases do not name $want_version"
 cp -r "$root/usr/share/mime" "$work/mime"
-update-mime-database "$work/mime" >/dev/null
+update-mime-database "$work/mime" >/dev/null 2>&1
 grep -q 'application/x-ftstudio-project' "$work/mime/globs2" || fail "update-mime-database: no glob for .ftproj"
 guess="$(XDG_DATA_DIRS="$work:/usr/share" XDG_DATA_HOME="$work/none" \
     python3 "$src/tests/glib_reference.py" content-type my-run.ftproj)"
@@ -78,7 +78,7 @@ zcat "$root/usr/share/man/man1/ftstudio-cli-train.1.gz" | grep -q 'nproc' || fai
 ok "$pages manual pages render without warnings"
 
 echo "== the installed programs, in an empty home"
-home="$work/home"; mkdir -p "$home" "$work/tmp"
+home="$work/home"; mkdir -p "$home" "$work/tmp"; chmod 0700 "$work/tmp"
 run_env=(env -i PATH="$root/usr/bin:/usr/bin:/bin" HOME="$home" XDG_DATA_HOME="$home/.local/share"
          XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache" XDG_RUNTIME_DIR="$work/tmp"
          TMPDIR="$work/tmp" QT_QPA_PLATFORM=offscreen LANG=C.UTF-8)
