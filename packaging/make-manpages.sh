@@ -124,7 +124,8 @@ ROFF
     while IFS=$'\t' read -r c text; do
         echo ".TP"
         echo "\\fB$c\\fR"
-        echo "$(roff <<<"$text") See \\fBftstudio\\-cli\\-$(roff <<<"$c")\\fR(1)."
+        text="${text%.}"
+        echo "$(roff <<<"$text"). See \\fBftstudio\\-cli\\-$(roff <<<"$c")\\fR(1)."
     done < <(subcommands <<<"$top")
     cat <<'ROFF'
 .SH OPTIONS
@@ -185,7 +186,7 @@ for c in "${commands[@]}"; do
 done
 
 # The studio: Qt's parser prints "  -x, --name <VALUE>   text".
-guihelp="$(QT_QPA_PLATFORM=offscreen "$gui" --help)"
+guihelp="$(QT_QPA_PLATFORM=offscreen "$gui" --help 2>/dev/null)"  # Qt notes XDG_RUNTIME_DIR on stderr
 {
     header ftstudio
     cat <<'ROFF'
