@@ -8,6 +8,9 @@
 #   packaging/ftstudio.sh screenshots [DIR]  a PNG of every page of the studio, under Xvfb (default DIR: screenshots)
 #   packaging/ftstudio.sh deb [DIR]   build, then the Debian package ftstudio_<version>_amd64.deb in DIR
 #                                     (default: dist); docs/packaging.md
+#   packaging/ftstudio.sh fuzz [NAME|all] [SECONDS]  build the libFuzzer harnesses (clang, ASan + UBSan)
+#                                     into build-fuzz/ and run each for SECONDS (default 60); a table
+#                                     of executions and findings (tests/fuzz/README.md)
 # Environment: BUILD_DIR (default build), FTSTUDIO_JOBS (default: number of cores),
 #              CTEST_ARGS (extra arguments for ctest, e.g. "-L unit").
 set -euo pipefail
@@ -30,6 +33,14 @@ build_project() {
         cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
     fi
     cmake --build "$build" -j "$jobs"
+}
+
+# The fuzz build (tests/fuzz): clang with ASan + UBSan + libFuzzer, torch-free libraries only.
+build_fuzz() {
+    if [ ! -f "$1/build.ninja" ]; then
+        CC=clang-16 CXX=clang++-16 cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTSTUDIO_FUZZ=ON
+    fi
+    cmake --build "$1" -j "$jobs"
 }
 
 case "${1:-}" in
@@ -92,6 +103,36 @@ EOF
         build_project
         "$here/make-deb.sh" "$build" "${2:-$root/dist}"
         ;;
+    fuzz)
+        "$here/install-deps.sh" --fuzz
+        fuzz_build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
+        build_fuzz "$fuzz_build"
+        name="${2:-all}"; seconds="${3:-60}"
+        names=()
+        for f in "$root"/tests/fuzz/fuzz_*.cpp; do
+            n="$(basename "$f" .cpp)"
+            [ "$name" = all ] || [ "$name" = "$n" ] || [ "$name" = "${n#fuzz_}" ] && names+=("$n")
+        done
+        [ ${#names[@]} -gt 0 ] || { echo "no harness named $name (tests/fuzz/fuzz_*.cpp)" >&2; exit 2; }
+        mkdir -p "$fuzz_build/findings"
+        status=0
+        printf '%-22s %8s %12s %10s %8s  %s\n' harness seconds executions exec/s corpus result > "$fuzz_build/fuzz-table.txt"
+        for n in "${names[@]}"; do
+            corpus="$fuzz_build/tests/fuzz/corpus-$n"; mkdir -p "$corpus"
+            log="$fuzz_build/findings/$n.log"
+            echo "fuzzing $n for ${seconds}s (log: $log)" >&2
+            rc=0
+            "$fuzz_build/tests/fuzz/$n" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+                -artifact_prefix="$fuzz_build/findings/$n-" "$corpus" "$root/tests/fuzz/corpus/$n" >"$log" 2>&1 || rc=$?
+            runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+            secs="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
+            result=ok; [ $rc -eq 0 ] || { result="FINDING (see $log)"; status=1; }
+            printf '%-22s %8s %12s %10s %8s  %s\n' "$n" "$seconds" "${runs:-?}" "${secs:-?}" \
+                "$(ls "$corpus" | wc -l)" "$result" >> "$fuzz_build/fuzz-table.txt"
+        done
+        cat "$fuzz_build/fuzz-table.txt"
+        exit $status
+        ;;
     test)
         "$here/install-deps.sh" --test
         build_project
@@ -99,7 +140,7 @@ EOF
         ctest --test-dir "$build" --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
         ;;
     *)
-        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]" >&2
+        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]" >&2
         exit 2
         ;;
 esac

@@ -21,12 +21,17 @@ package_tools=(dpkg-dev binutils)
 if [ "${1:-}" = "--package" ]; then
     packages+=("${package_tools[@]}")
 fi
+# The libFuzzer harnesses (tests/fuzz): clang 16 with its libFuzzer and sanitizers.
+fuzz_tools=(clang-16 libfuzzer-16-dev)
+if [ "${1:-}" = "--fuzz" ]; then
+    packages+=("${fuzz_tools[@]}")
+fi
 # The package test (tests/package/run.sh) also validates it as Debian and the desktop
 # would: lintian, desktop-file-validate, appstreamcli, man (groff); and reads the
 # desktop's recent-files list with GLib itself (tests/glib_reference.py).
 if [ "${1:-}" = "--test" ]; then
     packages+=(golang-go "${package_tools[@]}" lintian desktop-file-utils appstream man-db groff-base shared-mime-info
-               libglib2.0-0 python3)
+               libglib2.0-0 python3 "${fuzz_tools[@]}")
 fi
 
 missing=()

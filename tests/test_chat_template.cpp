@@ -330,6 +330,62 @@ private Q_SLOTS:
         }
     }
 
+    void hostileTemplatesAreStoppedWithAClearError()
+    {
+        // A chat template is code from a downloaded folder: it must end, quickly, with
+        // an error that says what stopped it, never hang, exhaust memory or crash.
+        auto syntax = [](const std::string& source) {
+            return fttest::errorOf([&] { jinja::Template t(source); });
+        };
+        const std::string deepParens = "{{ " + std::string(100000, '(') + "1" + std::string(100000, ')') + " }}";
+        QVERIFY2(syntax(deepParens).contains("nested too deeply"), qPrintable(syntax(deepParens)));
+        std::string longChain = "{{ 1";
+        for (int i = 0; i < 100000; ++i)
+            longChain += " + 1";
+        QVERIFY2(syntax(longChain + " }}").contains("too deeply nested"), qPrintable(syntax(longChain + " }}")));
+        QVERIFY(!syntax(longChain).isEmpty());  // unfinished: the lexer refuses it first
+        std::string filters = "{{ 'a'";
+        for (int i = 0; i < 100000; ++i)
+            filters += "|trim";
+        QVERIFY(syntax(filters + " }}").contains("too deeply nested"));
+        std::string nots = "{{ " ;
+        for (int i = 0; i < 100000; ++i)
+            nots += "not ";
+        QVERIFY(syntax(nots + "true }}").contains("nested too deeply"));
+        std::string blocks;
+        for (int i = 0; i < 5000; ++i)
+            blocks += "{% if true %}";
+        QVERIFY2(syntax(blocks).contains("nested too deeply"), qPrintable(syntax(blocks)));
+        // A little nesting is fine.
+        QCOMPARE(renderJinja("{{ ((((1 + 2)))) * -(-3) }}{% if true %}{% if true %}!{% endif %}{% endif %}", "{}"),
+                 std::string("9!"));
+
+        QString error = fttest::errorOf([] {
+            renderJinja("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "{}");
+        });
+        QVERIFY2(error.contains("steps (statements and loop iterations); rendering stopped"), qPrintable(error));
+        error = fttest::errorOf([] { renderJinja("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "{}"); });
+        QVERIFY2(error.contains("wrote more than 16 MiB"), qPrintable(error));
+        error = fttest::errorOf([] {
+            renderJinja("{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}"
+                        "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}",
+                        "{}");
+        });
+        QVERIFY2(error.contains("too large"), qPrintable(error));
+        error = fttest::errorOf([] {
+            renderJinja("{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}"
+                        "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                        "{}");
+        });
+        QVERIFY2(error.contains("longer than 16 MiB"), qPrintable(error));
+        error = fttest::errorOf([] { renderJinja("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "{}"); });
+        QVERIFY2(error.contains("recursion depth"), qPrintable(error));
+        // Nothing reaches files or the environment: no such names exist.
+        error = fttest::errorOf([] { renderJinja("{{ open('/etc/passwd').read() }}", "{}"); });
+        QVERIFY2(!error.isEmpty(), "open() must not exist");
+        QCOMPARE(renderJinja("{{ environ }}{{ self }}{{ config }}", "{}"), std::string());
+    }
+
     void generationBlocksAreTracked()
     {
         const jinja::Template t(

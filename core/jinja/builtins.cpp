@@ -39,6 +39,13 @@ void floatDivmod(double x, double y, double& div, double& mod)
     throw EvalError("unsupported operand type(s) for " + op + ": " + q(a.typeName()) + " and " + q(b.typeName()));
 }
 
+// Strings and lists that templates build are bounded like repetition's (below).
+void checkResultSize(size_t size)
+{
+    if (size > (size_t(1) << 26))
+        throw EvalError("the result would be too large (more than 64 Mi characters or items)");
+}
+
 Value repeat(const Value& seq, int64_t n)
 {
     if (n <= 0)
@@ -138,9 +145,12 @@ Value binaryOp(const std::string& op, const Value& a, const Value& b)
         }
         if (numbers)
             return a.asDouble() + b.asDouble();
-        if (a.isString() && b.isString())
+        if (a.isString() && b.isString()) {
+            checkResultSize(a.asString().size() + b.asString().size());
             return a.asString() + b.asString();
+        }
         if (a.isSequenceList() && b.isSequenceList() && a.isTuple() == b.isTuple() && !a.isRange() && !b.isRange()) {
+            checkResultSize(a.items().size() + b.items().size());
             std::vector<Value> items = a.items();
             items.insert(items.end(), b.items().begin(), b.items().end());
             return a.isTuple() ? Value::tuple(std::move(items)) : Value::list(std::move(items));

@@ -40,6 +40,11 @@ struct Scope {
 enum class Flow { Normal, Break, Continue };
 
 constexpr int kMaxCallDepth = 200;
+// A template is untrusted code: rendering is bounded. Statements executed plus loop
+// iterations (a real chat template over a long conversation takes tens of thousands),
+// and the size of what it writes.
+constexpr int64_t kMaxSteps = 2'000'000;
+constexpr size_t kMaxOutputBytes = size_t{16} << 20;
 
 class Interpreter {
 public:
@@ -68,6 +73,18 @@ private:
     std::vector<std::unique_ptr<Scope>> m_scopes;
     int m_callDepth = 0;
 
+    int64_t m_steps = 0;
+    int64_t m_captures = 0;  // macros made so far (each holds a pointer to its scope)
+
+    // One more statement or loop iteration; a Render error past kMaxSteps.
+    void step(const Loc& loc)
+    {
+        if (++m_steps > kMaxSteps)
+            fail(ErrorKind::Render, loc,
+                 "the template ran more than " + std::to_string(kMaxSteps) +
+                     " steps (statements and loop iterations); rendering stopped");
+    }
+
     Scope* newScope(Scope* parent)
     {
         m_scopes.push_back(std::make_unique<Scope>());
@@ -94,8 +111,14 @@ private:
 
     Flow execStmt(const Stmt& s, Scope* scope, std::string& out)
     {
+        step(s.loc);
         try {
-            return execUnchecked(s, scope, out);
+            const Flow flow = execUnchecked(s, scope, out);
+            if (out.size() > kMaxOutputBytes)
+                fail(ErrorKind::Render, s.loc,
+                     "the template wrote more than " + std::to_string(kMaxOutputBytes >> 20) +
+                         " MiB; rendering stopped");
+            return flow;
         } catch (const EvalError& e) {
             fail(ErrorKind::Render, s.loc, e.what());
         } catch (const RaisedError& e) {
@@ -177,10 +200,19 @@ private:
         const int64_t n = int64_t(items.size());
         auto lastChanged = std::make_shared<std::optional<Value>>(); // loop.changed() state
         for (int64_t i = 0; i < n; ++i) {
+            step(s.loc);
+            // An iteration's scopes (its own, macro calls' and blocks' inside it) are
+            // freed when it ends unless a macro defined meanwhile may still refer to them:
+            // memory stays flat over long loops.
+            const size_t mark = m_scopes.size();
+            const int64_t captures = m_captures;
             Scope* iteration = newScope(scope);
             assign(*s.target, items[size_t(i)], iteration);
             iteration->set("loop", makeLoop(items, i, lastChanged));
-            if (exec(s.body, iteration, out) == Flow::Break)
+            const Flow flow = exec(s.body, iteration, out);
+            if (m_captures == captures)
+                m_scopes.resize(mark);
+            if (flow == Flow::Break)
                 break;
         }
         return Flow::Normal;
@@ -256,6 +288,7 @@ private:
     Value makeMacro(const Stmt& m, Scope* definedIn, const std::string& name)
     {
         const std::string printed = m.kind == StmtKind::CallBlock ? "<Macro anonymous>" : "<Macro '" + name + "'>";
+        ++m_captures;  // the macro keeps `definedIn` alive: scopes made so far must stay
         return Value::function(
             name, [this, &m, definedIn, name](CallArgs& args) { return callMacro(m, definedIn, name, args); }, printed);
     }
@@ -401,8 +434,12 @@ private:
         }
         case ExprKind::Concat: {
             std::string s;
-            for (const auto& op : e.operands)
+            for (const auto& op : e.operands) {
                 s += eval(*op, scope).str();
+                if (s.size() > kMaxOutputBytes)
+                    throw EvalError("the string would be longer than " + std::to_string(kMaxOutputBytes >> 20) +
+                                    " MiB");
+            }
             return s;
         }
         case ExprKind::Compare: {

@@ -112,11 +112,50 @@ ExprPtr ExpressionParser::parseTuple(bool simplified, bool withCondexpr, const s
     }
     auto t = makeExpr(ExprKind::Tuple, start);
     t->operands = std::move(items);
+    refreshHeight(*t);
     return t;
+}
+
+ExpressionParser::NestingGuard::NestingGuard(ExpressionParser& p) : parser(p)
+{
+    if (++parser.m_nesting > kMaxNesting) {
+        --parser.m_nesting;
+        parser.fail(parser.cur(), "expression nested too deeply (more than " + std::to_string(kMaxNesting) +
+                                      " levels)");
+    }
+}
+
+void ExpressionParser::refreshHeight(Expr& parent)
+{
+    int height = 1;
+    for (const auto& o : parent.operands)
+        if (o)
+            height = std::max(height, o->height + 1);
+    for (const auto& [name, value] : parent.keywords)
+        if (value)
+            height = std::max(height, value->height + 1);
+    parent.height = height;
+    if (height > kMaxExprHeight)
+        throw TemplateError(ErrorKind::Syntax,
+                            "expression too deeply nested (more than " + std::to_string(kMaxExprHeight) +
+                                " operations inside one another)",
+                            m_source, parent.loc.line, parent.loc.column);
+}
+
+void ExpressionParser::addOperand(Expr& parent, ExprPtr child)
+{
+    const int height = child ? child->height + 1 : 1;
+    parent.operands.push_back(std::move(child));
+    if (height > parent.height) {
+        parent.height = height;
+        if (height > kMaxExprHeight)
+            refreshHeight(parent);  // throws
+    }
 }
 
 ExprPtr ExpressionParser::parseExpression(bool withCondexpr)
 {
+    NestingGuard guard(*this);
     return withCondexpr ? parseCondexpr() : parseOr();
 }
 
@@ -128,9 +167,9 @@ ExprPtr ExpressionParser::parseCondexpr()
         ExprPtr cond = parseOr();
         ExprPtr otherwise = skipName("else") ? parseCondexpr() : nullptr;
         auto c = makeExpr(ExprKind::CondExpr, at);
-        c->operands.push_back(std::move(expr));
-        c->operands.push_back(std::move(cond));
-        c->operands.push_back(std::move(otherwise));
+        addOperand(*c, std::move(expr));
+        addOperand(*c, std::move(cond));
+        addOperand(*c, std::move(otherwise));
         expr = std::move(c);
     }
     return expr;
@@ -140,8 +179,8 @@ ExprPtr ExpressionParser::binary(const Token& at, std::string op, ExprPtr left, 
 {
     auto b = makeExpr(ExprKind::Binary, at);
     b->name = std::move(op);
-    b->operands.push_back(std::move(left));
-    b->operands.push_back(std::move(right));
+    addOperand(*b, std::move(left));
+    addOperand(*b, std::move(right));
     return b;
 }
 
@@ -167,11 +206,12 @@ ExprPtr ExpressionParser::parseAnd()
 
 ExprPtr ExpressionParser::parseNot()
 {
+    NestingGuard guard(*this);
     if (isName(cur(), "not")) {
         const Token& at = next();
         auto n = makeExpr(ExprKind::Unary, at);
         n->name = "not";
-        n->operands.push_back(parseNot());
+        addOperand(*n, parseNot());
         return n;
     }
     return parseCompare();
@@ -197,11 +237,12 @@ ExprPtr ExpressionParser::parseCompare()
         } else {
             break;
         }
-        cmp->operands.push_back(parseMath1());
+        addOperand(*cmp, parseMath1());
     }
     if (cmp->compareOps.empty())
         return first;
     cmp->operands.insert(cmp->operands.begin(), std::move(first));
+    refreshHeight(*cmp);
     return cmp;
 }
 
@@ -222,9 +263,9 @@ ExprPtr ExpressionParser::parseConcat()
     if (!isOp(cur(), "~"))
         return first;
     auto c = makeExpr(ExprKind::Concat, start);
-    c->operands.push_back(std::move(first));
+    addOperand(*c, std::move(first));
     while (skipOp("~"))
-        c->operands.push_back(parseMath2());
+        addOperand(*c, parseMath2());
     return c;
 }
 
@@ -250,12 +291,13 @@ ExprPtr ExpressionParser::parsePow()
 
 ExprPtr ExpressionParser::parseUnary(bool withFilter)
 {
+    NestingGuard guard(*this);
     ExprPtr node;
     if (isOp(cur(), "-") || isOp(cur(), "+")) {
         const Token& at = next();
         node = makeExpr(ExprKind::Unary, at);
         node->name = at.value;
-        node->operands.push_back(parseUnary(false));
+        addOperand(*node, parseUnary(false));
     } else {
         node = parsePrimary();
     }
@@ -327,7 +369,7 @@ ExprPtr ExpressionParser::parseList()
             expectOp(",");
         if (isOp(cur(), "]"))
             break;
-        l->operands.push_back(parseExpression(true));
+        addOperand(*l, parseExpression(true));
     }
     expectOp("]");
     return l;
@@ -341,9 +383,9 @@ ExprPtr ExpressionParser::parseDict()
             expectOp(",");
         if (isOp(cur(), "}"))
             break;
-        d->operands.push_back(parseExpression(true));
+        addOperand(*d, parseExpression(true));
         expectOp(":");
-        d->operands.push_back(parseExpression(true));
+        addOperand(*d, parseExpression(true));
     }
     expectOp("}");
     return d;
@@ -383,7 +425,7 @@ ExprPtr ExpressionParser::parseSubscript(ExprPtr node)
         if (attr.type == TokenType::Name) {
             auto g = makeExpr(ExprKind::Getattr, t);
             g->name = attr.value;
-            g->operands.push_back(std::move(node));
+            addOperand(*g, std::move(node));
             return g;
         }
         if (attr.type != TokenType::Integer)
@@ -391,8 +433,8 @@ ExprPtr ExpressionParser::parseSubscript(ExprPtr node)
         auto g = makeExpr(ExprKind::Getitem, t);
         auto key = makeExpr(ExprKind::Const, attr);
         key->constant = Value(attr.integer);
-        g->operands.push_back(std::move(node));
-        g->operands.push_back(std::move(key));
+        addOperand(*g, std::move(node));
+        addOperand(*g, std::move(key));
         return g;
     }
     std::vector<ExprPtr> args;
@@ -403,13 +445,14 @@ ExprPtr ExpressionParser::parseSubscript(ExprPtr node)
     }
     expectOp("]");
     auto g = makeExpr(ExprKind::Getitem, t);
-    g->operands.push_back(std::move(node));
+    addOperand(*g, std::move(node));
     if (args.size() == 1) {
-        g->operands.push_back(std::move(args.front()));
+        addOperand(*g, std::move(args.front()));
     } else {
         auto tuple = makeExpr(ExprKind::Tuple, t);
         tuple->operands = std::move(args);
-        g->operands.push_back(std::move(tuple));
+        refreshHeight(*tuple);
+        addOperand(*g, std::move(tuple));
     }
     return g;
 }
@@ -440,6 +483,7 @@ ExprPtr ExpressionParser::parseSubscribed()
     }
     auto slice = makeExpr(ExprKind::Slice, start);
     slice->operands = std::move(parts);
+    refreshHeight(*slice);
     return slice;
 }
 
@@ -458,11 +502,15 @@ void ExpressionParser::parseCallArgs(Expr& call)
         if (cur().type == TokenType::Name && isOp(look(), "=")) {
             std::string key = next().value;
             next();
-            call.keywords.emplace_back(std::move(key), parseExpression(true));
+            {
+                ExprPtr value = parseExpression(true);
+                call.keywords.emplace_back(std::move(key), std::move(value));
+                refreshHeight(call);
+            }
         } else {
             if (!call.keywords.empty())
                 fail(open, "positional argument follows keyword argument");
-            call.operands.push_back(parseExpression(true));
+            addOperand(call, parseExpression(true));
         }
         requireComma = true;
     }
@@ -473,7 +521,7 @@ ExprPtr ExpressionParser::parseCall(ExprPtr node)
 {
     auto c = makeExpr(ExprKind::Call, cur());
     c->loc = node->loc;  // errors point at the callee, e.g. raise_exception
-    c->operands.push_back(std::move(node));
+    addOperand(*c, std::move(node));
     parseCallArgs(*c);
     return c;
 }
@@ -499,7 +547,7 @@ ExprPtr ExpressionParser::parseFilter(ExprPtr node, bool startInline)
             fail(at, "no filter named '" + f->name + "'");
         else if (s == Support::Unsupported)
             unsupported(at, "the filter '" + f->name + "' is not supported");
-        f->operands.push_back(std::move(node));
+        addOperand(*f, std::move(node));
         if (isOp(cur(), "("))
             parseCallArgs(*f);
         node = std::move(f);
@@ -518,7 +566,7 @@ ExprPtr ExpressionParser::parseTest(ExprPtr node)
         fail(at, "no test named '" + t->name + "'");
     else if (s == Support::Unsupported)
         unsupported(at, "the test '" + t->name + "' is not supported");
-    t->operands.push_back(std::move(node));
+    addOperand(*t, std::move(node));
     const Token& c = cur();
     if (isOp(c, "(")) {
         parseCallArgs(*t);
@@ -527,7 +575,7 @@ ExprPtr ExpressionParser::parseTest(ExprPtr node)
                !isName(c, "else") && !isName(c, "or") && !isName(c, "and")) {
         if (isName(c, "is"))
             fail(c, "you cannot chain multiple tests with 'is'");
-        t->operands.push_back(parsePostfix(parsePrimary()));
+        addOperand(*t, parsePostfix(parsePrimary()));
     }
     return t;
 }

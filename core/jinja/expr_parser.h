@@ -34,10 +34,24 @@ public:
     // "| name(args) | ..." applied to node (null for filter blocks).
     ExprPtr parseFilter(ExprPtr node, bool startInline);
 
+    // parent.operands.push_back(child), keeping parent.height and refusing a tree taller
+    // than kMaxExprHeight (a Syntax error at the parent).
+    void addOperand(Expr& parent, ExprPtr child);
+    // Recomputes parent.height from all its operands and keywords (after a bulk assignment).
+    void refreshHeight(Expr& parent);
+
 protected:
     const std::string& m_source;
     std::vector<Token> m_tokens;
     size_t m_pos = 0;
+    int m_nesting = 0;  // recursion depth of parseExpression/parseNot/parseUnary
+
+    // Counts one level of recursive descent; a Syntax error past kMaxNesting.
+    struct NestingGuard {
+        NestingGuard(ExpressionParser& p);
+        ~NestingGuard() { --parser.m_nesting; }
+        ExpressionParser& parser;
+    };
 
     const Token& cur() const { return m_tokens[m_pos]; }
     const Token& look() const { return m_tokens[std::min(m_pos + 1, m_tokens.size() - 1)]; }

@@ -70,17 +70,30 @@ private:
         throw TemplateError(ErrorKind::Syntax, message, s, line, column);
     }
 
+    // Line and column (in code points) of byte `at`. Tokens come in order, so the
+    // column continues from the previous token on the same line: linear in the source,
+    // also for one very long line (counting from the line start each time was quadratic,
+    // found by fuzzing).
     void locate(size_t at, int& line, int& column) const
     {
-        size_t l = 0;
-        while (l + 1 < lineStarts.size() && lineStarts[l + 1] <= at)
-            ++l;
-        line = int(l) + 1;
-        column = 1;
-        for (size_t i = lineStarts[l]; i < at && i < s.size(); ++i)
+        const size_t l = size_t(std::upper_bound(lineStarts.begin(), lineStarts.end(), at) - lineStarts.begin()) - 1;
+        size_t from = lineStarts[l];
+        int col = 1;
+        if (l == m_lastLine && at >= m_lastAt && m_lastAt >= from) {
+            from = m_lastAt;
+            col = m_lastColumn;
+        }
+        for (size_t i = from; i < at && i < s.size(); ++i)
             if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80)
-                ++column;
+                ++col;
+        m_lastLine = l;
+        m_lastAt = at;
+        m_lastColumn = col;
+        line = int(l) + 1;
+        column = col;
     }
+    mutable size_t m_lastLine = 0, m_lastAt = 0;
+    mutable int m_lastColumn = 1;
 
     Token make(TokenType type, size_t at, std::string value = {})
     {

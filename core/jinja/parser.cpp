@@ -67,6 +67,7 @@ private:
     // Expects the "%}" that ends the opening tag, then the body up to one of endTags.
     StmtList parseStatements(const std::vector<std::string>& endTags, bool dropNeedle)
     {
+        NestingGuard guard(*this);  // blocks inside blocks: as deep as expressions may nest
         skipOp(":");
         expectType(TokenType::BlockEnd, "end of statement block '%}'");
         StmtList body = subparse(endTags);

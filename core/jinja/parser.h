@@ -54,7 +54,15 @@ struct Expr {
     std::vector<std::pair<std::string, ExprPtr>> keywords;
     std::vector<std::string> compareOps; // == != < <= > >= in notin
     bool negated = false;                // Test: "is not"
+    int height = 1;                      // of the tree under it: bounded (kMaxExprHeight)
 };
+
+// Templates are untrusted input: an expression tree may be at most this tall and
+// expressions and blocks nest at most this deep, so that parsing, rendering and freeing
+// a template never recurse deeper than the stack allows (jinja2 itself has no such
+// limit but runs in Python, which stops at its recursion limit).
+inline constexpr int kMaxExprHeight = 200;
+inline constexpr int kMaxNesting = 100;
 
 enum class StmtKind {
     Output,      // text

@@ -99,6 +99,22 @@ grep -q "LlamaForCausalLM" "$work/info.txt" && ok "info on the base built from t
 "${run_env[@]}" "$cli" generate --model "$base" --prompt "The cat" --max-new-tokens 8 >/dev/null ||
     fail "generate with the installed program"
 
+echo "== the headless quickstart from the installed paths (docs/packaging.md): LoRA SFT on the shipped data"
+cat > "$work/run.json" <<JSON
+{"model": "$base", "output_dir": "$home/.local/share/ftstudio/runs/quickstart",
+ "technique": {"name": "lora", "r": 8, "lora_alpha": 16, "target_modules": ["all-linear"]},
+ "objective": {"name": "sft", "template": "alpaca"},
+ "data": {"train": "$root/usr/share/ftstudio/datasets/sft/instructions.jsonl"},
+ "training": {"max_seq_len": 128, "batch_size": 8, "max_steps": 6, "optimizer": {"lr": 1e-3}},
+ "eval": {"every_steps": 6}, "checkpoint": {"every_steps": 6}}
+JSON
+"${run_env[@]}" "$cli" train --config "$work/run.json" --no-stdin --quiet >"$work/train.log" 2>&1 ||
+    { cat "$work/train.log"; fail "training with the installed program"; }
+adapter="$home/.local/share/ftstudio/runs/quickstart/adapter"
+"${run_env[@]}" "$cli" generate --model "$base" --adapter "$adapter" --prompt "What is 2 + 3?" --max-new-tokens 4 \
+    >/dev/null && ok "trained a LoRA adapter on /usr/share/ftstudio/datasets and generated with it" ||
+    fail "generate with the adapter trained by the installed program"
+
 echo "== the installed studio (offscreen): first start, screenshots of every page"
 gui="$root/usr/bin/ftstudio"
 "${run_env[@]}" "$gui" --version | grep -q "$want_version" || fail "ftstudio --version is not $want_version"
