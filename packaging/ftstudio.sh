@@ -122,7 +122,7 @@ EOF
             log="$fuzz_build/findings/$n.log"
             echo "fuzzing $n for ${seconds}s (log: $log)" >&2
             rc=0
-            "$fuzz_build/tests/fuzz/$n" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            "$fuzz_build/bin/$n" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
                 -artifact_prefix="$fuzz_build/findings/$n-" "$corpus" "$root/tests/fuzz/corpus/$n" >"$log" 2>&1 || rc=$?
             runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
             secs="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"

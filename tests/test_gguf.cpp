@@ -380,6 +380,11 @@ private Q_SLOTS:
         outside.append(QByteArray(32 - outside.size() % 32, '\0'));
         outside.append(QByteArray(100, '\0'));  // 256 bytes are needed
         expectError("outside.gguf", outside, {"tensor 'w'", "needs bytes"});
+        // Dimensions whose product passes 2^64 (found by fuzzing: the check itself overflowed).
+        expectError("product.gguf",
+                    oneTensor + ggufString("w") + le32(3) + le64((uint64_t(1) << 38) + 2) + le64(uint64_t(1) << 36) +
+                        le64(uint64_t(1) << 39) + le32(0) + le64(0),
+                    {"tensor 'w'", "impossible dimension"});
     }
 
     void sentencePieceModelMatchesTheLibrary()

@@ -290,6 +290,9 @@ private Q_SLOTS:
         QTest::newRow("bad JSON array element")
             << "a.json" << "[\n" + ok + ",\n{\"instruction\": \"i\",\n \"output\": tru},\n" + ok + "\n]" << 3
             << "bad JSON: syntax error" << 2;
+        // Valid JSON that no double holds (found by fuzzing: it escaped as a crash).
+        QTest::newRow("number out of range") << "a.jsonl" << ok + "\n" + R"({"instruction": "i", "output": "o", "x": 1e99999})"
+                                             << 2 << "bad JSON: number overflow parsing '1e99999'" << 1;
         QTest::newRow("not an object") << "a.jsonl" << ok + "\n[1, 2]\n" << 2 << "not a JSON object but an array" << 1;
         QTest::newRow("missing field") << "a.jsonl" << ok + "\n\n" + R"({"instruction": "i"})" << 3
                                        << "field 'output' is missing" << 1;

@@ -84,7 +84,7 @@ public:
             return v;
         try {
             return json::parse(v.get_ref<const std::string&>());
-        } catch (const json::parse_error&) {
+        } catch (const json::exception&) {  // also a number out of range
             reject(quotedField(field) + " must be " + expected + " written as JSON");
         }
     }

@@ -188,6 +188,16 @@ void RecordReader::parseJson(std::string_view text, int64_t firstLine, RawRecord
                     (line != firstLine ? "line " + std::to_string(line) + ", " : std::string()) + "column " +
                     std::to_string(column) + ")";
         out.value = nullptr;
+    } catch (const nlohmann::json::exception& e) {
+        // Valid syntax that nlohmann cannot hold, e.g. a number beyond double's range
+        // (out_of_range.406, found by fuzzing): "bad JSON: number overflow parsing '1e999'".
+        std::string why = e.what();
+        if (const size_t end = why.find("] "); why.rfind("[json.exception", 0) == 0 && end != std::string::npos)
+            why = why.substr(end + 2);
+        if (why.size() > 200)
+            why = why.substr(0, 200) + "...";
+        out.error = "bad JSON: " + why;
+        out.value = nullptr;
     }
 }
 

@@ -441,7 +441,8 @@ GgufFile GgufFile::open(const std::string& path)
         int64_t numel = 1;
         for (uint32_t d = 0; d < nDims; ++d) {
             const uint64_t dim = c.get<uint64_t>(what + " (dimension " + std::to_string(d) + ")");
-            if (dim == 0 || dim > (uint64_t(1) << 40) || uint64_t(numel) * dim > (uint64_t(1) << 50))
+            // numel <= 2^50 here, so compare by division: the product could wrap (found by fuzzing).
+            if (dim == 0 || dim > (uint64_t(1) << 40) || dim > (uint64_t(1) << 50) / uint64_t(numel))
                 c.error(what + " has an impossible dimension " + std::to_string(dim));
             t.dims.push_back(int64_t(dim));
             numel *= int64_t(dim);
