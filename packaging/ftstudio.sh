@@ -138,6 +138,12 @@ EOF
         build_project
         # shellcheck disable=SC2086
         ctest --test-dir "$build" --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
+        # The libFuzzer harnesses, a few seconds each on their corpus (label fuzz), in
+        # their own clang build (tests/fuzz/README.md); skipped with CTEST_ARGS or without clang.
+        if [ -z "${CTEST_ARGS:-}" ] && command -v clang++-16 >/dev/null; then
+            build_fuzz "${FUZZ_BUILD_DIR:-$root/build-fuzz}"
+            ctest --test-dir "${FUZZ_BUILD_DIR:-$root/build-fuzz}" --output-on-failure -L fuzz
+        fi
         ;;
     *)
         echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]" >&2
