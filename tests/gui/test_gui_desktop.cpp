@@ -166,7 +166,7 @@ private slots:
         QSignalSpy answered(&about, &AboutDialog::engineAnswered);
         QVERIFY(answered.wait(30000));
         const QString version = QString::fromLatin1(ft::version());
-        QVERIFY2(about.engineText().startsWith("engine version       " + version + " (libtorch "),
+        QVERIFY2(about.engineText().startsWith(QString("engine version").leftJustified(24) + version + " (libtorch "),
                  qPrintable(about.engineText()));
         QVERIFY(about.engineText().contains("datasets"));
         const QString details = about.findChild<QPlainTextEdit*>("aboutDetails")->toPlainText();

@@ -16,6 +16,10 @@
 
 namespace ft::ui {
 
+namespace {
+constexpr int kLabelWidth = 24;  // "  sentencepiece bridge" and a space
+} // namespace
+
 AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent) {
     setObjectName(QStringLiteral("aboutDialog"));
     setWindowTitle(QStringLiteral("About Fine-Tuning Studio"));
@@ -53,11 +57,14 @@ AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent) {
     m_details->setLineWrapMode(QPlainTextEdit::NoWrap);
     m_details->setMinimumSize(660, 170);
     auto show = [this] {
-        m_details->setPlainText(QStringLiteral("studio               %1\nengine               %2\n%3"
-                                               "data folder          %4\nsettings             %5\n")
-                                    .arg(QApplication::applicationFilePath(), cliPath(),
-                                         m_engine.isEmpty() ? QStringLiteral("(asking the engine…)\n") : m_engine,
-                                         dataDir(), QSettings().fileName()));
+        auto row = [](const QString& label, const QString& value) {
+            return label.leftJustified(kLabelWidth) + value + QLatin1Char('\n');
+        };
+        m_details->setPlainText(row(QStringLiteral("studio"), QApplication::applicationFilePath()) +
+                                row(QStringLiteral("engine"), cliPath()) +
+                                (m_engine.isEmpty() ? QStringLiteral("(asking the engine…)\n") : m_engine) +
+                                row(QStringLiteral("data folder"), dataDir()) +
+                                row(QStringLiteral("settings"), QSettings().fileName()));
     };
     show();
     layout->addWidget(m_details, 1);
@@ -73,11 +80,12 @@ AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent) {
             const QStringList lines = m_job->allOutput().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
             for (const QString& line : lines.mid(1)) {  // "label   value", re-aligned under ours
                 const QString label = line.left(21).trimmed();
-                m_engine += (QStringLiteral("  ") + label).leftJustified(21) + line.mid(21).trimmed() + QLatin1Char('\n');
+                m_engine += (QStringLiteral("  ") + label).leftJustified(kLabelWidth) + line.mid(21).trimmed() +
+                            QLatin1Char('\n');
             }
             const QString first = lines.value(0);
-            m_engine.prepend(QStringLiteral("engine version       ") + first.section(QLatin1Char(' '), 1) +
-                             QLatin1Char('\n'));
+            m_engine.prepend(QStringLiteral("engine version").leftJustified(kLabelWidth) +
+                             first.section(QLatin1Char(' '), 1) + QLatin1Char('\n'));
             if (first.section(QLatin1Char(' '), 1, 1) != QLatin1String(ft::version())) {
                 m_warning->setText(QStringLiteral("The engine is version %1, the studio %2: reinstall so "
                                                   "that they match.")
