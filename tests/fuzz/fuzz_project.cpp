@@ -14,6 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     // SQLite writes journals beside the file, so a real file (in memory, /dev/shm).
     static const std::string path = "/dev/shm/ftstudio-fuzz-" + std::to_string(getpid()) + ".ftproj";
+    static const struct Cleanup {
+        ~Cleanup()
+        {
+            for (const char* suffix : {"", "-journal", "-wal", "-shm"})
+                std::remove((path + suffix).c_str());
+        }
+    } cleanup;
     {
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         out.write(reinterpret_cast<const char*>(data), std::streamsize(size));
