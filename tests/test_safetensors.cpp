@@ -230,6 +230,23 @@ private Q_SLOTS:
         QCOMPARE(direct.files(), std::vector<std::string>{dir + "/model.safetensors"});
     }
 
+    void pickleOnlyFolderIsRefusedWithConversionAdvice() {
+        // A folder with only PyTorch pickles: never unpickled (that can run code), and
+        // the message says what to do instead of "no safetensors".
+        for (const char* name : {"pytorch_model.bin", "consolidated.00.pth"}) {
+            const QString model = m_dir.filePath(QString("pickle-") + name);
+            QVERIFY(QDir().mkpath(model));
+            QFile f(model + "/" + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("\x80\x02cposix\nsystem\n");  // the start of a pickle that would call os.system
+            f.close();
+            const QString msg = errorOf([&] { ft::io::SafetensorsCheckpoint::open(model.toStdString()); });
+            QVERIFY2(msg.contains(model + " holds PyTorch pickle weights (" + name + ") and no model.safetensors"),
+                     qPrintable(msg));
+            QVERIFY2(msg.contains("never loads pickles") && msg.contains("safe_serialization=True"), qPrintable(msg));
+        }
+    }
+
     void shardProblems_data() {
         QTest::addColumn<QString>("problem");
         QTest::newRow("missing shard") << "missing";

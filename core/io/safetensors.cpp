@@ -330,8 +330,22 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::string& dirOrFile) 
     const std::string indexPath = dirOrFile + "/model.safetensors.index.json";
     const std::string singlePath = dirOrFile + "/model.safetensors";
     if (!fs::exists(indexPath, ec)) {
-        if (!fs::exists(singlePath, ec))
+        if (!fs::exists(singlePath, ec)) {
+            // PyTorch pickles are never loaded: unpickling runs whatever code the file
+            // names. Say so, and how to convert, instead of "no safetensors".
+            for (const auto& entry : fs::directory_iterator(dirOrFile, ec)) {
+                const std::string name = entry.path().filename().string();
+                const std::string ext = entry.path().extension().string();
+                if (name.rfind("pytorch_model", 0) == 0 || ext == ".bin" || ext == ".pt" || ext == ".pth" ||
+                    ext == ".ckpt")
+                    fail(dirOrFile + " holds PyTorch pickle weights (" + name +
+                         ") and no model.safetensors. The studio never loads pickles, since loading one can run "
+                         "code it carries. Convert the folder to safetensors first, e.g. in Python with "
+                         "transformers: AutoModelForCausalLM.from_pretrained('" + dirOrFile +
+                         "').save_pretrained('OUT', safe_serialization=True), then copy the tokenizer files.");
+            }
             fail("no model.safetensors or model.safetensors.index.json in " + dirOrFile);
+        }
         out.addShard(SafetensorsFile::open(singlePath));
         return out;
     }
