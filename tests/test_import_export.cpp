@@ -278,6 +278,20 @@ private Q_SLOTS:
         QCOMPARE(plan.rowLines, (std::vector<int64_t>{3, 7, 9}));
     }
 
+    void byteOrderMarkIsSkipped() {
+        // Spreadsheet programs and Windows editors start UTF-8 files with a BOM: it must
+        // not become part of the first column's name or the first JSON value.
+        auto store = newStore();
+        const std::string csv = write("bom.csv", "\xef\xbb\xbfinstruction,output\r\nAdd 2 and 3.,5\r\n");
+        ImportReport r = importFile(*store, "c", csv, {});
+        QCOMPARE(r.layout, Layout::Alpaca);
+        QCOMPARE(allRows(*store, "c").size(), size_t(1));
+        QCOMPARE(str(allRows(*store, "c")[0].fields["instruction"].get<std::string>()), QString("Add 2 and 3."));
+        const std::string jsonl = write("bom.jsonl", "\xef\xbb\xbf{\"instruction\": \"i\", \"output\": \"o\"}\n");
+        r = importFile(*store, "j", jsonl, {});
+        QCOMPARE(allRows(*store, "j").size(), size_t(1));
+    }
+
     void rejection_data() {
         QTest::addColumn<QString>("fileName");
         QTest::addColumn<QByteArray>("content");
