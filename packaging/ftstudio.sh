@@ -8,6 +8,8 @@
 #   packaging/ftstudio.sh screenshots [DIR]  a PNG of every page of the studio, under Xvfb (default DIR: screenshots)
 #   packaging/ftstudio.sh deb [DIR]   build, then the Debian package ftstudio_<version>_amd64.deb in DIR
 #                                     (default: dist); docs/packaging.md
+#   packaging/ftstudio.sh chaos [TRIALS] [SEED]  kill -9 a training run at random moments and during
+#                                     checkpoint writes, resume it, compare with an uninterrupted run
 #   packaging/ftstudio.sh fuzz [NAME|all] [SECONDS]  build the libFuzzer harnesses (clang, ASan + UBSan)
 #                                     into build-fuzz/ and run each for SECONDS (default 60); a table
 #                                     of executions and findings (tests/fuzz/README.md)
@@ -103,6 +105,10 @@ EOF
         build_project
         "$here/make-deb.sh" "$build" "${2:-$root/dist}"
         ;;
+    chaos)
+        build_project
+        exec "$here/chaos.sh" "$build" "${2:-20}" "${3:-1}"
+        ;;
     fuzz)
         "$here/install-deps.sh" --fuzz
         fuzz_build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -146,7 +152,7 @@ EOF
         fi
         ;;
     *)
-        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]" >&2
+        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]|chaos [TRIALS] [SEED]" >&2
         exit 2
         ;;
 esac
