@@ -13,6 +13,9 @@ cli="$build/bin/ftstudio-cli"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 RANDOM=$seed
+# Every checkpoint file is followed by a 150 ms pause (core/train/checkpoint.cpp), so the
+# kills of even trials land inside a write; timing only, the numbers are unchanged.
+export FTSTUDIO_CHAOS_CHECKPOINT_PAUSE_MS="${FTSTUDIO_CHAOS_CHECKPOINT_PAUSE_MS:-150}"
 
 base="$build/gui-test-model"
 if [ ! -f "$base/model.safetensors" ]; then
@@ -51,13 +54,19 @@ for ((t = 1; t <= trials; ++t)); do
         sleep "$delay"
         how="at ${delay}s"
     else
-        # The instant a checkpoint is being written (its .tmp folder exists), the 1st..5th one.
+        # While a checkpoint is being written (its .tmp folder exists), the 1st..5th one,
+        # after a seeded 0-400 ms into it (before, between or after its files).
         nth=$((RANDOM % 5 + 1)); seen=0; how="checkpoint write (none)"
         while kill -0 "$pid" 2>/dev/null; do
             tmp="$(compgen -G "$out/checkpoint-*.tmp-*" | head -1 || true)"
             if [ -n "$tmp" ]; then
                 seen=$((seen + 1))
-                if ((seen >= nth)); then how="writing $(basename "$tmp" | sed 's/\.tmp-.*//')"; break; fi
+                if ((seen >= nth)); then
+                    into=$((RANDOM % 400))
+                    sleep "$(awk -v m="$into" 'BEGIN { printf "%.3f", m / 1000 }')"
+                    how="writing $(basename "$tmp" | sed 's/\.tmp-.*//') +${into}ms"
+                    break
+                fi
                 while [ -e "$tmp" ]; do sleep 0.002; done
             fi
             sleep 0.002

@@ -18,10 +18,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 namespace fs = std::filesystem;
@@ -36,6 +39,20 @@ constexpr const char* kRngFile = "rng_state.safetensors";
 constexpr const char* kStateFile = "trainer_state.json";
 constexpr const char* kCompleteFile = "complete";
 constexpr const char* kPrefix = "checkpoint-";
+
+// Fault injection for packaging/chaos.sh: FTSTUDIO_CHAOS_CHECKPOINT_PAUSE_MS=N sleeps N ms
+// after each file of a checkpoint is written, so that a SIGKILL can be aimed at the
+// middle of a write (a small adapter's write is otherwise over in a millisecond). Unset:
+// nothing happens. It changes no data, only timing.
+void chaosPause()
+{
+    static const long ms = [] {
+        const char* v = std::getenv("FTSTUDIO_CHAOS_CHECKPOINT_PAUSE_MS");
+        return v ? std::strtol(v, nullptr, 10) : 0L;
+    }();
+    if (ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 // fsync a file or a folder so that what was written (or renamed into it) survives a crash.
 void syncPath(const std::string& path, bool directory)
@@ -309,8 +326,11 @@ std::string saveCheckpoint(const std::string& outputDir, const TrainingState& st
     try {
         const fs::path dir(tmpPath);
         writeTensors((dir / kTensorsFile).string(), trainable);
+        chaosPause();
         writeOptimizer((dir / kOptimizerFile).string(), optimizer, trainable);
+        chaosPause();
         writeRngState((dir / kRngFile).string(), state.rng);
+        chaosPause();
         nlohmann::json j = {
             {"format", "ftstudio-trainer-state"},
             {"version", 1},
