@@ -593,6 +593,13 @@ void TestRunConfig::missingFilesAreReportedWithJsonErrors()
     QVERIFY(problems.contains(QString::fromStdString("output_dir: '" + (root / "a-file").string() +
                                                      "' exists and is not a folder")));
 
+    // An output_dir below a file can never be created: said before any training starts.
+    writeText(root / "under-file.json", json({{"model", "nowhere"}, {"output_dir", "a-file/run"}}).dump());
+    QVERIFY(problemLines(errorOf([&] { loadRunConfig((root / "under-file.json").string()); }))
+                .contains(QString::fromStdString("output_dir: '" + (root / "a-file/run").string() +
+                                                 "' cannot be created: '" + (root / "a-file").string() +
+                                                 "' is a file, not a folder")));
+
     const json badRef = {{"model", "m"}, {"output_dir", "o"}, {"data", {{"train", "p.db#"}}}};
     writeText(root / "bad-ref.json", badRef.dump());
     QVERIFY(problemLines(errorOf([&] { parseRunConfig(ft::io::readJsonFile((root / "bad-ref.json").string()), "b"); }))

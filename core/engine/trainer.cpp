@@ -212,7 +212,8 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
     const auto start = Clock::now();
     DataParallel dp(communicator);
     try {
-        fs::create_directories(c.outputDir);
+        if (std::error_code ec; !fs::create_directories(c.outputDir, ec) && ec)
+            fail("cannot create output_dir '" + c.outputDir + "': " + ec.message());
         const auto existing = latestCheckpoint(c.outputDir);
         if (existing && !c.resume)
             fail("output_dir '" + c.outputDir + "' already holds a run (" + fs::path(*existing).filename().string() +

@@ -11,7 +11,10 @@
 #include "io/json_file.h"
 #include "util/error.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 
@@ -281,8 +284,20 @@ std::vector<std::string> pathProblems(const RunConfig& c)
                                "' does not exist");
     }
     // A missing output_dir is fine even with resume: the trainer starts fresh and says so.
-    if (!c.outputDir.empty() && fs::exists(c.outputDir, ec) && !fs::is_directory(c.outputDir, ec))
+    if (!c.outputDir.empty() && fs::exists(c.outputDir, ec) && !fs::is_directory(c.outputDir, ec)) {
         problems.push_back("output_dir: '" + c.outputDir + "' exists and is not a folder");
+    } else if (!c.outputDir.empty()) {
+        // It will be created: its nearest existing parent must be a folder we can write.
+        fs::path parent = fs::path(c.outputDir);
+        while (!parent.empty() && !fs::exists(parent, ec) && parent.has_parent_path() && parent != parent.parent_path())
+            parent = parent.parent_path();
+        if (!parent.empty() && fs::exists(parent, ec) && !fs::is_directory(parent, ec))
+            problems.push_back("output_dir: '" + c.outputDir + "' cannot be created: '" + parent.string() +
+                               "' is a file, not a folder");
+        else if (!parent.empty() && fs::is_directory(parent, ec) && ::access(parent.c_str(), W_OK | X_OK) != 0)
+            problems.push_back("output_dir: '" + c.outputDir + "' cannot be written: the folder '" + parent.string() +
+                               "' is not writable (" + std::strerror(errno) + ")");
+    }
     return problems;
 }
 
