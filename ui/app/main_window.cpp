@@ -252,7 +252,6 @@ void MainWindow::bringToFront() {
     show();
     raise();
     activateWindow();
-    ++m_raiseCount;
 }
 
 void MainWindow::setModel(const QString& dir) {

@@ -50,7 +50,6 @@ public:
     void setModel(const QString& dir);
     // Shows, raises and activates the window (another launch asked for our project).
     void bringToFront();
-    int raiseCount() const { return m_raiseCount; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -84,7 +83,6 @@ private:
     ComparePage* m_compare = nullptr;
     RunsPage* m_runs = nullptr;
     ProjectInstance* m_instance = nullptr;
-    int m_raiseCount = 0;
 };
 
 } // namespace ft::ui
