@@ -22,19 +22,25 @@ namespace fttest {
 // the family the recipe builds (Llama by default; Qwen3 adds its per-head q/k norms
 // and an explicit head_dim; Gemma 2 / 3 their block, soft-caps, local/global layers),
 // each built once per test binary in its own folder.
-inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
+// `pretrainSteps` other than the default 60 builds a separate, better-trained copy
+// (Llama only; its own folder), for tests whose adapters must learn from what the base
+// already represents: frozen embeddings of a 60-step base carry too little for LoRA.
+inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama, int pretrainSteps = 60)
 {
-    static std::map<ft::model::Arch, std::unique_ptr<QTemporaryDir>> dirs;
-    static std::map<ft::model::Arch, bool> built;
+    static std::map<std::pair<ft::model::Arch, int>, std::unique_ptr<QTemporaryDir>> dirs;
+    static std::map<std::pair<ft::model::Arch, int>, bool> built;
+    const std::pair<ft::model::Arch, int> key{arch, pretrainSteps};
     std::string kept;
     if (!qEnvironmentVariableIsEmpty("FTSTUDIO_TEST_BASE_DIR"))
         kept = qEnvironmentVariable("FTSTUDIO_TEST_BASE_DIR").toStdString();
-    const std::string leaf = arch == ft::model::Arch::Llama ? "base" : std::string("base-") + ft::model::archName(arch);
-    if (kept.empty() && !dirs[arch])
-        dirs[arch] = std::make_unique<QTemporaryDir>();
-    const std::string out = kept.empty() ? dirs[arch]->filePath(QString::fromStdString(leaf)).toStdString()
+    std::string leaf = arch == ft::model::Arch::Llama ? "base" : std::string("base-") + ft::model::archName(arch);
+    if (pretrainSteps != 60)
+        leaf += "-steps" + std::to_string(pretrainSteps);
+    if (kept.empty() && !dirs[key])
+        dirs[key] = std::make_unique<QTemporaryDir>();
+    const std::string out = kept.empty() ? dirs[key]->filePath(QString::fromStdString(leaf)).toStdString()
                                          : kept + "/" + leaf;
-    if (!built[arch]) {
+    if (!built[key]) {
         ft::base::BaseRecipe r = ft::base::defaultBaseRecipe();
         r.tokenizerVocab = 512;
         r.config.arch = arch;
@@ -76,14 +82,14 @@ inline std::string smallBaseModel(ft::model::Arch arch = ft::model::Arch::Llama)
                 r.config.ropeTheta = 1e6, r.config.ropeLocalTheta = 10000;
         }
         r.config.maxPositionEmbeddings = 256;
-        r.pretrain.steps = 60;
+        r.pretrain.steps = pretrainSteps;
         r.pretrain.batchSize = 8;
         r.pretrain.seqLen = 64;
         r.pretrain.warmupSteps = 5;
         r.pretrain.evalMaxBatches = 2;
         ft::base::makeBaseModel(out, ft::datasetsDir() + "/base_corpus", r, /*force=*/false,
                                 [](const std::string&) {}, [](const auto&) {});
-        built[arch] = true;
+        built[key] = true;
     }
     return out;
 }

@@ -31,6 +31,7 @@ int runTokenize(int argc, char** argv); // token ids of a text with a model fold
 int runChat(int argc, char** argv);     // chat through the model's chat template
 int runExport(int argc, char** argv);   // export gguf
 int runPerplexity(int argc, char** argv);  // score a text: NLL and perplexity
+int runEval(int argc, char** argv);        // evaluation suites: base and adapters side by side
 int runGgufInfo(const std::string& path, bool json);  // info FILE.gguf (cmd_info_gguf.cpp)
 
 // data subcommands in cmd_data_tools.cpp; argv[3..] are their options.

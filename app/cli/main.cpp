@@ -29,6 +29,7 @@ const char* kUsage =
     "  chat        chat with a model through its chat template (or print the rendered prompt)\n"
     "  tokenize    token ids and pieces of a text with a model's tokenizer\n"
     "  perplexity  how well a model (with an adapter) predicts a text: NLL and perplexity\n"
+    "  eval        score a model and its adapters on evaluation suites (pass rate, acc, perplexity)\n"
     "  bench       training-step and generation throughput, matmul ceiling and MFU;\n"
     "              bench load: checkpoint load time and peak memory\n"
     "  project     create a project file or describe one (datasets, schema, runs)\n"
@@ -108,6 +109,8 @@ int main(int argc, char** argv)
             return ftcli::runAdapter(argc, argv);
         if (command == "export")
             return ftcli::runExport(argc, argv);
+        if (command == "eval")
+            return ftcli::runEval(argc, argv);
         if (command == "perplexity")
             return ftcli::runPerplexity(argc, argv);
         if (command == "judge")

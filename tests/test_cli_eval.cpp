@@ -1,0 +1,210 @@
+// ftstudio-cli eval end to end: a LoRA SFT run teaches the small base an answer form it
+// never produces (<answer>...</answer>), and the suite shows the adapter above the base
+// with 95 % intervals that do not overlap; every item's verdict is re-scored here from
+// the answers with the test's own pattern; the results land in the project's evaluations;
+// a perplexity suite agrees with `ftstudio-cli perplexity` on the same text; usage and
+// suite errors exit with the right code and message.
+#include "small_base.h"
+#include "test_support.h"
+#include "data/project_store.h"
+#include "util/paths.h"
+
+#include "test_main.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+namespace test_cli_eval {
+
+using nlohmann::json;
+
+namespace {
+
+void writeText(const QString& path, const std::string& text)
+{
+    std::ofstream(path.toStdString(), std::ios::binary) << text;
+}
+
+// Rows of the shipped SFT data of one split, as (instruction, output).
+std::vector<std::pair<std::string, std::string>> sftRows(const std::string& split)
+{
+    std::vector<std::pair<std::string, std::string>> rows;
+    std::ifstream in(ft::datasetsDir() + "/sft/instructions.jsonl");
+    for (std::string line; std::getline(in, line);) {
+        const json j = json::parse(line);
+        if (j["split"] == split && !j.contains("input"))
+            rows.emplace_back(j["instruction"].get<std::string>(), j["output"].get<std::string>());
+    }
+    return rows;
+}
+
+} // namespace
+
+class TestCliEval : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::string m_base;
+
+    QString path(const QString& name) const { return m_dir.filePath(name); }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_base = fttest::smallBaseModel(ft::model::Arch::Llama, 600);
+    }
+
+    void helpAndUsageErrors()
+    {
+        const auto help = fttest::runCli({"eval", "--help"}, path("data"));
+        QCOMPARE(help.code, 0);
+        QVERIFY(help.out.contains("--suite") && help.out.contains("--adapter") && help.out.contains("--template"));
+        const auto none = fttest::runCli({"eval", "--model", QString::fromStdString(m_base)}, path("data"));
+        QCOMPARE(none.code, 2);
+        QVERIFY2(none.err.contains("--suite is required"), qPrintable(none.err));
+        const auto noBase = fttest::runCli({"eval", "--suite", "arithmetic", "--no-base"}, path("data"));
+        QCOMPARE(noBase.code, 2);
+        QVERIFY(noBase.err.contains("--no-base needs at least one --adapter"));
+        const auto list = fttest::runCli({"eval", "--list-suites"}, path("data"));
+        QCOMPARE(list.code, 0);
+        for (const char* name : {"arithmetic", "arithmetic_choice", "capitals_choice", "heldout_text"})
+            QVERIFY2(list.out.contains(name), qPrintable(list.out));
+        writeText(path("bad.jsonl"), "{\"question\": \"q\", \"choices\": [\"a\", \"b\"], \"answer\": 0}\n{\"question\": \"q\"}\n");
+        const auto bad = fttest::runCli({"eval", "--model", QString::fromStdString(m_base), "--suite", path("bad.jsonl")},
+                                        path("data"));
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains(path("bad.jsonl") + ":2: no suite layout has the fields \"question\""), qPrintable(bad.err));
+    }
+
+    // The adapter learns a form the base never writes; the suite says so with intervals
+    // apart, and each verdict agrees with the test's own reading of the answer.
+    void adapterAboveBase()
+    {
+        std::string train;
+        for (const auto& [instruction, output] : sftRows("train"))
+            train += json{{"instruction", instruction}, {"output", "<answer>" + output + "</answer>"}}.dump() + "\n";
+        writeText(path("tagged.jsonl"), train);
+        std::string suite = json{{"suite", {{"name", "tagged"}, {"template", "alpaca"}, {"max_new_tokens", 48},
+                                             {"verifier", "format"}, {"verifier_settings", {{"tag", "answer"}}}}}}
+                                .dump() +
+                            "\n";
+        const auto eval = sftRows("eval");
+        for (const auto& [instruction, output] : eval)
+            suite += json{{"prompt", instruction}, {"reference", output}}.dump() + "\n";
+        writeText(path("tagged-suite.jsonl"), suite);
+
+        const json config{{"model", m_base},
+                          {"output_dir", path("run").toStdString()},
+                          {"technique", {{"name", "lora"}, {"r", 8}, {"lora_alpha", 16}, {"target_modules", {"all-linear"}}}},
+                          {"objective", {{"name", "sft"}, {"template", "alpaca"}}},
+                          {"data", {{"train", path("tagged.jsonl").toStdString()}}},
+                          {"training", {{"max_seq_len", 96}, {"batch_size", 8}, {"max_steps", 150}, {"threads", 1},
+                                        {"seed", 3}, {"optimizer", {{"lr", 5e-3}}}}},
+                          {"eval", {{"every_steps", 0}}},
+                          {"checkpoint", {{"every_steps", 0}}}};
+        writeText(path("run.json"), config.dump());
+        const auto trained = fttest::runCli({"train", "--config", path("run.json"), "--no-stdin", "--quiet"}, path("data"), 600000);
+        QVERIFY2(trained.code == 0, qPrintable(trained.err));
+
+        const QString project = path("p.ftproj");
+        ft::data::ProjectStore::create(project.toStdString());
+        const auto r = fttest::runCli({"eval", "--model", QString::fromStdString(m_base), "--suite", path("tagged-suite.jsonl"),
+                                       "--adapter", path("run/adapter"), "--json", "--out", path("out.json"), "--project",
+                                       project, "--threads", "1"},
+                                      path("data"), 600000);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const json all = json::parse(r.out.toStdString());
+        QCOMPARE(all["suites"].size(), size_t(1));
+        const json& results = all["suites"][0]["results"];
+        QCOMPARE(results.size(), size_t(2));
+        QCOMPARE(results[0]["model"].get<std::string>(), std::string("base"));
+        QCOMPARE(results[0]["template"].get<std::string>(), std::string("alpaca"));
+        // One <answer> opened and closed once, with something in it: the test's own reading.
+        const auto tagged = [](const QString& a) {
+            const int open = a.indexOf("<answer>"), close = a.indexOf("</answer>");
+            return a.count("<answer>") == 1 && a.count("</answer>") == 1 && close > open &&
+                   !a.mid(open + 8, close - open - 8).trimmed().isEmpty();
+        };
+        double rates[2] = {0, 0};
+        for (int m = 0; m < 2; ++m) {
+            const json& items = results[size_t(m)]["items"];
+            QCOMPARE(items.size(), eval.size());
+            int passed = 0;
+            for (const json& it : items) {
+                const QString answer = QString::fromStdString(it["answer"].get<std::string>());
+                const bool mine = tagged(answer);
+                QVERIFY2(mine == it["passed"].get<bool>(), qPrintable(answer));
+                QVERIFY(QString::fromStdString(it["prompt"].get<std::string>()).startsWith("### Instruction:\n"));
+                passed += mine;
+            }
+            rates[m] = double(passed) / double(items.size());
+            const json& pass = results[size_t(m)]["metrics"][0];
+            QCOMPARE(pass["name"].get<std::string>(), std::string("pass"));
+            QVERIFY(std::abs(pass["value"].get<double>() - rates[m]) < 1e-12);
+        }
+        const json& base = results[0]["metrics"][0];
+        const json& adapter = results[1]["metrics"][0];
+        qInfo("tagged answers: base %.3f [%.3f, %.3f], adapter %.3f [%.3f, %.3f] (n = %zu)", base["value"].get<double>(),
+              base["low"].get<double>(), base["high"].get<double>(), adapter["value"].get<double>(),
+              adapter["low"].get<double>(), adapter["high"].get<double>(), eval.size());
+        QVERIFY2(adapter["low"].get<double>() > base["high"].get<double>(), "the 95% intervals overlap");
+
+        // --out holds the same; the project holds one evaluation per model.
+        QFile out(path("out.json"));
+        QVERIFY(out.open(QIODevice::ReadOnly));
+        QCOMPARE(json::parse(out.readAll().toStdString()), all);
+        const auto store = ft::data::ProjectStore::open(project.toStdString());
+        const auto evaluations = store->evaluations();
+        QCOMPARE(evaluations.size(), size_t(2));
+        const json stored = json::parse(evaluations[1].resultJson);
+        QCOMPARE(stored["suite"].get<std::string>(), std::string("tagged"));
+        QCOMPARE(stored["result"], results[1]);
+
+        // The table names both models with their intervals.
+        const auto table = fttest::runCli({"eval", "--model", QString::fromStdString(m_base), "--suite",
+                                           path("tagged-suite.jsonl"), "--adapter", path("run/adapter"), "--limit", "3",
+                                           "--items", "--threads", "1"},
+                                          path("data"), 600000);
+        QCOMPARE(table.code, 0);
+        QVERIFY2(table.out.contains("3 items scored") && table.out.contains(path("run/adapter")) &&
+                     table.out.contains("expected: "),
+                 qPrintable(table.out));
+    }
+
+    // The perplexity suite and the perplexity command score the same ids alike.
+    void perplexityAgreesWithThePerplexityCommand()
+    {
+        const std::string text = "Paris is the capital of France. France is in Europe.\nThe cat sleeps.";
+        writeText(path("ppl.jsonl"), json{{"text", text}}.dump() + "\n");
+        const QString model = QString::fromStdString(m_base);
+        const auto e = fttest::runCli({"eval", "--model", model, "--suite", path("ppl.jsonl"), "--json", "--threads", "1"},
+                                      path("data"));
+        QVERIFY2(e.code == 0, qPrintable(e.err));
+        const auto p = fttest::runCli({"perplexity", "--model", model, "--text-file", path("ppl.jsonl") + ".txt", "--json"},
+                                      path("data"));
+        QCOMPARE(p.code, 1);  // no such file yet: the message names it
+        QVERIFY(p.err.contains("ppl.jsonl.txt"));
+        writeText(path("ppl.jsonl") + ".txt", text);
+        const auto q = fttest::runCli({"perplexity", "--model", model, "--text-file", path("ppl.jsonl") + ".txt", "--json",
+                                       "--threads", "1"},
+                                      path("data"));
+        QVERIFY2(q.code == 0, qPrintable(q.err));
+        const json ej = json::parse(e.out.toStdString())["suites"][0]["results"][0];
+        const json pj = json::parse(q.out.toStdString());
+        QCOMPARE(ej["items"][0]["tokens"].get<int64_t>(), pj["tokens"].get<int64_t>());
+        QVERIFY(std::abs(ej["items"][0]["nll"].get<double>() - pj["nll"].get<double>()) < 1e-3);
+        QVERIFY(std::abs(ej["metrics"][0]["value"].get<double>() - pj["perplexity"].get<double>()) < 1e-4);
+    }
+};
+
+FT_TEST_MAIN(TestCliEval)
+
+} // namespace test_cli_eval
+
+#include "test_cli_eval.moc"
