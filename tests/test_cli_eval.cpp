@@ -163,7 +163,10 @@ private Q_SLOTS:
         const auto evaluations = store->evaluations();
         QCOMPARE(evaluations.size(), size_t(2));
         const json stored = json::parse(evaluations[1].resultJson);
+        QCOMPARE(evaluations[1].name, std::string("eval"));
         QCOMPARE(stored["suite"].get<std::string>(), std::string("tagged"));
+        QCOMPARE(stored["model"].get<std::string>(), path("run/adapter").toStdString());
+        QCOMPARE(stored["batch"], json::parse(evaluations[0].resultJson)["batch"]);
         QCOMPARE(stored["result"], results[1]);
 
         // The table names both models with their intervals.

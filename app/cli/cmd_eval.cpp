@@ -18,13 +18,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 
+#include <unistd.h>
+
 namespace ftcli {
 
 namespace {
+
+// The evaluations table's name for these results; the JSON holds suite, file, kind,
+// base_model, batch (shared by one invocation's results), model and result.
+constexpr const char* kEvaluationName = "eval";
 
 std::string metricCell(const ft::eval::Metric& m)
 {
@@ -134,6 +141,11 @@ int runEval(int argc, char** argv)
     std::unique_ptr<ft::data::ProjectStore> project;
     if (p.has("project"))
         project = openProject(p.get("project"));
+    // The results of one invocation share a batch, so a reader can put them side by side.
+    const std::string batch = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count()) +
+                              "-" + std::to_string(::getpid());
 
     const Runtime rt = applyRuntimeOptions(p);
     const std::string dir = modelDirFrom(p);
@@ -176,11 +188,15 @@ int runEval(int argc, char** argv)
             j["model"] = label;
             j["adapter"] = adapterDir.empty() ? nlohmann::json(nullptr) : nlohmann::json(adapterDir);
             if (project) {
-                nlohmann::json stored{{"suite", suites[s].name},        {"file", suites[s].origin},
-                                      {"kind", ft::eval::suiteKindName(suites[s].kind)},
-                                      {"base_model", dir},              {"result", j}};
-                project->addEvaluation(runId > 0 ? std::optional<int64_t>(runId) : std::nullopt,
-                                       suites[s].name + " · " + label, stored.dump());
+                const nlohmann::json stored{{"suite", suites[s].name},
+                                            {"file", suites[s].origin},
+                                            {"kind", ft::eval::suiteKindName(suites[s].kind)},
+                                            {"base_model", dir},
+                                            {"batch", batch},
+                                            {"model", label},
+                                            {"result", j}};
+                project->addEvaluation(runId > 0 && !adapterDir.empty() ? std::optional<int64_t>(runId) : std::nullopt,
+                                       kEvaluationName, stored.dump());
             }
             perSuite[s].push_back(std::move(j));
         }

@@ -64,7 +64,7 @@ private slots:
         QStringList names;
         for (int i = 0; i < window.pageCount(); ++i)
             names << window.pageName(i);
-        QCOMPARE(names, (QStringList{"Model", "Train", "Data", "Label", "Compare", "Runs"}));
+        QCOMPARE(names, (QStringList{"Model", "Train", "Data", "Label", "Compare", "Evaluate", "Runs"}));
         auto* stack = window.findChild<QStackedWidget*>();
         QTest::keyClick(&window, Qt::Key_3, Qt::ControlModifier);
         QCOMPARE(stack->currentIndex(), 2);

@@ -7,6 +7,7 @@
 #include "app/session.h"
 #include "app/studio_paths.h"
 #include "compare/compare_page.h"
+#include "evaluate/evaluate_page.h"
 #include "data/data_page.h"
 #include "engine/engine_process.h"
 #include "label/label_page.h"
@@ -88,12 +89,14 @@ void MainWindow::buildPages() {
     m_data = new DataPage(m_session, m_stack);
     m_label = new LabelPage(m_session, m_stack);
     m_compare = new ComparePage(m_session, m_stack);
+    m_evaluate = new EvaluatePage(m_session, m_stack);
     m_runs = new RunsPage(m_session, m_stack);
     const QList<QPair<QString, QWidget*>> pages{{QStringLiteral("Model"), m_model},
                                                 {QStringLiteral("Train"), m_train},
                                                 {QStringLiteral("Data"), m_data},
                                                 {QStringLiteral("Label"), m_label},
                                                 {QStringLiteral("Compare"), m_compare},
+                                                {QStringLiteral("Evaluate"), m_evaluate},
                                                 {QStringLiteral("Runs"), m_runs}};
     for (const auto& [name, page] : pages) {
         m_nav->addItem(name);

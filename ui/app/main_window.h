@@ -23,6 +23,7 @@ class TrainPage;
 class DataPage;
 class LabelPage;
 class ComparePage;
+class EvaluatePage;
 class RunsPage;
 class ProjectInstance;
 
@@ -81,6 +82,7 @@ private:
     DataPage* m_data = nullptr;
     LabelPage* m_label = nullptr;
     ComparePage* m_compare = nullptr;
+    EvaluatePage* m_evaluate = nullptr;
     RunsPage* m_runs = nullptr;
     ProjectInstance* m_instance = nullptr;
 };
