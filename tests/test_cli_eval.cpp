@@ -14,10 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <fstream>
+#include <map>
 
 namespace test_cli_eval {
 
@@ -178,6 +180,75 @@ private Q_SLOTS:
         QVERIFY2(table.out.contains("3 items scored") && table.out.contains(path("run/adapter")) &&
                      table.out.contains("expected: "),
                  qPrintable(table.out));
+    }
+
+    // Suites scored while training: a "suite" event per suite and evaluation, the metrics
+    // in the eval event as <suite>/<metric>, and the last figures equal to what `eval`
+    // computes afterwards from the saved adapter.
+    void suitesWhileTraining()
+    {
+        QVERIFY(QFileInfo::exists(path("tagged-suite.jsonl")));  // written by adapterAboveBase
+        json config{{"model", m_base},
+                    {"output_dir", path("run-suites").toStdString()},
+                    {"technique", {{"name", "lora"}, {"r", 8}, {"lora_alpha", 16}, {"target_modules", {"all-linear"}}}},
+                    {"objective", {{"name", "sft"}, {"template", "alpaca"}}},
+                    {"data", {{"train", path("tagged.jsonl").toStdString()}}},
+                    {"training", {{"max_seq_len", 96}, {"batch_size", 8}, {"max_steps", 100}, {"threads", 1},
+                                  {"seed", 5}, {"optimizer", {{"lr", 5e-3}}}}},
+                    {"eval", {{"every_steps", 50}, {"max_batches", 1},
+                              {"suites", {path("tagged-suite.jsonl").toStdString(), "capitals_choice"}},
+                              {"suite_limit", 10}}},
+                    {"checkpoint", {{"every_steps", 0}}}};
+        writeText(path("run-suites.json"), config.dump());
+        const auto trained = fttest::runCli({"train", "--config", path("run-suites.json"), "--no-stdin", "--quiet",
+                                             "--events", path("events.jsonl")},
+                                            path("data"), 600000);
+        QVERIFY2(trained.code == 0, qPrintable(trained.err));
+        QFile f(path("events.jsonl"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        std::map<int, json> suiteEvents, evalEvents;  // tagged suite by step; eval by step
+        int capitals = 0;
+        json lastCapitals;
+        for (const QByteArray& line : f.readAll().split('\n')) {
+            if (line.trimmed().isEmpty())
+                continue;
+            const json e = json::parse(line.toStdString());
+            if (e["event"] == "suite" && e["suite"] == "tagged")
+                suiteEvents[e["step"].get<int>()] = e;
+            if (e["event"] == "suite" && e["suite"] == "capitals_choice") {
+                ++capitals;
+                lastCapitals = e["metrics"];
+                QCOMPARE(e["template"].get<std::string>(), std::string("none"));  // the suite's own
+                QCOMPARE(e["metrics"][1]["name"].get<std::string>(), std::string("acc_norm"));
+            }
+            if (e["event"] == "eval")
+                evalEvents[e["step"].get<int>()] = e;
+        }
+        QCOMPARE(capitals, 3);
+        for (int step : {0, 50, 100}) {
+            QVERIFY2(suiteEvents.count(step) && evalEvents.count(step), qPrintable(QString::number(step)));
+            const json& se = suiteEvents[step];
+            QCOMPARE(se["items"].get<int>(), 10);
+            QCOMPARE(se["template"].get<std::string>(), std::string("alpaca"));
+            QCOMPARE(evalEvents[step]["metrics"]["tagged/pass"].get<double>(), se["metrics"][0]["value"].get<double>());
+            QVERIFY(evalEvents[step]["metrics"].contains("capitals_choice/acc"));
+            QVERIFY(evalEvents[step].contains("loss"));
+        }
+        const auto after = fttest::runCli({"eval", "--model", QString::fromStdString(m_base), "--suite",
+                                           path("tagged-suite.jsonl"), "--suite", "capitals_choice", "--adapter",
+                                           path("run-suites/adapter"), "--no-base", "--limit", "10", "--json",
+                                           "--threads", "1"},
+                                          path("data"), 600000);
+        QVERIFY2(after.code == 0, qPrintable(after.err));
+        const json offline = json::parse(after.out.toStdString())["suites"][0]["results"][0]["metrics"];
+        qInfo("tagged pass while training: %.2f, %.2f, %.2f; from the saved adapter: %.2f",
+              suiteEvents[0]["metrics"][0]["value"].get<double>(), suiteEvents[50]["metrics"][0]["value"].get<double>(),
+              suiteEvents[100]["metrics"][0]["value"].get<double>(), offline[0]["value"].get<double>());
+        QCOMPARE(offline, suiteEvents[100]["metrics"]);
+        QVERIFY2(suiteEvents[100]["metrics"][0]["value"].get<double>() > suiteEvents[0]["metrics"][0]["value"].get<double>(),
+                 "the suite's pass rate did not move while training");
+        const json offlineCapitals = json::parse(after.out.toStdString())["suites"][1]["results"][0]["metrics"];
+        QCOMPARE(offlineCapitals, lastCapitals);
     }
 
     // The perplexity suite and the perplexity command score the same ids alike.

@@ -45,8 +45,21 @@ void printEvent(const nlohmann::json& e)
                      (long long)num("step"), num("epoch"), num("loss"), num("lr"), num("grad_norm"),
                      num("tokens_per_second"), formatBytes(e["memory"].value("rss_bytes", 0.0)).c_str(), num("eta_s"));
     } else if (type == "eval") {
-        std::fprintf(stderr, "eval at step %lld: loss %.4f  perplexity %.3f\n", (long long)num("step"), num("loss"),
-                     num("perplexity"));
+        if (e.contains("loss") && e.contains("perplexity"))
+            std::fprintf(stderr, "eval at step %lld: loss %.4f  perplexity %.3f\n", (long long)num("step"), num("loss"),
+                         num("perplexity"));
+        else if (e.contains("loss"))
+            std::fprintf(stderr, "eval at step %lld: loss %.4f\n", (long long)num("step"), num("loss"));
+    } else if (type == "suite") {
+        std::string figures;
+        for (const auto& m : e.value("metrics", nlohmann::json::array())) {
+            char buf[128];
+            std::snprintf(buf, sizeof buf, "%s%s %.3f [%.3f, %.3f]", figures.empty() ? "" : ", ",
+                          m.value("name", "").c_str(), m.value("value", 0.0), m.value("low", 0.0), m.value("high", 0.0));
+            figures += buf;
+        }
+        std::fprintf(stderr, "suite %s at step %lld: %s (%lld items)\n", e.value("suite", "").c_str(),
+                     (long long)num("step"), figures.c_str(), (long long)num("items"));
     } else if (type == "sample") {
         std::fprintf(stderr, "sample at step %lld: %s -> %s\n", (long long)num("step"), e.value("prompt", "").c_str(),
                      e.value("text", "").c_str());

@@ -11,6 +11,7 @@
 #include "peft/adapter_io.h"
 #include "peft/registry.h"
 #include "peft/technique.h"
+#include "suite/suite_runner.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "train/checkpoint.h"
 #include "train/loss_scaler.h"
@@ -321,16 +322,48 @@ TrainOutcome runTraining(const RunConfig& c, EventWriter& events, RunControl& co
             dp.barrier();
             return path;
         };
+        // Evaluation suites, read (and so checked) before the first step.
+        std::vector<eval::Suite> suites;
+        if (dp.writes())
+            for (const std::string& name : c.eval.suites)
+                suites.push_back(eval::loadSuite(eval::findSuite(name)));
         auto evaluateNow = [&]() {  // rank 0's: the others go on to the next step's first collective
-            if (!dp.writes() || !objective.hasEvalData())
+            if (!dp.writes() || (!objective.hasEvalData() && suites.empty()))
                 return;
-            EvalResult r = objective.evaluate(c.eval.maxBatches);
-            nlohmann::json event{{"step", step}, {"loss", r.loss}, {"metrics", r.metrics}};
-            nlohmann::json entry{{"step", step}, {"eval_loss", r.loss}};
-            if (r.hasPerplexity) {
-                event["perplexity"] = entry["eval_perplexity"] = std::exp(std::min(r.loss, 50.0));
+            nlohmann::json event{{"step", step}, {"metrics", nlohmann::json::object()}};
+            nlohmann::json entry{{"step", step}};
+            if (objective.hasEvalData()) {
+                EvalResult r = objective.evaluate(c.eval.maxBatches);
+                event["loss"] = entry["eval_loss"] = r.loss;
+                event["metrics"] = r.metrics;
+                if (r.hasPerplexity) {
+                    event["perplexity"] = entry["eval_perplexity"] = std::exp(std::min(r.loss, 50.0));
+                }
             }
-            for (auto& [k, v] : r.metrics.items())
+            // Each suite's metrics join the eval event as "<suite>/<metric>"; the intervals
+            // and the prompt format come in a "suite" event of their own.
+            for (const eval::Suite& suite : suites) {
+                suite::SuiteOptions options;
+                options.limit = c.eval.suiteLimit;
+                // auto: the suite's format, else the run's own prompt format (what the adapter learns).
+                options.templateName = c.eval.suiteTemplate == "auto" && suite.templateHint == "auto" && s.format
+                                           ? s.format->name()
+                                           : c.eval.suiteTemplate;
+                const suite::SuiteResult result = suite::runSuite(s.loaded, *s.tokenizer, suite, options);
+                nlohmann::json metrics = nlohmann::json::array();
+                for (const eval::Metric& m : result.metrics) {
+                    event["metrics"][suite.name + "/" + m.name] = m.value;
+                    metrics.push_back(eval::metricJson(m));
+                }
+                events.write("suite", {{"step", step},
+                                      {"suite", suite.name},
+                                      {"kind", eval::suiteKindName(suite.kind)},
+                                      {"template", result.templateUsed},
+                                      {"items", result.items.size()},
+                                      {"metrics", metrics},
+                                      {"seconds", result.seconds}});
+            }
+            for (auto& [k, v] : event["metrics"].items())
                 if (v.is_number() && k != "perplexity")
                     entry["eval_" + k] = v;
             events.write("eval", event);

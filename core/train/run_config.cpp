@@ -207,6 +207,9 @@ RunConfig parseInto(const json& j, const std::string& sourceName, const std::str
 
     c.eval.everySteps = eval["every_steps"].get<int64_t>();
     c.eval.maxBatches = eval["max_batches"].get<int64_t>();
+    c.eval.suites = strings(eval["suites"]);
+    c.eval.suiteLimit = eval["suite_limit"].get<int64_t>();
+    c.eval.suiteTemplate = eval["suite_template"].get<std::string>();
     c.checkpoint.everySteps = checkpoint["every_steps"].get<int64_t>();
     c.checkpoint.keepLast = checkpoint["keep_last"].get<int64_t>();
     c.samples.everySteps = samples["every_steps"].get<int64_t>();
@@ -352,7 +355,8 @@ nlohmann::json toJson(const RunConfig& c)
           {"threads", t.threads},
           {"seed", t.seed},
           {"log_every", t.logEvery}}},
-        {"eval", {{"every_steps", c.eval.everySteps}, {"max_batches", c.eval.maxBatches}}},
+        {"eval", {{"every_steps", c.eval.everySteps}, {"max_batches", c.eval.maxBatches}, {"suites", c.eval.suites},
+                  {"suite_limit", c.eval.suiteLimit}, {"suite_template", c.eval.suiteTemplate}}},
         {"checkpoint", {{"every_steps", c.checkpoint.everySteps}, {"keep_last", c.checkpoint.keepLast}}},
         {"samples",
          {{"every_steps", c.samples.everySteps},

@@ -76,6 +76,10 @@ struct TrainingConfig {
 struct EvalConfig {
     int64_t everySteps = 50;  // 0 = only at the end
     int64_t maxBatches = 0;   // 0 = the whole eval split
+    // Evaluation suites (eval/suite.h) scored at each evaluation: shipped names or files.
+    std::vector<std::string> suites;
+    int64_t suiteLimit = 0;               // items per suite, 0 = all
+    std::string suiteTemplate = "auto";   // the prompt format, as `ftstudio-cli eval --template`
 };
 
 struct CheckpointConfig {

@@ -339,6 +339,15 @@ const std::vector<SettingSpec>& evalSpecs()
          .help = "Measure the held-out loss every N optimizer steps (0: only at the end)."},
         {.key = "max_batches", .type = Type::Int, .defaultValue = 0, .min = 0, .label = "Max batches",
          .help = "Evaluate at most this many batches (0: the whole held-out split)."},
+        {.key = "suites", .type = Type::StringList, .defaultValue = json::array(), .label = "Suites",
+         .help = "Evaluation suites scored at each evaluation (shipped names such as arithmetic, or JSONL files; "
+                 "docs/evaluation.md): their metrics join the eval event as <suite>/<metric>."},
+        {.key = "suite_limit", .type = Type::Int, .defaultValue = 0, .min = 0, .label = "Suite items",
+         .help = "Score at most this many items of each suite (0: all)."},
+        {.key = "suite_template", .type = Type::Choice, .defaultValue = "auto",
+         .choices = {"auto", "none", "model", "alpaca", "chatml", "plain"}, .label = "Suite prompt template",
+         .help = "How suite prompts reach the model: auto = the suite's format, else the run's prompt format "
+                 "(objective.template)."},
     };
     return specs;
 }
