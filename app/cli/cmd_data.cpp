@@ -33,6 +33,7 @@ const char* kDataUsage =
     "  dedupe   find exact or near-duplicate rows, and delete them with --apply\n"
     "  split    assign train/eval/test splits with a seed, optionally stratified by tag\n"
     "  bench    import a generated N-row file and time search and deep paging\n"
+    "  preview  one row as training sees it: rendered text, tokens with loss and masked, truncation\n"
     "\n"
     "Run 'ftstudio-cli data <command> --help' for a command's options.\n";
 
@@ -280,7 +281,7 @@ int runData(int argc, char** argv)
     const std::map<std::string, int (*)(int, char**)> commands{
         {"import", dataImport},      {"export", dataExport},       {"list", dataList},
         {"sample", dataSample},      {"stats", runDataStats},      {"dedupe", runDataDedupe},
-        {"split", runDataSplit},     {"bench", runDataBench}};
+        {"split", runDataSplit},     {"bench", runDataBench},      {"preview", runDataPreview}};
     if (const auto it = commands.find(sub); it != commands.end()) {
         try {
             return it->second(argc, argv);
@@ -291,7 +292,7 @@ int runData(int argc, char** argv)
             return 2;
         }
     }
-    throw UsageError("unknown data command '" + sub + "' (import, export, list, sample, stats, dedupe, split, bench)");
+    throw UsageError("unknown data command '" + sub + "' (import, export, list, sample, stats, dedupe, split, bench, preview)");
 }
 
 } // namespace ftcli
