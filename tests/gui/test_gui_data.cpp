@@ -7,6 +7,7 @@
 // export of one split; token lengths when the embedded base model has been built.
 #include "app/session.h"
 #include "app/studio_paths.h"
+#include "data/as_trained_dialog.h"
 #include "data/data_page.h"
 #include "data/export_dialog.h"
 #include "data/import_dialog.h"
@@ -22,14 +23,18 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <qcustomplot.h>
 
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 // Everything in the file's own namespace: the suites build many test files in one
 // unity batch (tests/test_main.h).
@@ -39,6 +44,7 @@ using namespace ft::ui;
 using ft::data::DatasetKind;
 using ft::data::ProjectStore;
 using ft::data::Row;
+using nlohmann::json;
 
 namespace {
 
@@ -371,6 +377,63 @@ private slots:
         QVERIFY(page->lengthHistogram()->summary().contains(QStringLiteral("460 rows")));
         page->selectRowId(page->model()->rowIdAt(2));
         maybeSave(page, "imported");
+    }
+
+    // "As trained": the current row's tokens as the engine's preview gives them, loss
+    // tokens highlighted; it follows the current row and the settings.
+    void asTrainedView() {
+        const QString model = qEnvironmentVariableIsEmpty("FTSTUDIO_TEST_MODEL")
+                                  ? qEnvironmentVariable("HOME") + "/.local/share/ftstudio/models/ftstudio-tiny-base"
+                                  : qEnvironmentVariable("FTSTUDIO_TEST_MODEL");
+        if (!QFileInfo::exists(model + "/config.json") || !QFileInfo(ft::ui::cliPath()).isExecutable())
+            QSKIP("no tiny base model or FTSTUDIO_CLI");
+        Open o = open();
+        o.session->setModelDir(model);
+        DataPage* page = o.page.get();
+        page->selectDataset(m_sftId);
+        page->selectRowId(page->model()->rowIdAt(0));
+        auto* dialog = page->openAsTrained();
+        QSignalSpy shown(dialog, &AsTrainedDialog::previewShown);
+        QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 30000);
+        QVERIFY(shown.first().at(0).toBool());
+        const json p = dialog->preview();
+        QCOMPARE(p["row"].get<qint64>(), page->model()->rowIdAt(0));
+        QCOMPARE(p["format"].get<std::string>(), std::string("alpaca"));
+        // The engine, run by hand on the same row, gives the same tokens and mask.
+        QProcess cli;
+        cli.start(ft::ui::cliPath(), {"data", "preview", "--project", m_project, "--dataset", "sft", "--row",
+                                      QString::number(page->model()->rowIdAt(0)), "--model", model, "--objective", "sft",
+                                      "--template", "alpaca", "--max-seq-len", "512", "--loss-on", "assistant", "--json"});
+        QVERIFY(cli.waitForFinished(30000));
+        QCOMPARE(json::parse(cli.readAllStandardOutput().toStdString()), p);
+        // Every loss token is a bold span, every masked one a grey one.
+        const QString html = dialog->html();
+        int loss = 0, masked = 0;
+        for (const auto& t : p["sides"][0]["tokens"])
+            (t["loss"].get<bool>() ? loss : masked)++;
+        QVERIFY(loss > 0 && masked > 0);
+        QCOMPARE(int(html.count("color:#003300")), loss);
+        QCOMPARE(int(html.count("color:#8a8a8a")), masked);
+        // It follows the current row, and a shorter max_seq_len cuts it.
+        shown.clear();
+        page->selectRowId(page->model()->rowIdAt(1));
+        QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 30000);
+        QCOMPARE(dialog->preview()["row"].get<qint64>(), page->model()->rowIdAt(1));
+        shown.clear();
+        auto* maxLen = dialog->findChild<QSpinBox*>("maxSeqLen");
+        maxLen->setValue(8);
+        emit maxLen->editingFinished();
+        QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 30000);
+        QVERIFY(dialog->preview()["sides"][0]["dropped"].get<bool>());
+        QVERIFY(dialog->html().contains("left out of training"));
+        if (!qEnvironmentVariableIsEmpty("FTSTUDIO_SCREENSHOT_DIR")) {
+            maxLen->setValue(512);
+            shown.clear();
+            emit maxLen->editingFinished();
+            QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 30000);
+            dialog->grab().save(qEnvironmentVariable("FTSTUDIO_SCREENSHOT_DIR") + "/as-trained.png");
+        }
+        dialog->close();
     }
 };
 

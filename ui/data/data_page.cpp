@@ -6,6 +6,7 @@
 #include "data/length_histogram.h"
 #include "data/project_store.h"
 #include "data/row_item_delegate.h"
+#include "data/as_trained_dialog.h"
 #include "data/row_side_editor.h"
 #include "data/row_table_model.h"
 
@@ -125,7 +126,10 @@ DataPage::DataPage(Session* session, QWidget* parent) : QWidget(parent), m_sessi
     connect(m_session, &Session::historyChanged, this, &DataPage::refreshHistory);
     connect(m_model, &RowTableModel::countChanged, this, &DataPage::updateCounts);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentChanged, this,
-            [this](const QModelIndex& current) { m_sideEditor->showCell(current); });
+            [this](const QModelIndex& current) {
+                m_sideEditor->showCell(current);
+                followCurrentRowInAsTrained();
+            });
     connect(delegate, &RowItemDelegate::sideEditorRequested, this, [this](const QModelIndex& index) {
         m_sideEditor->showCell(index);
         m_sideEditor->editor()->setFocus();
@@ -223,6 +227,11 @@ QWidget* DataPage::buildActionBar() {
         splitMenu->addAction(QString::fromUtf8(ft::data::splitName(s)), this, [this, s] { setSplitOfSelected(s); });
     splitButton->setMenu(splitMenu);
     auto* tag = button(tr("Add tag…"), tr("Add a tag to the selected rows"), bar);
+    auto* asTrained = button(tr("As trained…"),
+                             tr("The current row as training sees it: its tokens, which carry loss and which are "
+                                "masked, where max_seq_len cuts"),
+                             bar);
+    asTrained->setObjectName(QStringLiteral("asTrainedButton"));
     auto* undo = new QToolButton(bar);
     undo->setObjectName(QStringLiteral("undoButton"));
     undo->setDefaultAction(m_undo);
@@ -232,14 +241,15 @@ QWidget* DataPage::buildActionBar() {
     m_message = new QLabel(bar);
     m_message->setObjectName(QStringLiteral("dataMessage"));
     m_message->setStyleSheet(QStringLiteral("color: #505050;"));
-    for (QWidget* w : std::initializer_list<QWidget*>{add, duplicate, remove, splitButton, tag})
+    for (QWidget* w : std::initializer_list<QWidget*>{add, duplicate, remove, splitButton, tag, asTrained})
         row->addWidget(w);
     row->addWidget(separator(bar));
     row->addWidget(undo);
     row->addWidget(redo);
     row->addSpacing(8);
     row->addWidget(m_message, 1);
-    m_rowActionWidgets = {add, duplicate, remove, splitButton, tag};
+    m_rowActionWidgets = {add, duplicate, remove, splitButton, tag, asTrained};
+    connect(asTrained, &QPushButton::clicked, this, &DataPage::openAsTrained);
     connect(add, &QPushButton::clicked, this, &DataPage::addRow);
     connect(duplicate, &QPushButton::clicked, this, &DataPage::duplicateSelected);
     connect(remove, &QPushButton::clicked, this, &DataPage::deleteSelected);

@@ -23,6 +23,7 @@ class QToolButton;
 
 namespace ft::ui {
 
+class AsTrainedDialog;
 class ExportDialog;
 class ImportDialog;
 class LengthHistogram;
@@ -57,6 +58,8 @@ public:
     int setSplitOfSelected(ft::data::Split split);
     int addTagToSelected(const QString& tag);
     QList<qint64> selectedRowIds() const;
+    // The "As trained" view of the current row (opened once, then it follows the current row).
+    AsTrainedDialog* openAsTrained();
     void selectRowId(qint64 id);
 
     // Non-modal dialogs (open()); the page refreshes when they finish.
@@ -97,6 +100,8 @@ private:
     QPushButton* m_renameButton = nullptr;
     QPushButton* m_deleteDatasetButton = nullptr;
     QPushButton* m_exportButton = nullptr;
+    AsTrainedDialog* m_asTrained = nullptr;
+    void followCurrentRowInAsTrained();
     QLineEdit* m_search = nullptr;
     QComboBox* m_splitFilter = nullptr;
     QComboBox* m_tagFilter = nullptr;

@@ -3,6 +3,7 @@
 #include "data/data_page.h"
 
 #include "app/session.h"
+#include "data/as_trained_dialog.h"
 #include "data/export_dialog.h"
 #include "data/import_dialog.h"
 #include "data/project_store.h"
@@ -309,6 +310,26 @@ ImportDialog* DataPage::openImportDialog() {
     });
     dialog->open();
     return dialog;
+}
+
+AsTrainedDialog* DataPage::openAsTrained() {
+    if (!m_asTrained)
+        m_asTrained = new AsTrainedDialog(m_session, this);
+    followCurrentRowInAsTrained();
+    m_asTrained->show();
+    m_asTrained->raise();
+    return m_asTrained;
+}
+
+void DataPage::followCurrentRowInAsTrained() {
+    if (!m_asTrained)
+        return;
+    const QString name = m_datasets->currentData(kNameRole).toString();
+    const qint64 rowId = m_model->rowIdAt(m_table->currentIndex().isValid() ? m_table->currentIndex().row() : 0);
+    if (name.isEmpty() || rowId <= 0)
+        return;
+    const auto kind = ft::data::DatasetKind(m_datasets->currentData(kKindRole).toInt());
+    m_asTrained->setRow(name, QString::fromUtf8(ft::data::datasetKindName(kind)), rowId);
 }
 
 ExportDialog* DataPage::openExportDialog() {
