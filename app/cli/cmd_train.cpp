@@ -16,10 +16,13 @@
 #include "io/json_file.h"
 #include "train/run_config.h"
 #include "train/run_estimate.h"
+#include "engine/data_checks.h"
+#include "tokenizer/tokenizer_loader.h"
 #include "util/error.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
@@ -101,6 +104,34 @@ int printEstimate(const std::string& path, bool json)
     return 0;
 }
 
+// --check-data: the run's rows as training will read them, and what would go wrong
+// silently (engine/data_checks.h). Exit 1 when a finding is an error.
+int printDataChecks(const ft::train::RunConfig& config, bool json)
+{
+    auto tokenizer = ft::tok::loadTokenizer(config.model);
+    const ft::engine::DataCheckReport report = ft::engine::checkRunData(config, *tokenizer);
+    const bool errors = std::any_of(report.findings.begin(), report.findings.end(),
+                                    [](const ft::engine::DataFinding& f) { return f.severity == "error"; });
+    if (json) {
+        std::cout << ft::engine::dataCheckJson(report).dump() << '\n';
+        return errors ? 1 : 0;
+    }
+    std::printf("%s: %lld training and %lld held-out %s rows\n", report.source.c_str(), (long long)report.trainRows,
+                (long long)report.evalRows, report.kind.c_str());
+    if (report.findings.empty())
+        std::printf("no problem found\n");
+    for (const auto& f : report.findings) {
+        std::string ids;
+        for (size_t i = 0; i < f.rows.size() && i < 12; ++i)
+            ids += (i ? ", " : "") + std::to_string(f.rows[i]);
+        if (f.rows.size() > 12 || int64_t(f.rows.size()) < f.count)
+            ids += ", ...";
+        std::printf("%-7s %s%s\n", f.severity.c_str(), f.message.c_str(),
+                    ids.empty() ? "" : (" (rows " + ids + ")").c_str());
+    }
+    return errors ? 1 : 0;
+}
+
 } // namespace
 
 int runTrain(int argc, char** argv)
@@ -113,7 +144,10 @@ int runTrain(int argc, char** argv)
     p.flag("check", "validate the config (and that its files exist) and exit");
     p.flag("estimate", "print the trainable parameters and the memory the run needs, and whether it fits the "
                        "device, from the model's config.json alone (data and output_dir may be missing), and exit");
-    p.flag("json", "with --estimate: print the estimate as JSON");
+    p.flag("check-data", "read the run's rows as training will and report what would go wrong silently (rows cut "
+                         "by max_seq_len or dropped, no assistant span, eval prompts also in train, KTO imbalance), "
+                         "with row ids; exit 1 on an error, and exit");
+    p.flag("json", "with --estimate or --check-data: print JSON");
     p.flag("no-stdin", "do not read control commands from stdin");
     p.flag("quiet", "no progress lines on stderr");
     p.option("nproc-per-node", "N", "train data-parallel on N processes of this machine (overrides "
@@ -135,6 +169,8 @@ int runTrain(int argc, char** argv)
         std::cout << ft::train::toJson(config).dump(2) << '\n';
         return 0;
     }
+    if (p.has("check-data"))
+        return printDataChecks(config, p.has("json"));
     const ft::dist::LaunchEnv launch = ft::dist::readLaunchEnv();
     int processes = int(config.distributed.processes);
     if (p.has("nproc-per-node")) {

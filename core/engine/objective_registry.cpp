@@ -20,14 +20,6 @@ namespace ft::engine {
 
 using namespace ft::train;  // the engine drives the pieces train/ provides
 
-namespace {
-
-struct ObjectiveRows {
-    data::DatasetKind kind;
-    TrainEvalRows split;
-};
-
-// Reads data.train (and data.eval or a held-out part of train) and checks the kind.
 ObjectiveRows loadObjectiveRows(const RunConfig& c)
 {
     const ObjectiveSchema* schema = findObjective(c.objective.name);
@@ -61,6 +53,8 @@ ObjectiveRows loadObjectiveRows(const RunConfig& c)
     }
     return out;
 }
+
+namespace {
 
 std::unique_ptr<Objective> makeSft(const ObjectiveContext& x, ObjectiveRows rows)
 {

@@ -13,6 +13,7 @@
 #include "train/events.h"
 #include "train/objective.h"
 #include "train/prompt_format.h"
+#include "train/dataset_source.h"
 #include "train/run_config.h"
 
 #include <memory>
@@ -38,6 +39,15 @@ struct ObjectiveContext {
     dist::DataShard shard;  // this process's share of the training rows
     std::function<double(double)> meanOverRanks;  // several processes: a value's mean over the ranks
 };
+
+// A run's rows: data.train (and data.eval, or the part of train held out for evaluation),
+// of one kind. ft::Error for an unknown objective, or rows of a kind it does not train on
+// (naming the dataset, its kind and what the objective needs).
+struct ObjectiveRows {
+    data::DatasetKind kind = data::DatasetKind::Instruction;
+    train::TrainEvalRows split;
+};
+ObjectiveRows loadObjectiveRows(const train::RunConfig& config);
 
 // The prompt format an objective renders rows with ("template" of its settings).
 std::unique_ptr<train::PromptFormat> objectivePromptFormat(const train::RunConfig& config);

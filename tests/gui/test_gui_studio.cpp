@@ -60,7 +60,7 @@ private slots:
         MainWindow window;
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QCOMPARE(window.pageCount(), 6);
+        QCOMPARE(window.pageCount(), 7);
         QStringList names;
         for (int i = 0; i < window.pageCount(); ++i)
             names << window.pageName(i);
@@ -70,6 +70,8 @@ private slots:
         QCOMPARE(stack->currentIndex(), 2);
         QTest::keyClick(&window, Qt::Key_6, Qt::ControlModifier);
         QCOMPARE(stack->currentIndex(), 5);
+        QTest::keyClick(&window, Qt::Key_7, Qt::ControlModifier);
+        QCOMPARE(stack->currentIndex(), 6);
     }
 
     void errorsReachTheBannerAndUndoFollowsHistory() {
@@ -109,7 +111,7 @@ private slots:
         QString error;
         QVERIFY2(window.saveScreenshots(m_home.filePath("shots"), &error), qPrintable(error));
         const QStringList files = QDir(m_home.filePath("shots")).entryList({"*.png"});
-        QCOMPARE(files.size(), 6);
+        QCOMPARE(files.size(), 7);
         QVERIFY(files.contains("2-train.png"));
         QImage image(m_home.filePath("shots/1-model.png"));
         QVERIFY(image.width() >= 1000);

@@ -228,6 +228,22 @@ private slots:
         auto* checkResult = m_page->findChild<QLabel*>("checkResult");
         QTest::mouseClick(m_page->findChild<QPushButton*>("checkButton"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(checkResult->text().contains("accepts"), 15000);
+        // Then the data as training will read it: rows cut at max_seq_len 64, each finding
+        // with its rows as a link to the Data page.
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->findChild<QPushButton*>("checkButton")->isEnabled(), 30000);
+        const QString checked = checkResult->text();
+        qInfo("data check: %s", qPrintable(checked));
+        QVERIFY2(checked.contains("longer than max_seq_len 64 tokens"), qPrintable(checked));
+        const int at = checked.indexOf("href=\"rows:instructions:");
+        QVERIFY2(at > 0, qPrintable(checked));
+        const QString link = checked.mid(at + 6, checked.indexOf('"', at + 6) - at - 6);
+        QSignalSpy rows(m_page.get(), &TrainPage::rowsRequested);
+        emit checkResult->linkActivated(link);
+        QCOMPARE(rows.count(), 1);
+        QCOMPARE(rows.at(0).at(0).toString(), QString("instructions"));
+        const auto ids = rows.at(0).at(1).value<QList<qint64>>();
+        QVERIFY(!ids.isEmpty());
+        QCOMPARE(QString::number(ids.first()), link.section(':', 2).section(',', 0, 0));
         // The estimate follows edits after a short pause (the engine computes it in a child process).
         QTRY_VERIFY_WITH_TIMEOUT(m_page->findChild<QLabel*>("estimateLabel")->text().contains("Memory") &&
                                      !m_page->findChild<QLabel*>("estimateLabel")->text().contains("Will not fit"),

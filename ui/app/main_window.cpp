@@ -116,6 +116,10 @@ void MainWindow::buildPages() {
     connect(m_train, &TrainPage::deployRequested, this, [this](const QJsonObject& config) {
         DeployDialog::forRunConfig(m_session, config, DeployDialog::Target::Gguf, this)->open();
     });
+    connect(m_train, &TrainPage::rowsRequested, this, [this](const QString& dataset, const QList<qint64>& ids) {
+        m_data->showRows(dataset, ids);
+        showPage(2);
+    });
     connect(m_runs, &RunsPage::duplicateRequested, this, [this](const QJsonObject& config) {
         m_train->loadConfig(config);
         showPage(1);

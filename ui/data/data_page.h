@@ -61,6 +61,9 @@ public:
     // The "As trained" view of the current row (opened once, then it follows the current row).
     AsTrainedDialog* openAsTrained();
     void selectRowId(qint64 id);
+    // Rows another page points at (the Train page's data check): their dataset chosen,
+    // the first row selected, the ids listed in the message line.
+    void showRows(const QString& dataset, const QList<qint64>& ids);
 
     // Non-modal dialogs (open()); the page refreshes when they finish.
     ImportDialog* openImportDialog();

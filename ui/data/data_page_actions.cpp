@@ -312,6 +312,25 @@ ImportDialog* DataPage::openImportDialog() {
     return dialog;
 }
 
+void DataPage::showRows(const QString& dataset, const QList<qint64>& ids) {
+    qint64 datasetId = 0;
+    m_session->run(tr("Find the dataset"), [&](ft::data::ProjectStore& s) {
+        if (const auto d = s.dataset(dataset.toStdString()))
+            datasetId = d->id;
+    });
+    if (datasetId == 0 || ids.isEmpty()) {
+        showMessage(tr("No dataset named %1 in this project.").arg(dataset));
+        return;
+    }
+    selectDataset(datasetId);
+    selectRowId(ids.first());
+    QStringList shown;
+    for (qint64 id : ids.mid(0, 20))
+        shown << QString::number(id);
+    showMessage(tr("%n row(s) from the data check: %1%2", nullptr, int(ids.size()))
+                    .arg(shown.join(QStringLiteral(", ")), ids.size() > 20 ? QStringLiteral(", …") : QString()));
+}
+
 AsTrainedDialog* DataPage::openAsTrained() {
     if (!m_asTrained)
         m_asTrained = new AsTrainedDialog(m_session, this);

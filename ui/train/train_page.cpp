@@ -68,6 +68,7 @@ TrainPage::TrainPage(Session* session, QWidget* parent) : QWidget(parent), m_ses
 
     m_setup = new TrainSetup(session, split);
     m_setup->setMinimumWidth(380);
+    connect(m_setup, &TrainSetup::rowsRequested, this, &TrainPage::rowsRequested);
     split->addWidget(m_setup);
 
     auto* right = new QWidget(split);

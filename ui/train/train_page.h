@@ -58,6 +58,8 @@ signals:
     void runStateChanged();
     // "Export…" after a finished run: its config (output_dir, model, technique).
     void deployRequested(const QJsonObject& runConfig);
+    // The data check's rows were clicked (train_setup.h): show them on the Data page.
+    void rowsRequested(const QString& dataset, const QList<qint64>& rowIds);
 
 private:
     void loadSchema();

@@ -24,6 +24,7 @@
 #include <QScrollArea>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QUrl>
 #include <QVBoxLayout>
 
 namespace ft::ui {
@@ -114,7 +115,7 @@ TrainSetup::TrainSetup(Session* session, QWidget* parent) : QWidget(parent), m_s
     m_checkResult = new QLabel(this);
     m_checkResult->setObjectName(QStringLiteral("checkResult"));
     m_checkResult->setWordWrap(true);
-    m_checkResult->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_checkResult->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
     checkRow->addWidget(m_check, 0, Qt::AlignTop);
     checkRow->addWidget(m_checkResult, 1);
     outer->addLayout(checkRow);
@@ -127,16 +128,32 @@ TrainSetup::TrainSetup(Session* session, QWidget* parent) : QWidget(parent), m_s
     connect(m_estimateTimer, &QTimer::timeout, this, &TrainSetup::updateEstimate);
     m_checkJob = new CliJob(this);
     connect(m_checkJob, &CliJob::finished, this, [this](bool ok, const QString& message) {
-        m_check->setEnabled(true);
         if (ok) {
-            m_checkResult->setStyleSheet(QStringLiteral("color: #1e8449;"));
-            m_checkResult->setText(QStringLiteral("✓ The engine accepts this config."));
+            m_checkResult->setStyleSheet(QString());
+            m_checkResult->setText(QStringLiteral("<span style=\"color:#1e8449\">✓ The engine accepts this config.</span> "
+                                                  "Reading the data as training will…"));
+            m_dataCheckJob->start({QStringLiteral("train"), QStringLiteral("--config"), m_checkedConfigPath,
+                                   QStringLiteral("--check-data"), QStringLiteral("--json")});
             return;
         }
+        m_check->setEnabled(true);
         QStringList lines = m_checkJob->allErrors().trimmed().split('\n');
         if (lines.size() > 12)
             lines = lines.mid(0, 12) << QStringLiteral("…");
         showProblems(lines.join('\n').trimmed().isEmpty() ? QStringList{message} : lines);
+        emit checkFinished(false);
+    });
+    m_dataCheckJob = new CliJob(this);
+    connect(m_dataCheckJob, &CliJob::finished, this, &TrainSetup::showDataChecks);
+    connect(m_checkResult, &QLabel::linkActivated, this, [this](const QString& link) {
+        // rows:<dataset>:<id>,<id>,...
+        const QStringList parts = link.split(QLatin1Char(':'));
+        if (parts.size() < 3 || parts[0] != QLatin1String("rows"))
+            return;
+        QList<qint64> ids;
+        for (const QString& id : parts.last().split(QLatin1Char(','), Qt::SkipEmptyParts))
+            ids << id.toLongLong();
+        emit rowsRequested(QUrl::fromPercentEncoding(parts.mid(1, parts.size() - 2).join(QLatin1Char(':')).toUtf8()), ids);
     });
 
     m_modelDir = session->modelDir();
@@ -391,7 +408,55 @@ void TrainSetup::check() {
     m_check->setEnabled(false);
     m_checkResult->setStyleSheet(QString());
     m_checkResult->setText(QStringLiteral("Checking…"));
+    m_checkedConfigPath = path;
     m_checkJob->start({QStringLiteral("train"), QStringLiteral("--config"), path, QStringLiteral("--check")});
+}
+
+QString TrainSetup::checkText() const { return m_checkResult->text(); }
+
+// The findings of `train --check-data`: one line each, its rows a link to the Data page
+// when the data is a project dataset.
+void TrainSetup::showDataChecks(bool ok, const QString& message) {
+    m_check->setEnabled(true);
+    const QJsonObject report = QJsonDocument::fromJson(m_dataCheckJob->allOutput().toUtf8()).object();
+    QString html = QStringLiteral("<span style=\"color:#1e8449\">✓ The engine accepts this config.</span><br>");
+    if (report.isEmpty()) {
+        html += QStringLiteral("<span style=\"color:#b00000\">The data could not be read: %1</span>")
+                    .arg((ok ? tr("no report") : message).toHtmlEscaped());
+        m_checkResult->setText(html);
+        emit checkFinished(true);
+        return;
+    }
+    const QString source = report.value(QStringLiteral("source")).toString();
+    const int hash = source.lastIndexOf(QLatin1Char('#'));
+    const QString dataset = hash > 0 ? source.mid(hash + 1) : QString();
+    const QJsonArray findings = report.value(QStringLiteral("findings")).toArray();
+    if (findings.isEmpty())
+        html += QStringLiteral("<span style=\"color:#1e8449\">✓ The data: no problem found in %1 training and %2 "
+                               "held-out rows.</span>")
+                    .arg(report.value(QStringLiteral("train_rows")).toInt())
+                    .arg(report.value(QStringLiteral("eval_rows")).toInt());
+    for (const QJsonValue& v : findings) {
+        const QJsonObject f = v.toObject();
+        const bool error = f.value(QStringLiteral("severity")).toString() == QLatin1String("error");
+        QStringList ids;
+        for (const QJsonValue& id : f.value(QStringLiteral("rows")).toArray())
+            ids << QString::number(id.toInteger());
+        QString rows;
+        if (!ids.isEmpty()) {
+            const QString shown = ids.mid(0, 8).join(QStringLiteral(", ")) + (ids.size() > 8 ? QStringLiteral(", …") : QString());
+            rows = dataset.isEmpty()
+                       ? QStringLiteral(" (rows %1)").arg(shown)
+                       : QStringLiteral(" (<a href=\"rows:%1:%2\">rows %3</a>)")
+                             .arg(QString::fromUtf8(QUrl::toPercentEncoding(dataset)), ids.join(QLatin1Char(',')), shown);
+        }
+        html += QStringLiteral("<span style=\"color:%1\">%2 %3</span>%4<br>")
+                    .arg(error ? QStringLiteral("#b00000") : QStringLiteral("#9a6700"),
+                         error ? QStringLiteral("✖") : QStringLiteral("⚠"),
+                         f.value(QStringLiteral("message")).toString().toHtmlEscaped(), rows);
+    }
+    m_checkResult->setText(html);
+    emit checkFinished(true);
 }
 
 } // namespace ft::ui

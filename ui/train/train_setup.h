@@ -57,14 +57,22 @@ public:
     void showEngineFigures(const QJsonObject& started);
     void showProblems(const QStringList& problems);  // in the check result line
 
+    // The Check button: the config, then the data (train --check-data): each finding with
+    // its rows. Runs in the engine; checkFinished follows.
+    void check();
+    QString checkText() const;
+
 signals:
     void changed();
+    void checkFinished(bool configOk);
+    // A finding's rows were clicked: the project dataset and the row ids.
+    void rowsRequested(const QString& dataset, const QList<qint64>& rowIds);
 
 private:
     void updateEstimate();
     void showEstimate(bool ok, const QString& message);
     void updateName();
-    void check();
+    void showDataChecks(bool ok, const QString& message);
 
     Session* m_session;
     QVBoxLayout* m_formHolder = nullptr;
@@ -81,6 +89,8 @@ private:
     QLabel* m_checkResult = nullptr;
     QTimer* m_estimateTimer = nullptr;
     CliJob* m_checkJob = nullptr;
+    CliJob* m_dataCheckJob = nullptr;
+    QString m_checkedConfigPath;
     CliJob* m_estimateJob = nullptr;
     QTemporaryDir m_estimateDir;
     QTemporaryDir* m_checkDir = nullptr;
