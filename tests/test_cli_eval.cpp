@@ -251,6 +251,27 @@ private Q_SLOTS:
         QCOMPARE(offlineCapitals, lastCapitals);
     }
 
+    // generate --template renders the prompt as the suites do; --show-prompt says how.
+    void generateThroughATemplate()
+    {
+        const auto r = fttest::runCli({"generate", "--model", QString::fromStdString(m_base), "--prompt", "Add 2 and 3.",
+                                       "--template", "alpaca", "--show-prompt", "--no-echo", "--max-new-tokens", "4"},
+                                      path("data"));
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains("rendered prompt: \"### Instruction:\\nAdd 2 and 3.\\n### Response:\\n\""),
+                 qPrintable(r.err));
+        QVERIFY(!r.out.contains("### Instruction"));
+        const auto raw = fttest::runCli({"generate", "--model", QString::fromStdString(m_base), "--prompt", "Add 2 and 3.",
+                                         "--max-new-tokens", "4"},
+                                        path("data"));
+        QVERIFY(raw.out.startsWith("Add 2 and 3."));
+        const auto bad = fttest::runCli({"generate", "--model", QString::fromStdString(m_base), "--prompt", "x",
+                                         "--template", "vicuna"},
+                                        path("data"));
+        QCOMPARE(bad.code, 1);
+        QVERIFY(bad.err.contains("unknown prompt template 'vicuna'"));
+    }
+
     // The perplexity suite and the perplexity command score the same ids alike.
     void perplexityAgreesWithThePerplexityCommand()
     {

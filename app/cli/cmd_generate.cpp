@@ -4,11 +4,16 @@
 #include "util/text.h"
 #include "cli/common_options.h"
 
+#include "eval/suite.h"
 #include "model/generator.h"
+#include "suite/suite_runner.h"
+#include "train/prompt_format.h"
 #include "peft/adapter_io.h"
 #include "model/model_io.h"
 #include "tokenizer/tokenizer_loader.h"
 #include "util/error.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -40,6 +45,12 @@ int runGenerate(int argc, char** argv)
     p.flag("no-eos-stop", "keep going past the end-of-sequence token");
     p.flag("show-ids", "print the prompt's and the output's token ids");
     p.option("adapter", "DIR", "apply this adapter folder (PEFT layout) on top of the model");
+    p.option("template", "NAME",
+             "render the prompt as a one-turn user message first: model (the model's chat template), alpaca, "
+             "chatml, plain, auto (the model's chat template when it has one, else none); none = the raw prompt",
+             "none");
+    p.flag("show-prompt", "print the prompt as the model sees it on stderr (one line: rendered prompt: \"...\")");
+    p.flag("no-echo", "do not print the prompt before the generated text");
     addRuntimeOptions(p);
     if (!p.parse(argc, argv, 2)) {
         std::cout << p.usage();
@@ -67,12 +78,35 @@ int runGenerate(int argc, char** argv)
     auto tokenizer = ft::tok::loadTokenizer(dir);
     ft::model::LoadedModel loaded = ft::model::loadModelFolder(dir, {rt.dtype, rt.device});
     const auto adapter = loadAdapterOption(p, loaded, *tokenizer, rt);
+    // With a template the prompt becomes what an instruction-tuned model expects (as SFT
+    // renders the prompt side of a row, the assistant turn opened), without EOS.
+    std::string rendered = prompt;
+    const std::string templateName = p.get("template");
+    if (templateName != "none") {
+        std::string resolved;
+        ft::eval::Suite none;
+        none.templateHint = templateName;
+        const auto format = ft::suite::resolvePromptFormat(templateName, none, dir, resolved);
+        ft::eval::SuiteItem item;
+        item.prompt = prompt;
+        rendered = ft::suite::renderItemPrompt(item, format.get());
+    }
+    if (p.has("show-prompt")) {
+        std::fprintf(stderr, "rendered prompt: %s\n",
+                     nlohmann::json(rendered).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        std::fflush(stderr);
+    }
     std::vector<int64_t> promptIds;
-    for (int id : tokenizer->encodeForModel(prompt))
+    const std::vector<int> encoded = templateName == "none"
+                                         ? tokenizer->encodeForModel(rendered)
+                                         : tokenizer->encode(rendered, tokenizer->addsBosByDefault(), false);
+    for (int id : encoded)
         promptIds.push_back(id);
 
-    std::fputs(prompt.c_str(), stdout);
-    std::fflush(stdout);
+    if (!p.has("no-echo")) {
+        std::fputs(rendered.c_str(), stdout);
+        std::fflush(stdout);
+    }
     const auto result = ft::model::generateText(loaded.model, *tokenizer, loaded.generation, promptIds, options,
                                                 [](const std::string& piece) {
                                                     std::fputs(piece.c_str(), stdout);

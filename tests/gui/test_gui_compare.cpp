@@ -279,6 +279,24 @@ private slots:
         QCOMPARE(QString::fromStdString(j["output"].get<std::string>()), out);
         QCOMPARE(j["settings"]["max_new_tokens"].get<int>(), 8);
         QVERIFY(!evals[0].runId);
+
+        // Through a prompt template: the engine renders the prompt, the page keeps it
+        // (tooltip of the output, stored with it) and shows only the generated text.
+        page.findChild<QComboBox*>("promptTemplate")->setCurrentText("alpaca");
+        page.runAll();
+        QTRY_VERIFY_WITH_TIMEOUT(!page.isRunning(), 60000);
+        const QString rendered = page.renderedPrompt("Once upon a time", "base");
+        QCOMPARE(rendered, QString("### Instruction:\nOnce upon a time\n### Response:\n"));
+        const QString templated = page.output("Once upon a time", "base");
+        QVERIFY2(!templated.contains("### Instruction"), qPrintable(templated));
+        const auto evals2 = ProjectStore::open(path.toStdString())->evaluations();
+        QCOMPARE(evals2.size(), size_t(2));
+        const auto j2 = nlohmann::json::parse(evals2[1].resultJson);
+        QCOMPARE(j2["settings"]["template"].get<std::string>(), std::string("alpaca"));
+        QCOMPARE(QString::fromStdString(j2["rendered_prompt"].get<std::string>()), rendered);
+        QCOMPARE(QString::fromStdString(j2["output"].get<std::string>()), templated);
+        auto* table = page.findChild<QTableWidget*>("outputTable");
+        QVERIFY(table->item(0, 1)->toolTip().contains("### Response:"));
     }
 };
 

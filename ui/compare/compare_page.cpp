@@ -72,6 +72,9 @@ ComparePage::ComparePage(Session* session, QWidget* parent) : QWidget(parent), m
     connect(m_runner, &CompareRunner::taskText, this,
             [this](const CompareTask& t, const QString& text) { setCell(t.prompt, t.model.name, text); });
     connect(m_runner, &CompareRunner::taskFinished, this, &ComparePage::onTaskFinished);
+    connect(m_runner, &CompareRunner::taskPrompt, this, [this](const CompareTask& task, const QString& rendered) {
+        m_rendered[task.prompt][task.model.name] = rendered;
+    });
     connect(m_runner, &CompareRunner::allFinished, this, [this](bool completed) {
         m_runButton->setEnabled(true);
         m_stopButton->setEnabled(false);
@@ -184,6 +187,13 @@ QWidget* ComparePage::buildLeft() {
     form->addRow(tr("Max new tokens"), m_maxTokens);
     form->addRow(tr("Temperature"), m_temperature);
     form->addRow(tr("Seed"), m_seed);
+    m_template = new QComboBox;
+    m_template->setObjectName("promptTemplate");
+    m_template->addItems({"none", "model", "alpaca", "chatml", "plain"});
+    m_template->setToolTip(tr("How prompts reach the models: none = the raw text; model = the model's chat template; "
+                              "alpaca, chatml, plain = the training formats (use the one the adapters were trained "
+                              "with). Hover an output to see the prompt as the model saw it."));
+    form->addRow(tr("Prompt template"), m_template);
     lay->addWidget(genBox);
 
     auto* rb = new QHBoxLayout;

@@ -13,6 +13,8 @@
 
 #include <QWidget>
 
+#include <map>
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -45,6 +47,8 @@ public:
     // and `error` when it is not one.
     bool addAdapterFolder(const QString& dir, QString* error = nullptr);
     QString output(const QString& prompt, const QString& model) const;
+    // With a prompt template: the prompt as the model saw it ("" when sent raw).
+    QString renderedPrompt(const QString& prompt, const QString& model) const;
     void setBlindMode(bool on);
     BlindVotePanel* blindPanel() const { return m_blind; }
     bool isRunning() const { return m_runner->isRunning(); }
@@ -79,6 +83,7 @@ private:
     QSpinBox* m_maxTokens = nullptr;
     QDoubleSpinBox* m_temperature = nullptr;
     QSpinBox* m_seed = nullptr;
+    QComboBox* m_template = nullptr;  // generate --template: none, model, alpaca, chatml, plain
     QPushButton* m_runButton = nullptr;
     QPushButton* m_stopButton = nullptr;
     QLabel* m_status = nullptr;
@@ -88,6 +93,7 @@ private:
     BlindVotePanel* m_blind = nullptr;
 
     BlindVotePanel::Outputs m_outputs;  // prompt -> model -> latest output
+    std::map<QString, std::map<QString, QString>> m_rendered;  // prompt -> model -> prompt as the model saw it
     QStringList m_columns;              // models shown as table columns
 };
 

@@ -90,6 +90,7 @@ void ComparePage::runAll() {
     settings.maxNewTokens = m_maxTokens->value();
     settings.temperature = m_temperature->value();
     settings.seed = m_seed->value();
+    settings.templateName = m_template->currentText();
     rebuildTable();
     for (const auto& t : tasks)
         setCell(t.prompt, t.model.name, tr("queued"));
@@ -113,7 +114,11 @@ void ComparePage::onTaskFinished(const CompareTask& task, const QString& output,
         {"adapter", task.model.adapterDir.toStdString()},
         {"model_dir", m_session->modelDir().toStdString()},
         {"settings",
-         {{"max_new_tokens", m_maxTokens->value()}, {"temperature", m_temperature->value()}, {"seed", m_seed->value()}}},
+         {{"max_new_tokens", m_maxTokens->value()},
+          {"temperature", m_temperature->value()},
+          {"seed", m_seed->value()},
+          {"template", m_template->currentText().toStdString()}}},
+        {"rendered_prompt", renderedPrompt(task.prompt, task.model.name).toStdString()},
         {"output", output.toStdString()}};
     m_session->run(tr("Save the output"), [&](ft::data::ProjectStore& s) {
         s.addEvaluation(task.model.runId, kEvaluationName, result.dump());
@@ -123,6 +128,7 @@ void ComparePage::onTaskFinished(const CompareTask& task, const QString& output,
 void ComparePage::reloadFromProject() {
     m_runner->cancel();
     m_outputs.clear();
+    m_rendered.clear();
     {
         const QSignalBlocker block(m_prompts);
         m_prompts->clear();
@@ -143,6 +149,8 @@ void ComparePage::reloadFromProject() {
         const QString adapter = QString::fromStdString(j.value("adapter", std::string()));
         addPrompt(prompt);
         m_outputs[prompt][model] = QString::fromStdString(j.value("output", std::string()));
+        if (const std::string r = j.value("rendered_prompt", std::string()); !r.empty())
+            m_rendered[prompt][model] = QString::fromStdString(r);
         if (m_models->findItems(model, Qt::MatchExactly).isEmpty() && !adapter.isEmpty())
             addModelItem({model, adapter, e.runId}, false)->setData(Qt::UserRole + 2, true);
     }
@@ -187,10 +195,22 @@ void ComparePage::setCell(const QString& prompt, const QString& model, const QSt
         return;
     for (int r = 0; r < m_table->rowCount(); ++r)
         if (m_table->item(r, 0) && m_table->item(r, 0)->text() == prompt) {
-            if (auto* item = m_table->item(r, c + 1))
+            if (auto* item = m_table->item(r, c + 1)) {
                 item->setText(text);
+                const QString rendered = renderedPrompt(prompt, model);
+                item->setToolTip(rendered.isEmpty() ? QString()
+                                                    : tr("The prompt as %1 saw it:\n%2").arg(model, rendered));
+            }
             return;
         }
+}
+
+QString ComparePage::renderedPrompt(const QString& prompt, const QString& model) const {
+    const auto it = m_rendered.find(prompt);
+    if (it == m_rendered.end())
+        return {};
+    const auto m = it->second.find(model);
+    return m == it->second.end() ? QString() : m->second;
 }
 
 QString ComparePage::output(const QString& prompt, const QString& model) const {

@@ -10,6 +10,10 @@ CompareRunner::CompareRunner(QObject* parent) : QObject(parent), m_job(new CliJo
             emit taskText(m_tasks[m_next - 1], generatedPart(m_job->allOutput(), m_echo, false));
     });
     connect(m_job, &CliJob::finished, this, &CompareRunner::onFinished);
+    connect(m_job, &CliJob::errorLine, this, [this](const QString& line) {
+        if (const QString rendered = renderedPromptOf(line); m_running && !rendered.isEmpty())
+            emit taskPrompt(m_tasks[m_next - 1], rendered);
+    });
 }
 
 void CompareRunner::start(const QString& modelDir, std::vector<CompareTask> tasks, const GenerationSettings& settings) {
@@ -39,7 +43,7 @@ void CompareRunner::startNext() {
     const CompareTask& task = m_tasks[m_next++];
     GenerationSettings s = m_settings;
     s.adapterDir = task.model.adapterDir;
-    m_echo = promptEcho(task.prompt);
+    m_echo = promptEcho(task.prompt, s);
     m_running = true;
     emit taskStarted(task);
     m_job->start(generateArguments(m_modelDir, task.prompt, s));

@@ -43,6 +43,8 @@ public:
 signals:
     void taskStarted(const ft::ui::CompareTask& task);
     void taskText(const ft::ui::CompareTask& task, const QString& text);  // the whole text so far
+    // With a prompt template: the prompt exactly as the model saw it.
+    void taskPrompt(const ft::ui::CompareTask& task, const QString& rendered);
     void taskFinished(const ft::ui::CompareTask& task, const QString& output, bool ok, const QString& message);
     void allFinished(bool completed);  // false when cancelled
 

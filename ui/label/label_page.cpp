@@ -231,7 +231,14 @@ QWidget* LabelPage::buildGenerationBox() {
     m_maxTokens->setValue(128);
     grid->addWidget(new QLabel(tr("max new tokens")), 0, 14);
     grid->addWidget(m_maxTokens, 0, 15);
-    grid->setColumnStretch(16, 1);
+    m_template = new QComboBox;
+    m_template->setObjectName("promptTemplate");
+    m_template->addItems({"none", "model", "alpaca", "chatml", "plain"});
+    m_template->setToolTip(tr("How the prompt reaches the model: none = the raw text; model = the model's chat "
+                              "template; alpaca, chatml, plain = the training formats"));
+    grid->addWidget(new QLabel(tr("template")), 0, 16);
+    grid->addWidget(m_template, 0, 17);
+    grid->setColumnStretch(18, 1);
 
     auto* buttons = new QHBoxLayout;
     m_generateButton = new QPushButton(tr("Generate responses"));
@@ -344,6 +351,7 @@ GenerationSettings LabelPage::sideSettings(int side) const {
     s.temperature = m_temperature[side]->value();
     s.seed = m_seed[side]->value();
     s.maxNewTokens = m_maxTokens->value();
+    s.templateName = m_template->currentText();
     return s;
 }
 

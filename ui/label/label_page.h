@@ -116,6 +116,7 @@ private:
     QDoubleSpinBox* m_temperature[2] = {nullptr, nullptr};
     QSpinBox* m_seed[2] = {nullptr, nullptr};
     QSpinBox* m_maxTokens = nullptr;
+    QComboBox* m_template = nullptr;
     QDoubleSpinBox* m_threshold = nullptr;
     QPushButton* m_generateButton = nullptr;
     QPushButton* m_judgeButton = nullptr;

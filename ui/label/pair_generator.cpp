@@ -13,10 +13,23 @@ QStringList generateArguments(const QString& modelDir, const QString& prompt, co
     args << QStringLiteral("--prompt") << prompt << QStringLiteral("--max-new-tokens")
          << QString::number(s.maxNewTokens) << QStringLiteral("--temperature") << QString::number(s.temperature)
          << QStringLiteral("--seed") << QString::number(s.seed);
+    if (!s.templateName.isEmpty() && s.templateName != QLatin1String("none"))
+        args << QStringLiteral("--template") << s.templateName << QStringLiteral("--show-prompt")
+             << QStringLiteral("--no-echo");
     return args;
 }
 
-QString promptEcho(const QString& prompt) {
+QString renderedPromptOf(const QString& line) {
+    static const QString kPrefix = QStringLiteral("rendered prompt: ");
+    if (!line.startsWith(kPrefix))
+        return {};
+    const auto j = nlohmann::json::parse(line.mid(kPrefix.size()).toStdString(), nullptr, false);
+    return j.is_string() ? QString::fromStdString(j.get<std::string>()) : QString();
+}
+
+QString promptEcho(const QString& prompt, const GenerationSettings& s) {
+    if (!s.templateName.isEmpty() && s.templateName != QLatin1String("none"))
+        return {};
     QString echo = prompt;
     echo.replace(QStringLiteral("\\n"), QStringLiteral("\n"));
     return echo;
@@ -62,7 +75,6 @@ void PairGenerator::start(const QString& modelDir, const QString& prompt, const 
     cancel();
     m_modelDir = modelDir;
     m_prompt = prompt;
-    m_echo = promptEcho(prompt);
     m_settings[0] = a;
     m_settings[1] = b;
     m_text[0].clear();
@@ -84,6 +96,7 @@ bool PairGenerator::isRunning() const { return m_side >= 0; }
 
 void PairGenerator::startSide(int side) {
     m_side = side;
+    m_echo = promptEcho(m_prompt, m_settings[side]);
     m_job->start(generateArguments(m_modelDir, m_prompt, m_settings[side]));
 }
 

@@ -21,13 +21,20 @@ struct GenerationSettings {
     double temperature = 0.7;
     int seed = 1;
     int maxNewTokens = 128;
+    // How the prompt reaches the model (generate --template): none = raw; model = the
+    // model's chat template; alpaca, chatml, plain = the training formats.
+    QString templateName = QStringLiteral("none");
 };
 
 // `ftstudio-cli generate` arguments; an empty modelDir leaves --model out (the engine's default model).
 QStringList generateArguments(const QString& modelDir, const QString& prompt, const GenerationSettings& s);
 
-// What `generate` prints before the new text: the prompt, with "\n" escapes turned into newlines.
-QString promptEcho(const QString& prompt);
+// What `generate` prints before the new text: the prompt, with "\n" escapes turned into newlines;
+// "" when a template renders it (generate then runs with --no-echo).
+QString promptEcho(const QString& prompt, const GenerationSettings& s = {});
+
+// The rendered prompt from a `generate --show-prompt` stderr line; "" for any other line.
+QString renderedPromptOf(const QString& stderrLine);
 
 // The generated part of the stdout of `generate` so far (the echo removed; "" while
 // only part of the echo has arrived). `finished`: the trailing newline is dropped too.
