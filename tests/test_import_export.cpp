@@ -321,8 +321,8 @@ private Q_SLOTS:
         QTest::newRow("unknown role") << "a.jsonl"
                                       << QByteArray(R"({"messages": [{"role": "user", "content": "x"}]})"
                                                     "\n"
-                                                    R"({"messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "y"}]})")
-                                      << 2 << "unknown role 'tool' in messages[1]" << 1;
+                                                    R"({"messages": [{"role": "user", "content": "x"}, {"role": "robot", "content": "y"}]})")
+                                      << 2 << "unknown role 'robot' in messages[1]" << 1;
         QTest::newRow("CSV column count") << "a.csv" << QByteArray("instruction,output\ni,o\ni,o,extra\n") << 3
                                           << "CSV record has 3 columns, the header has 2" << 1;
         QTest::newRow("CSV unterminated quote") << "a.csv" << QByteArray("instruction,output\ni,o\n\"i\nstill,o\n") << 3

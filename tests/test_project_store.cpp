@@ -257,13 +257,13 @@ private Q_SLOTS:
             "field 'messages[0]' must be an object with role and content (found string)");
         add("bad role", "chat",
             R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"bot","content":"c"}]})",
-            "field 'messages[2].role' must be one of system, user, assistant");
+            "field 'messages[2].role' must be one of system, user, assistant, tool");
         add("role missing", "chat", R"({"messages":[{"content":"a"}]})", "field 'messages[0].role' is missing");
         add("content missing", "chat", R"({"messages":[{"role":"user"}]})", "field 'messages[0].content' is missing");
         add("content empty", "chat", R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":""}]})",
             "field 'messages[1].content' is empty");
         add("message extra key", "chat", R"({"messages":[{"role":"user","content":"a","name":"x"}]})",
-            "field 'messages[0].name' is not allowed (a message has role and content)");
+            "field 'messages[0].name' is not allowed (a message has role and content; an assistant message may add reasoning_content and tool_calls, a tool message tool_call_id and name)");
         add("rejected missing", "preference", R"({"prompt":"p","chosen":"a"})", "field 'rejected' is missing");
         add("chosen number", "preference", R"({"prompt":"p","chosen":1,"rejected":"b"})",
             "field 'chosen' must be a string or a list of messages (found number)");
@@ -271,7 +271,7 @@ private Q_SLOTS:
             "field 'rejected' is empty");
         add("chosen message role", "preference",
             R"({"prompt":"p","chosen":[{"role":"robot","content":"a"}],"rejected":"b"})",
-            "field 'chosen[0].role' must be one of system, user, assistant");
+            "field 'chosen[0].role' must be one of system, user, assistant, tool");
         add("identical pair", "preference", R"({"prompt":"p","chosen":"same","rejected":"same"})",
             "fields 'chosen' and 'rejected' are identical");
         add("desirable missing", "unpaired", R"({"prompt":"p","completion":"c"})", "field 'desirable' is missing");

@@ -207,7 +207,8 @@ void TestRunConfig::minimalConfigResolvesDefaults()
     const json resolved = toJson(c);
     QCOMPARE(resolved["training"]["optimizer"]["lr"], json(2e-4));
     QCOMPARE(resolved["objective"], json({{"name", "sft"}, {"loss_on", "assistant"}, {"packing", false},
-                                          {"template", "alpaca"}}));
+                                          {"template", "alpaca"},
+                                          {"reasoning_loss", true}}));
     QCOMPARE(resolved["technique"]["target_modules"], json::array());
 }
 

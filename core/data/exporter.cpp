@@ -48,10 +48,17 @@ Ordered messages(const nlohmann::json& list, bool shareGpt) {
     for (const auto& m : list) {
         const std::string role = m.value("role", "");
         const std::string content = m.value("content", "");
+        Ordered o;
         if (shareGpt)
-            out.push_back({{"from", role == "user" ? "human" : role == "assistant" ? "gpt" : role}, {"value", content}});
+            o = {{"from", role == "user" ? "human" : role == "assistant" ? "gpt" : role == "tool" ? "observation" : role},
+                 {"value", content}};
         else
-            out.push_back({{"role", role}, {"content", content}});
+            o = {{"role", role}, {"content", content}};
+        // Reasoning and tool calls travel with the message (OpenAI's layout), as imported.
+        for (const char* key : {"reasoning_content", "tool_calls", "tool_call_id", "name"})
+            if (m.contains(key))
+                o[key] = m[key];
+        out.push_back(std::move(o));
     }
     return out;
 }
@@ -81,6 +88,7 @@ Ordered recordFor(const Row& row, DatasetKind kind, Layout layout, bool metadata
             r["conversations"] = messages(f.value("messages", nlohmann::json::array()), true);
         else
             r["messages"] = messages(f.value("messages", nlohmann::json::array()), false);
+        copy("tools", "tools");
         break;
     case DatasetKind::Preference:
         r["prompt"] = stringOrMessages(f.value("prompt", nlohmann::json("")));

@@ -131,12 +131,44 @@ json messageList(const Fields& f, const json& raw, const std::string& field, boo
             mapped = "user";
         else if (r == "assistant" || (shareGpt && (r == "gpt" || r == "chatgpt" || r == "bot" || r == "model")))
             mapped = "assistant";
+        else if (r == "tool" || (shareGpt && (r == "observation" || r == "function_response")))
+            mapped = "tool";
         else
             reject("unknown role '" + role->get<std::string>() + "' in " + at + " (expected " +
-                   (shareGpt ? "system, human or gpt" : "system, user or assistant") + ")");
-        if (!content)
-            shareGpt ? m.absent({"value", "content"}) : m.absent({"content"});
-        out.push_back(json{{"role", mapped}, {"content", Fields::nonEmptyString(*content, at + "." + contentKey)}});
+                   (shareGpt ? "system, human, gpt or observation" : "system, user, assistant or tool") + ")");
+        json message{{"role", mapped}};
+        // Tool calls (OpenAI's layout) and reasoning are kept; arguments given as JSON text
+        // become an object, as chat templates expect (transformers' documented form).
+        const json& raw = v[i];
+        if (mapped == "assistant" && raw.contains("tool_calls") && !raw["tool_calls"].is_null()) {
+            json calls = raw["tool_calls"];
+            if (!calls.is_array())
+                reject(quotedField(at + ".tool_calls") + " must be a list of calls (found " + calls.type_name() + ")");
+            for (json& call : calls)
+                if (call.is_object() && call.contains("function") && call["function"].is_object() &&
+                    call["function"].contains("arguments") && call["function"]["arguments"].is_string()) {
+                    const json parsed = json::parse(call["function"]["arguments"].get<std::string>(), nullptr, false);
+                    if (parsed.is_object())
+                        call["function"]["arguments"] = parsed;
+                }
+            message["tool_calls"] = std::move(calls);
+        }
+        for (const char* key : {"reasoning_content", "reasoning"})
+            if (mapped == "assistant" && raw.contains(key) && raw[key].is_string() && !raw[key].get<std::string>().empty())
+                message["reasoning_content"] = raw[key];
+        if (mapped == "tool")
+            for (const char* key : {"tool_call_id", "name"})
+                if (raw.contains(key) && raw[key].is_string())
+                    message[key] = raw[key];
+        if (message.contains("tool_calls") &&
+            (!content || content->is_null() || (content->is_string() && util::isBlank(content->get<std::string>())))) {
+            message["content"] = "";  // a message that only calls tools
+        } else {
+            if (!content)
+                shareGpt ? m.absent({"value", "content"}) : m.absent({"content"});
+            message["content"] = Fields::nonEmptyString(*content, at + "." + contentKey);
+        }
+        out.push_back(std::move(message));
     }
     return out;
 }
@@ -183,6 +215,12 @@ void convertChat(const Fields& f, bool shareGpt, json& out) {
         if (auto system = f.optionalString("system"))
             messages.insert(messages.begin(), json{{"role", "system"}, {"content", *system}});
     out["messages"] = std::move(messages);
+    if (const json* tools = f.find("tools"); tools && !tools->is_null()) {
+        const json t = f.structured(*tools, "tools", "a list of tool definitions");
+        if (!t.is_array())
+            reject(quotedField("tools") + " must be a list of tool definitions (found " + t.type_name() + ")");
+        out["tools"] = t;
+    }
 }
 
 void convertPreference(const Fields& f, json& out) {

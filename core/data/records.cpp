@@ -25,7 +25,7 @@ constexpr KindName kKindNames[] = {
     {DatasetKind::Verifiable, "verifiable"},   {DatasetKind::Text, "text"},
 };
 
-constexpr const char* kRoles[] = {"system", "user", "assistant"};
+constexpr const char* kRoles[] = {"system", "user", "assistant", "tool"};
 
 // Each check returns "" when fine, else the reason; the first reason wins.
 std::string checkText(const nlohmann::json& value, const std::string& path) {
@@ -61,9 +61,6 @@ std::string checkMessages(const nlohmann::json& value, const std::string& path) 
         const std::string at = path + "[" + std::to_string(i) + "]";
         if (!m.is_object())
             return quotedField(at) + " must be an object with role and content (found " + m.type_name() + ")";
-        for (auto it = m.begin(); it != m.end(); ++it)
-            if (it.key() != "role" && it.key() != "content")
-                return quotedField(at + "." + it.key()) + " is not allowed (a message has role and content)";
         auto role = m.find("role");
         if (role == m.end())
             return quotedField(at + ".role") + " is missing";
@@ -71,13 +68,56 @@ std::string checkMessages(const nlohmann::json& value, const std::string& path) 
         for (const char* r : kRoles)
             known = known || (role->is_string() && *role == r);
         if (!known)
-            return quotedField(at + ".role") + " must be one of system, user, assistant";
+            return quotedField(at + ".role") + " must be one of system, user, assistant, tool";
+        const bool assistant = *role == "assistant", tool = *role == "tool";
+        for (auto it = m.begin(); it != m.end(); ++it) {
+            const std::string& k = it.key();
+            const bool allowed = k == "role" || k == "content" ||
+                                 (assistant && (k == "reasoning_content" || k == "tool_calls")) ||
+                                 (tool && (k == "tool_call_id" || k == "name"));
+            if (!allowed)
+                return quotedField(at + "." + k) +
+                       " is not allowed (a message has role and content; an assistant message may add "
+                       "reasoning_content and tool_calls, a tool message tool_call_id and name)";
+            if (k != "role" && k != "content" && k != "tool_calls" && !it->is_string())
+                return quotedField(at + "." + k) + " must be a string (found " + it->type_name() + ")";
+        }
+        auto calls = m.find("tool_calls");
+        if (calls != m.end()) {
+            if (!calls->is_array() || calls->empty())
+                return quotedField(at + ".tool_calls") + " must be a non-empty list of calls";
+            for (size_t c = 0; c < calls->size(); ++c) {
+                const nlohmann::json& call = (*calls)[c];
+                const std::string cat = at + ".tool_calls[" + std::to_string(c) + "]";
+                const nlohmann::json* fn = call.is_object() && call.contains("function") ? &call["function"] : nullptr;
+                if (!fn || !fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string())
+                    return quotedField(cat) + " must be {\"function\": {\"name\": ..., \"arguments\": {...}}}";
+                if (fn->contains("arguments") && !(*fn)["arguments"].is_object() && !(*fn)["arguments"].is_string())
+                    return quotedField(cat + ".function.arguments") + " must be an object or a JSON string";
+            }
+        }
         auto content = m.find("content");
+        // An assistant message that only calls tools may have no text.
+        if (assistant && calls != m.end() &&
+            (content == m.end() || content->is_null() || (content->is_string() && isBlank(content->get<std::string>()))))
+            continue;
         if (content == m.end())
             return quotedField(at + ".content") + " is missing";
         if (std::string why = checkText(*content, at + ".content"); !why.empty())
             return why;
     }
+    return {};
+}
+
+std::string checkTools(const nlohmann::json& fields) {
+    auto it = fields.find("tools");
+    if (it == fields.end())
+        return {};
+    if (!it->is_array())
+        return quotedField("tools") + " must be a list of tool definitions (found " + it->type_name() + ")";
+    for (size_t i = 0; i < it->size(); ++i)
+        if (!(*it)[i].is_object())
+            return quotedField("tools[" + std::to_string(i) + "]") + " must be an object (a JSON-schema function definition)";
     return {};
 }
 
@@ -198,12 +238,12 @@ std::string validateFields(DatasetKind kind, const nlohmann::json& fields) {
                         checkOptionalText(fields, "system"), checkRequiredText(fields, "instruction"),
                         checkOptionalText(fields, "input"), checkRequiredText(fields, "output")});
     case DatasetKind::Chat: {
-        if (std::string why = checkKeys(kind, fields, {"messages"}); !why.empty())
+        if (std::string why = checkKeys(kind, fields, {"messages", "tools"}); !why.empty())
             return why;
         auto it = fields.find("messages");
         if (it == fields.end())
             return quotedField("messages") + " is missing";
-        return checkMessages(*it, "messages");
+        return firstOf({checkMessages(*it, "messages"), checkTools(fields)});
     }
     case DatasetKind::Preference: {
         std::string why = firstOf({checkKeys(kind, fields, {"prompt", "chosen", "rejected"}),

@@ -6,7 +6,11 @@
 //
 // fields per kind (keys; "?" = optional; strings unless said otherwise):
 //   instruction  system?, instruction, input?, output
-//   chat         messages: [{role: system|user|assistant, content}], at least one
+//   chat         messages: [{role: system|user|assistant|tool, content}], at least one;
+//                tools? (a list of JSON-schema function definitions). An assistant message
+//                may carry reasoning_content (its thinking) and tool_calls ([{type?, id?,
+//                function: {name, arguments}}], OpenAI's layout; its content may then be
+//                empty); a tool message (a call's result) tool_call_id? and name?.
 //   preference   prompt, chosen, rejected  (each a string, or a message list as in
 //                TRL's conversational form)
 //   unpaired     prompt, completion, desirable (bool)             -- KTO

@@ -136,6 +136,7 @@ DataCheckReport checkRunData(const train::RunConfig& c, const tok::Tokenizer& to
                 train::SftDataOptions options;
                 options.maxSeqLen = maxLen;
                 options.lossOn = lossOn;
+                options.reasoningLoss = c.objective.sft.reasoningLoss;
                 const train::SftDataset one = train::buildSftDataset({row}, rows.kind, *format, tokenizer, options);
                 if (one.truncated > 0 || (one.dropped > 0 && int64_t(full.ids.size()) > maxLen))
                     found.add("over_max_seq_len", "warning", split, row.id);

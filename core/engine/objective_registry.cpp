@@ -62,6 +62,7 @@ std::unique_ptr<Objective> makeSft(const ObjectiveContext& x, ObjectiveRows rows
     SftDataOptions dataOptions;
     dataOptions.maxSeqLen = c.training.maxSeqLen;
     dataOptions.lossOn = c.objective.sft.lossOn == "all" ? LossOn::All : LossOn::Responses;
+    dataOptions.reasoningLoss = c.objective.sft.reasoningLoss;
     SftObjectiveSetup setup;
     setup.train = buildSftDataset(rows.split.train, rows.kind, *x.format, *x.tokenizer, dataOptions);
     if (setup.train.examples.empty())

@@ -61,7 +61,10 @@ RowPreview previewRow(const train::RunConfig& c, const data::Row& row, data::Dat
         train::SftDataOptions options;
         options.maxSeqLen = c.training.maxSeqLen;
         options.lossOn = c.objective.sft.lossOn == "all" ? train::LossOn::All : train::LossOn::Responses;
-        const std::vector<train::Segment> segments = format->render(kind, row.fields);
+        options.reasoningLoss = c.objective.sft.reasoningLoss;
+        std::vector<train::Segment> segments = format->render(kind, row.fields);
+        if (!options.reasoningLoss)
+            segments = train::withoutReasoningLoss(std::move(segments));
         const train::TokenizedText full = train::tokenizeSegments(segments, tokenizer, options.lossOn);
         const train::SftDataset data = train::buildSftDataset(rows, kind, *format, tokenizer, options);
         train::TokenizedText kept;

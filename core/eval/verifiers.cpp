@@ -654,11 +654,49 @@ const std::vector<Entry>& table()
 
 } // namespace
 
-std::unique_ptr<Verifier> makeVerifier(const std::string& name, const nlohmann::json& settings)
+namespace {
+
+// after_reasoning: the verifier sees only what follows the reasoning model's last
+// </think>; a completion that opened <think> and never closed it has no answer yet.
+class AfterReasoning : public Verifier {
+public:
+    explicit AfterReasoning(std::unique_ptr<Verifier> inner) : m_inner(std::move(inner)) {}
+    VerifyResult score(const std::string& completion, const std::string& reference) const override
+    {
+        const size_t close = completion.rfind("</think>");
+        if (close == std::string::npos) {
+            if (completion.find("<think>") != std::string::npos)
+                return {0.0, false, "the reasoning never ended (no </think>), so there is no final answer"};
+            return m_inner->score(completion, reference);
+        }
+        return m_inner->score(completion.substr(close + 8), reference);
+    }
+    std::string referenceProblem(const std::string& reference) const override
+    {
+        return m_inner->referenceProblem(reference);
+    }
+
+private:
+    std::unique_ptr<Verifier> m_inner;
+};
+
+} // namespace
+
+std::unique_ptr<Verifier> makeVerifier(const std::string& name, const nlohmann::json& settingsIn)
 {
+    nlohmann::json settings = settingsIn;
+    bool afterReasoning = false;
+    if (settings.is_object() && settings.contains("after_reasoning")) {
+        if (!settings["after_reasoning"].is_boolean())
+            fail("verifier " + name + ": setting \"after_reasoning\" must be true or false");
+        afterReasoning = settings["after_reasoning"].get<bool>();
+        settings.erase("after_reasoning");
+    }
     for (const Entry& e : table())
-        if (name == e.name)
-            return e.make(Settings(name, settings, e.keys));
+        if (name == e.name) {
+            std::unique_ptr<Verifier> v = e.make(Settings(name, settings, e.keys));
+            return afterReasoning ? std::make_unique<AfterReasoning>(std::move(v)) : std::move(v);
+        }
     fail("unknown verifier \"" + name + "\"; known verifiers: " + util::joinList(verifierNames()));
 }
 

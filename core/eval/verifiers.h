@@ -22,6 +22,10 @@
 //                  setting "after" (e.g. "after": "Answer:"); giving "after" alone
 //                  selects this mode
 //
+// Every verifier also takes after_reasoning [false]: score only the text after the
+// completion's last </think> (a reasoning model's final answer); a completion that opened
+// <think> and never closed it gets reward 0 ("the reasoning never ended").
+//
 // Verifiers and their settings (default in brackets):
 //   exact_match  the extracted answer equals the reference after normalization:
 //                trimmed, inner whitespace runs collapsed to one space, and

@@ -57,9 +57,26 @@ std::vector<Segment> ModelTemplateFormat::render(data::DatasetKind kind, const n
     if (kind == DatasetKind::Text)
         return {{fields["text"].get<std::string>(), true, true}};
 
-    const std::vector<tok::ChatMessage> messages = messagesOf(kind, fields);
-    const std::string full = m_chat.render(messages, false);
-    const auto spans = m_chat.assistantSpans(messages);  // byte ranges of `full`
+    // Rows with reasoning, tool calls or tool definitions go to the template as JSON (the
+    // messages as written, "tools" as a template variable), as transformers passes them.
+    bool structured = kind == data::DatasetKind::Chat && fields.contains("tools");
+    if (kind == data::DatasetKind::Chat)
+        for (const nlohmann::json& m : fields["messages"])
+            structured = structured || m.size() > 2 || m.value("role", std::string()) == "tool";
+    std::string full;
+    std::vector<std::pair<size_t, size_t>> spans;  // byte ranges of `full`
+    if (structured) {
+        const nlohmann::ordered_json messages = nlohmann::ordered_json::parse(fields["messages"].dump());
+        nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+        if (fields.contains("tools"))
+            extra["tools"] = nlohmann::ordered_json::parse(fields["tools"].dump());
+        full = m_chat.renderJson(messages, false, extra);
+        spans = m_chat.assistantSpansJson(messages, extra);
+    } else {
+        const std::vector<tok::ChatMessage> messages = messagesOf(kind, fields);
+        full = m_chat.render(messages, false);
+        spans = m_chat.assistantSpans(messages);
+    }
     const std::string& bos = m_chat.bosToken();
     const size_t skip = !bos.empty() && full.compare(0, bos.size(), bos) == 0 ? bos.size() : 0;
 

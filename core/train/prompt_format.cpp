@@ -103,10 +103,23 @@ private:
             turns.push_back({Role::Assistant, fields["output"].get<std::string>(), {}});
             return turns;
         }
-        for (const nlohmann::json& m : fields["messages"]) {
+        if (fields.contains("tools"))
+            fail("this chat row defines tools; tool definitions and calls are rendered only by the model's own chat "
+                 "template (objective.template: model)");
+        for (size_t i = 0; i < fields["messages"].size(); ++i) {
+            const nlohmann::json& m = fields["messages"][i];
             const std::string role = m["role"].get<std::string>();
+            if (role == "tool" || m.contains("tool_calls"))
+                fail("messages[" + std::to_string(i) + "] " +
+                     (role == "tool" ? std::string("is a tool result") : std::string("calls tools")) +
+                     "; tool calls are rendered only by the model's own chat template (objective.template: model)");
             const Role r = role == "system" ? Role::System : role == "user" ? Role::User : Role::Assistant;
-            turns.push_back({r, m["content"].get<std::string>(), {}});
+            std::string content = m["content"].get<std::string>();
+            // The thinking before the answer, as reasoning models write it.
+            if (m.contains("reasoning_content") && m["reasoning_content"].is_string() &&
+                !m["reasoning_content"].get<std::string>().empty())
+                content = "<think>\n" + m["reasoning_content"].get<std::string>() + "\n</think>\n\n" + content;
+            turns.push_back({r, content, {}});
         }
         return turns;
     }
@@ -172,6 +185,51 @@ std::string joinedText(const std::vector<Segment>& segments)
     for (const Segment& s : segments)
         text += s.text;
     return text;
+}
+
+std::vector<Segment> withoutReasoningLoss(std::vector<Segment> segments)
+{
+    static const std::string kOpen = "<think>", kClose = "</think>";
+    std::vector<Segment> out;
+    for (Segment& s : segments) {
+        if (!s.trainable) {
+            out.push_back(std::move(s));
+            continue;
+        }
+        const std::string& t = s.text;
+        size_t at = 0;
+        auto emit = [&](size_t from, size_t to, bool trainable) {
+            if (to > from)
+                out.push_back({t.substr(from, to - from), trainable, false});
+        };
+        // A close with no open in this segment: the thinking began before it.
+        const size_t firstOpen = t.find(kOpen), firstClose = t.find(kClose);
+        if (firstClose != std::string::npos && (firstOpen == std::string::npos || firstClose < firstOpen)) {
+            size_t end = firstClose + kClose.size();
+            while (end < t.size() && std::isspace(static_cast<unsigned char>(t[end])))
+                ++end;
+            emit(0, end, false);
+            at = end;
+        }
+        for (size_t open; (open = t.find(kOpen, at)) != std::string::npos;) {
+            const size_t close = t.find(kClose, open);
+            emit(at, open, true);
+            size_t end = close == std::string::npos ? t.size() : close + kClose.size();
+            while (close != std::string::npos && end < t.size() && std::isspace(static_cast<unsigned char>(t[end])))
+                ++end;
+            emit(open, end, false);
+            at = end;
+        }
+        emit(at, t.size(), true);
+        if (s.eos) {
+            // EOS stays with the segment's end, trainable as the answer's end is.
+            if (!out.empty() && out.back().trainable)
+                out.back().eos = true;
+            else
+                out.push_back({std::string(), true, true});
+        }
+    }
+    return out;
 }
 
 } // namespace ft::train

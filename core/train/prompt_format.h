@@ -54,4 +54,10 @@ std::string promptFormatList();  // "alpaca, chatml, plain"
 // The concatenated text of segments (what the model reads, EOS ids not shown).
 std::string joinedText(const std::vector<Segment>& segments);
 
+// The same segments with the reasoning inside trainable ones made non-trainable: each
+// "<think>...</think>" block and the white space after it, and, when a trainable
+// segment holds a "</think>" whose "<think>" came before it (a template that opens the
+// thinking in the generation prompt), everything up to that close. The text is unchanged.
+std::vector<Segment> withoutReasoningLoss(std::vector<Segment> segments);
+
 } // namespace ft::train

@@ -80,6 +80,7 @@ ObjectiveConfig parseObjective(const json& j, std::vector<std::string>& errors)
         o.sft.lossOn = o.settings["loss_on"].get<std::string>();
         o.sft.packing = o.settings["packing"].get<bool>();
         o.sft.chatTemplate = o.settings["template"].get<std::string>();
+        o.sft.reasoningLoss = o.settings["reasoning_loss"].get<bool>();
     }
     return o;
 }
@@ -311,7 +312,8 @@ nlohmann::json toJson(const RunConfig& c)
         objective = {{"name", "sft"},
                      {"loss_on", c.objective.sft.lossOn},
                      {"packing", c.objective.sft.packing},
-                     {"template", c.objective.sft.chatTemplate}};
+                     {"template", c.objective.sft.chatTemplate},
+                     {"reasoning_loss", c.objective.sft.reasoningLoss}};
     } else {
         objective = c.objective.settings.is_object() ? c.objective.settings : json::object();
         objective["name"] = c.objective.name;

@@ -23,6 +23,7 @@ struct SftSettings {
     std::string lossOn = "assistant";   // assistant (prompt tokens masked out) | all
     bool packing = false;               // several short examples per row, attention kept apart
     std::string chatTemplate = "alpaca";  // alpaca | chatml | plain | model (the model folder's template)
+    bool reasoningLoss = true;          // <think>...</think> in answers carries loss
 };
 
 struct ObjectiveConfig {

@@ -129,6 +129,9 @@ std::vector<ObjectiveSchema> buildObjectives()
              {.key = "template", .type = Type::Choice, .defaultValue = "alpaca",
               .choices = {"alpaca", "chatml", "plain", "model"}, .label = "Prompt template",
               .help = "How rows become text; model: the chat template of the model folder."},
+             {.key = "reasoning_loss", .type = Type::Bool, .defaultValue = true, .label = "Loss on reasoning",
+              .help = "Whether the reasoning of an answer (<think>...</think>, reasoning_content) carries loss; off: "
+                      "the model learns the final answers only."},
          }},
         {.name = "reward",
          .label = "Reward model",

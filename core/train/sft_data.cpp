@@ -156,6 +156,8 @@ SftDataset buildSftDataset(const std::vector<data::Row>& rows, data::DatasetKind
         std::vector<Segment> segments;
         try {
             segments = format.render(kind, row.fields);
+            if (!options.reasoningLoss)
+                segments = withoutReasoningLoss(std::move(segments));
         } catch (const Error& e) {
             fail("row " + std::to_string(row.id) + ": " + e.what());
         }

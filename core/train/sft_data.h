@@ -58,6 +58,7 @@ struct SftExample {
 struct SftDataOptions {
     int64_t maxSeqLen = 512;  // longer examples keep their first maxSeqLen tokens
     LossOn lossOn = LossOn::Responses;
+    bool reasoningLoss = true;  // false: reasoning in answers is masked (withoutReasoningLoss)
 };
 
 struct SftDataset {
