@@ -7,6 +7,7 @@
 #include "small_base.h"
 #include "test_support.h"
 #include "data/project_store.h"
+#include "eval/verifiers.h"
 #include "util/paths.h"
 
 #include "test_main.h"
@@ -270,6 +271,82 @@ private Q_SLOTS:
                                         path("data"));
         QCOMPARE(bad.code, 1);
         QVERIFY(bad.err.contains("unknown prompt template 'vicuna'"));
+    }
+
+    // Synthetic data: answers for prompts (distillation) equal generate's for the same
+    // prompt, template and seed; a second run resumes; verified pairs really pass and fail.
+    void syntheticData()
+    {
+        const QString project = path("synthetic.ftproj");
+        ft::data::ProjectStore::create(project.toStdString());
+        const QString model = QString::fromStdString(m_base);
+        QCOMPARE(fttest::runCli({"data", "import", "--project", project, "--dataset", "prompts", "--file",
+                                 QString::fromStdString(ft::datasetsDir() + "/sft/instructions.jsonl")},
+                                path("data"))
+                     .code,
+                 0);
+        QCOMPARE(fttest::runCli({"data", "import", "--project", project, "--dataset", "math", "--file",
+                                 QString::fromStdString(ft::datasetsDir() + "/align/verifiable.jsonl")},
+                                path("data"))
+                     .code,
+                 0);
+        const QStringList common{"--model", model, "--template", "alpaca", "--max-new-tokens", "12", "--threads", "1"};
+        const auto first = fttest::runCli(QStringList{"data", "generate", "--project", project, "--from", "prompts", "--to",
+                                                      "distilled", "--limit", "6"} + common,
+                                          path("data"), 300000);
+        QVERIFY2(first.code == 0, qPrintable(first.err));
+        QVERIFY2(first.out.startsWith("6 rows made in 'distilled'"), qPrintable(first.out));
+        const auto again = fttest::runCli(QStringList{"data", "generate", "--project", project, "--from", "prompts", "--to",
+                                                      "distilled", "--limit", "8"} + common,
+                                          path("data"), 300000);
+        QVERIFY2(again.out.startsWith("2 rows made in 'distilled' from 8 prompts of 'prompts' (6 already made earlier)"),
+                 qPrintable(again.out));
+        const auto store = ft::data::ProjectStore::open(project.toStdString());
+        ft::data::RowQuery q;
+        q.datasetId = store->requireDataset("distilled").id;
+        const auto rows = store->query(q);
+        QCOMPARE(rows.size(), size_t(8));
+        // The first answer, made again by generate with the same settings.
+        const std::string instruction = rows[0].fields["instruction"].get<std::string>();
+        const auto by = fttest::runCli({"generate", "--model", model, "--prompt", QString::fromStdString(instruction),
+                                        "--template", "alpaca", "--no-echo", "--max-new-tokens", "12", "--temperature",
+                                        "0.8", "--top-p", "0.95", "--seed", "1", "--threads", "1"},
+                                       path("data"));
+        QVERIFY2(by.code == 0, qPrintable(by.err));
+        QCOMPARE(QString::fromStdString(rows[0].fields["output"].get<std::string>()), by.out.chopped(1));
+        QVERIFY(std::find(rows[0].tags.begin(), rows[0].tags.end(), "generated") != rows[0].tags.end());
+
+        const auto pairs = fttest::runCli(QStringList{"data", "generate", "--project", project, "--mode", "pairs",
+                                                      "--from", "math", "--to", "onpolicy", "--limit", "30", "--samples",
+                                                      "6", "--temperature", "1.0"} + common,
+                                          path("data"), 300000);
+        QVERIFY2(pairs.code == 0, qPrintable(pairs.err));
+        qInfo("%s", qPrintable(pairs.out.trimmed()));
+        ft::data::RowQuery pq;
+        pq.datasetId = store->requireDataset("onpolicy").id;
+        const auto made = ft::data::ProjectStore::open(project.toStdString())->query(pq);
+        QVERIFY(!made.empty());
+        ft::data::RowQuery mq;
+        mq.datasetId = store->requireDataset("math").id;
+        mq.limit = 1000;
+        const auto math = store->query(mq);
+        for (const auto& r : made) {
+            const std::string src = r.tags[0].substr(7);  // source:<id>
+            const auto it = std::find_if(math.begin(), math.end(), [&](const auto& m) { return std::to_string(m.id) == src; });
+            QVERIFY(it != math.end());
+            const auto v = ft::eval::makeVerifier(it->fields["verifier"].get<std::string>(),
+                                                  it->fields.value("verifier_settings", json::object()));
+            const std::string ref = it->fields["reference"].get<std::string>();
+            QVERIFY(v->score(r.fields["chosen"].get<std::string>(), ref).passed);
+            QVERIFY(!v->score(r.fields["rejected"].get<std::string>(), ref).passed);
+            QCOMPARE(r.fields["prompt"], it->fields["prompt"]);
+            QCOMPARE(r.labelSource, ft::data::LabelSource::AI);
+        }
+        const auto wrong = fttest::runCli(QStringList{"data", "generate", "--project", project, "--mode", "pairs",
+                                                      "--from", "prompts", "--to", "x"} + common,
+                                          path("data"));
+        QCOMPARE(wrong.code, 1);
+        QVERIFY(wrong.err.contains("holds instruction rows, not verifiable ones"));
     }
 
     // The perplexity suite and the perplexity command score the same ids alike.

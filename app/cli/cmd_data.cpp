@@ -34,6 +34,7 @@ const char* kDataUsage =
     "  split    assign train/eval/test splits with a seed, optionally stratified by tag\n"
     "  bench    import a generated N-row file and time search and deep paging\n"
     "  preview  one row as training sees it: rendered text, tokens with loss and masked, truncation\n"
+    "  generate synthetic rows from a local model: answers (distillation) or verified preference pairs\n"
     "\n"
     "Run 'ftstudio-cli data <command> --help' for a command's options.\n";
 
@@ -281,7 +282,8 @@ int runData(int argc, char** argv)
     const std::map<std::string, int (*)(int, char**)> commands{
         {"import", dataImport},      {"export", dataExport},       {"list", dataList},
         {"sample", dataSample},      {"stats", runDataStats},      {"dedupe", runDataDedupe},
-        {"split", runDataSplit},     {"bench", runDataBench},      {"preview", runDataPreview}};
+        {"split", runDataSplit},     {"bench", runDataBench},      {"preview", runDataPreview},
+        {"generate", runDataGenerate}};
     if (const auto it = commands.find(sub); it != commands.end()) {
         try {
             return it->second(argc, argv);
@@ -292,7 +294,7 @@ int runData(int argc, char** argv)
             return 2;
         }
     }
-    throw UsageError("unknown data command '" + sub + "' (import, export, list, sample, stats, dedupe, split, bench, preview)");
+    throw UsageError("unknown data command '" + sub + "' (import, export, list, sample, stats, dedupe, split, bench, preview, generate)");
 }
 
 } // namespace ftcli

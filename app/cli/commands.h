@@ -40,6 +40,7 @@ int runDataDedupe(int argc, char** argv);
 int runDataSplit(int argc, char** argv);
 int runDataBench(int argc, char** argv);
 int runDataPreview(int argc, char** argv);  // cmd_data_preview.cpp
+int runDataGenerate(int argc, char** argv);  // cmd_data_generate.cpp
 
 // Helpers the project and data commands share (cmd_project.cpp).
 // Opens an existing project; ft::Error with a hint to create it when the file is missing.
