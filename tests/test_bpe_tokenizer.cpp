@@ -49,21 +49,7 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-std::string sourceDir()
-{
-    const char* src = std::getenv("FTSTUDIO_SOURCE_DIR");
-    return src ? std::string(src) : std::string();
-}
-
-std::string dataDir() { return sourceDir() + "/tests/data/tokenizers/"; }
-
-std::string readFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-}
+std::string dataDir() { return fttest::sourceDir() + "/tests/data/tokenizers/"; }
 
 const JsonTokenizer& testTokenizer(const std::string& name)
 {
@@ -172,7 +158,7 @@ class TestBpeTokenizer : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { QVERIFY2(!sourceDir().empty(), "FTSTUDIO_SOURCE_DIR must point at the source tree"); }
+    void initTestCase() { QVERIFY2(!fttest::sourceDir().empty(), "FTSTUDIO_SOURCE_DIR must point at the source tree"); }
 
     // huggingface/tokenizers models/bpe/model.rs tests, re-run on BpeModel.
     void publishedBpeModelCases()
@@ -407,7 +393,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<int>("index");
-        const json expected = json::parse(readFile(dataDir() + "expected_ids.json"));
+        const json expected = json::parse(fttest::readTextFile(dataDir() + "expected_ids.json"));
         for (const auto& [file, cases] : expected.items())
             for (size_t i = 0; i < cases.size(); ++i)
                 QTest::newRow(qPrintable(QString("%1 #%2").arg(QString::fromStdString(file)).arg(i)))
@@ -419,7 +405,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, file);
         QFETCH(int, index);
-        static const json expected = json::parse(readFile(dataDir() + "expected_ids.json"));
+        static const json expected = json::parse(fttest::readTextFile(dataDir() + "expected_ids.json"));
         const json& c = expected[file.toStdString()][size_t(index)];
         const JsonTokenizer& t = testTokenizer(file.toStdString());
         const std::string text = c["text"];
@@ -621,7 +607,7 @@ private Q_SLOTS:
     // Unsupported or broken components: ft::Error naming the file and JSON path.
     void errorsNameTheJsonPath()
     {
-        const json base = json::parse(readFile(dataDir() + "gpt2_bytelevel.json"));
+        const json base = json::parse(fttest::readTextFile(dataDir() + "gpt2_bytelevel.json"));
         const auto errorFor = [](const json& tj) {
             return fttest::errorOf([&] { JsonTokenizer::fromJson(tj, "/m/tokenizer.json"); });
         };
@@ -660,7 +646,7 @@ private Q_SLOTS:
 
         QTemporaryDir dir;
         const std::string path = dir.path().toStdString() + "/tokenizer.json";
-        std::ofstream(path) << readFile(dataDir() + "gpt2_bytelevel.json").substr(0, 500);
+        std::ofstream(path) << fttest::readTextFile(dataDir() + "gpt2_bytelevel.json").substr(0, 500);
         e = fttest::errorOf([&] { ft::tok::loadTokenizerJson(path); });
         QVERIFY2(e.contains(QString::fromStdString(path)) && e.contains("line"), qPrintable(e));
     }
@@ -669,7 +655,7 @@ private Q_SLOTS:
     void concurrentEncode()
     {
         const JsonTokenizer& t = testTokenizer("llama3_style.json");
-        const std::string text = readFile(sourceDir() + "/datasets/base_corpus/heldout.txt").substr(0, 40000);
+        const std::string text = fttest::readTextFile(fttest::sourceDir() + "/datasets/base_corpus/heldout.txt").substr(0, 40000);
         const Ids expected = t.encodeHf(text, false);
         std::vector<Ids> results(4);
         std::vector<std::thread> threads;
@@ -685,7 +671,7 @@ private Q_SLOTS:
     // busy machine does not distort it), and an exact round trip.
     void throughput()
     {
-        const std::string corpus = readFile(sourceDir() + "/datasets/base_corpus/train.txt");
+        const std::string corpus = fttest::readTextFile(fttest::sourceDir() + "/datasets/base_corpus/train.txt");
         QVERIFY(corpus.size() > 100000);
         const auto cpuSeconds = [] {
             timespec ts{};

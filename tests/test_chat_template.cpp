@@ -30,19 +30,7 @@ namespace jinja = ft::tok::jinja;
 
 namespace {
 
-std::string dataDir()
-{
-    const char* src = std::getenv("FTSTUDIO_SOURCE_DIR");
-    return std::string(src ? src : ".") + "/tests/data/chat_templates/";
-}
-
-std::string readFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::string dataDir() { return fttest::sourceDir() + "/tests/data/chat_templates/"; }
 
 void writeFile(const std::string& path, const std::string& text)
 {
@@ -52,13 +40,13 @@ void writeFile(const std::string& path, const std::string& text)
 
 const ordered_json& cases()
 {
-    static const ordered_json data = ordered_json::parse(readFile(dataDir() + "cases.json"));
+    static const ordered_json data = ordered_json::parse(fttest::readTextFile(dataDir() + "cases.json"));
     return data;
 }
 
 ChatTemplate templateOf(const ordered_json& c)
 {
-    return ChatTemplate::fromString(readFile(dataDir() + c["template"].get<std::string>()),
+    return ChatTemplate::fromString(fttest::readTextFile(dataDir() + c["template"].get<std::string>()),
                                     c["bos_token"].get<std::string>(), c["eos_token"].get<std::string>());
 }
 
@@ -156,7 +144,7 @@ private Q_SLOTS:
         // Llama 3, written out by hand: the first span starts right after the prompt
         // the model sees when asked to answer "Hello!".
         const ChatTemplate t =
-            ChatTemplate::fromString(readFile(dataDir() + "llama3-instruct.jinja"), "<|begin_of_text|>", "<|eot_id|>");
+            ChatTemplate::fromString(fttest::readTextFile(dataDir() + "llama3-instruct.jinja"), "<|begin_of_text|>", "<|eot_id|>");
         const std::string prompt = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are a helpful "
                                    "assistant.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHello!<|eot_id|>"
                                    "<|start_header_id|>assistant<|end_header_id|>\n\n";
@@ -181,7 +169,7 @@ private Q_SLOTS:
 
         // Mistral v0.3 with tools lists them before the last user message only.
         const ChatTemplate mistral =
-            ChatTemplate::fromString(readFile(dataDir() + "mistral-instruct-v0.3.jinja"), "<s>", "</s>");
+            ChatTemplate::fromString(fttest::readTextFile(dataDir() + "mistral-instruct-v0.3.jinja"), "<s>", "</s>");
         ordered_json withTools = ordered_json::object();
         for (const auto& c : cases()["cases"])
             if (c.contains("extra") && c["extra"].contains("tools"))
@@ -196,7 +184,7 @@ private Q_SLOTS:
     void defaultTemplateIsDocumentedChatML()
     {
         // The documented default is the ChatML template transformers used as its class default.
-        QCOMPARE(std::string(ChatTemplate::kDefaultChatML), readFile(dataDir() + "chatml.jinja"));
+        QCOMPARE(std::string(ChatTemplate::kDefaultChatML), fttest::readTextFile(dataDir() + "chatml.jinja"));
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const std::string d = dir.path().toStdString();

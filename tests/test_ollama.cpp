@@ -39,24 +39,10 @@ using Conversation = std::vector<ChatMessage>;
 
 namespace {
 
-std::string sourceDir()
-{
-    const char* src = std::getenv("FTSTUDIO_SOURCE_DIR");
-    return src ? src : ".";
-}
-
-std::string readFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 const nlohmann::json& cases()
 {
     static const nlohmann::json data =
-        nlohmann::json::parse(readFile(sourceDir() + "/tests/data/chat_templates/cases.json"));
+        nlohmann::json::parse(fttest::readTextFile(fttest::sourceDir() + "/tests/data/chat_templates/cases.json"));
     return data;
 }
 
@@ -65,7 +51,7 @@ ChatTemplate realTemplate(const std::string& file)
 {
     for (const auto& c : cases()["cases"])
         if (c["template"] == file)
-            return ChatTemplate::fromString(readFile(sourceDir() + "/tests/data/chat_templates/" + file),
+            return ChatTemplate::fromString(fttest::readTextFile(fttest::sourceDir() + "/tests/data/chat_templates/" + file),
                                             c["bos_token"].get<std::string>(), c["eos_token"].get<std::string>());
     throw std::runtime_error("no case names " + file);
 }
@@ -149,7 +135,7 @@ std::vector<std::string> goRenderings(const std::string& goTemplate, const std::
         job["conversations"].push_back(messages);
     }
     QProcess go;
-    go.start("go", {"run", QString::fromStdString(sourceDir() + "/tests/interop/ollama_template.go")});
+    go.start("go", {"run", QString::fromStdString(fttest::sourceDir() + "/tests/interop/ollama_template.go")});
     go.write(QByteArray::fromStdString(job.dump()));
     go.closeWriteChannel();
     if (!go.waitForFinished(120000) || go.exitCode() != 0)
@@ -321,7 +307,7 @@ private Q_SLOTS:
         const auto report = ft::deploy::exportOllama(o);
         QCOMPARE(report.family, std::string("alpaca"));
         QVERIFY2(report.familySource.find("run_config.json") != std::string::npos, report.familySource.c_str());
-        const std::string modelfile = readFile(o.outDir + "/Modelfile");
+        const std::string modelfile = fttest::readTextFile(o.outDir + "/Modelfile");
         const auto& alpaca = ft::deploy::chatFamily("alpaca");
         for (const std::string& line :
              {std::string("FROM ./model.gguf\n"),

@@ -30,23 +30,11 @@ using ft::train::Segment;
 
 namespace {
 
-std::string dataDir()
-{
-    const char* src = std::getenv("FTSTUDIO_SOURCE_DIR");
-    return std::string(src ? src : ".") + "/tests/data/chat_templates/";
-}
-
-std::string readFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::string dataDir() { return fttest::sourceDir() + "/tests/data/chat_templates/"; }
 
 const json& toolRow()
 {
-    static const json data = json::parse(readFile(dataDir() + "tool_row.json"));
+    static const json data = json::parse(fttest::readTextFile(dataDir() + "tool_row.json"));
     return data;
 }
 
@@ -95,7 +83,7 @@ private Q_SLOTS:
         ft::data::ExportOptions options;
         options.includeMetadata = false;
         QCOMPARE(ft::data::exportDataset(*store, "tools", out, options), int64_t(1));
-        const json written = json::parse(readFile(out));
+        const json written = json::parse(fttest::readTextFile(out));
         const json& callOut = written["messages"][2];
         QCOMPARE(callOut["content"].get<std::string>(), std::string());
         QCOMPARE(callOut["reasoning_content"].get<std::string>(), std::string("I should call the weather tool."));
@@ -150,7 +138,7 @@ private Q_SLOTS:
         const json& data = toolRow();
         const std::string file = templateFile.toStdString();
         ft::train::ModelTemplateFormat format(
-            ft::tok::ChatTemplate::fromString(readFile(dataDir() + file), "", "<|im_end|>"));
+            ft::tok::ChatTemplate::fromString(fttest::readTextFile(dataDir() + file), "", "<|im_end|>"));
         const auto segments = format.render(ft::data::DatasetKind::Chat, data["row"]);
         std::string spelled;  // the segments' text with each EOS id spelled as the template writes it
         for (const Segment& seg : segments)

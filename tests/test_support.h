@@ -10,10 +10,30 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <functional>
+#include <sstream>
+#include <string>
 
 namespace fttest {
+
+// The source tree ($FTSTUDIO_SOURCE_DIR, which CTest sets; "." otherwise).
+inline std::string sourceDir()
+{
+    const char* src = std::getenv("FTSTUDIO_SOURCE_DIR");
+    return src ? std::string(src) : std::string(".");
+}
+
+// A file's bytes; "" when it cannot be read.
+inline std::string readTextFile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 
 // What ft::Error said, "" when nothing was thrown, a marker for any other exception.
 inline QString errorOf(const std::function<void()>& action)
