@@ -327,6 +327,14 @@ private slots:
         QCOMPARE(QString::fromStdString(r.fields["chosen"].get<std::string>()), b);
         QCOMPARE(QString::fromStdString(r.fields["rejected"].get<std::string>()), a);
         QCOMPARE(r.fields["prompt"].get<std::string>(), std::string("Question 1?"));
+
+        // Through a template: no echo in the answers, the rendered prompt on the prompt's tooltip.
+        page.findChild<QComboBox*>("promptTemplate")->setCurrentText("alpaca");
+        page.generateResponses();
+        QTRY_VERIFY_WITH_TIMEOUT(genButton->isEnabled(), 60000);
+        const QString tip = page.findChild<QTextBrowser*>("promptView")->toolTip();
+        QVERIFY2(tip.contains("### Instruction:\n") && tip.contains("### Response:"), qPrintable(tip));
+        QVERIFY(!shown(page, "responseA").contains("### Instruction"));
     }
 };
 

@@ -121,7 +121,7 @@ gui="$root/usr/bin/ftstudio"
 "${run_env[@]}" timeout 300 "$gui" --screenshots "$work/shots" >"$work/gui.log" 2>&1 ||
     { cat "$work/gui.log"; fail "the studio's first start"; }
 shots=$(ls "$work/shots"/*.png 2>/dev/null | wc -l)
-[ "$shots" -eq 6 ] && ok "$shots screenshots" || fail "$shots screenshots, expected 6"
+[ "$shots" -eq 7 ] && ok "$shots screenshots" || fail "$shots screenshots, expected 7 (one per page)"
 project="$home/.local/share/ftstudio/projects/default.ftproj"
 [ -f "$project" ] && ok "default project $project" || fail "no default.ftproj"
 grep -q "file://$project" "$home/.local/share/recently-used.xbel" 2>/dev/null &&

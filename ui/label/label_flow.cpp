@@ -98,6 +98,7 @@ void LabelPage::reload() {
 void LabelPage::showCurrent() {
     stopGeneration();
     m_generated = false;
+    m_prompt->setToolTip(QString());
     m_current.reset();
     while (m_pos < m_queue.size() && !m_current) {
         const qint64 id = m_queue[m_pos];

@@ -74,6 +74,10 @@ LabelPage::LabelPage(Session* session, QWidget* parent) : QWidget(parent), m_ses
         m_response[side]->setPlainText(text);
         m_response[side]->moveCursor(QTextCursor::End);
     });
+    connect(m_generator, &PairGenerator::promptRendered, this, [this](const QString& rendered) {
+        m_prompt->setToolTip(tr("The prompt as the model saw it (template %1):\n%2")
+                                 .arg(m_template->currentText(), rendered));
+    });
     connect(m_generator, &PairGenerator::finished, this, [this](bool ok, const QString& message) {
         setBusy(false);
         if (ok) {

@@ -67,6 +67,10 @@ QString fieldText(const nlohmann::json& value) {
 
 PairGenerator::PairGenerator(QObject* parent) : QObject(parent), m_job(new CliJob(this)) {
     connect(m_job, &CliJob::outputText, this, &PairGenerator::onOutput);
+    connect(m_job, &CliJob::errorLine, this, [this](const QString& line) {
+        if (const QString rendered = renderedPromptOf(line); m_side >= 0 && !rendered.isEmpty())
+            emit promptRendered(rendered);
+    });
     connect(m_job, &CliJob::finished, this, &PairGenerator::onFinished);
 }
 

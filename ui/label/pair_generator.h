@@ -58,6 +58,8 @@ public:
 signals:
     void textChanged(int side, const QString& text);  // side 0 = A, 1 = B; the whole text so far
     void finished(bool ok, const QString& message);   // ok: both sides done
+    // With a prompt template: the prompt exactly as the model saw it.
+    void promptRendered(const QString& rendered);
 
 private:
     void startSide(int side);
