@@ -12,7 +12,6 @@
 #include "cli/common_options.h"
 
 #include "data/project_store.h"
-#include "eval/suite.h"
 #include "eval/verifiers.h"
 #include "model/generator.h"
 #include "model/model_io.h"
@@ -52,6 +51,18 @@ std::string promptOf(const ft::data::Row& row, ft::data::DatasetKind kind)
             if (m.value("role", std::string()) == "user")
                 return m.value("content", std::string());  // the first user turn
     return {};
+}
+
+// Every row of a dataset, in id order (keyset pages of 1000).
+std::vector<ft::data::Row> allRows(const ft::data::ProjectStore& store, int64_t datasetId)
+{
+    ft::data::RowQuery q;
+    q.datasetId = datasetId;
+    q.limit = 1000;
+    std::vector<ft::data::Row> rows;
+    for (std::vector<ft::data::Row> page; !(page = store.query(q)).empty(); q.afterId = page.back().id)
+        rows.insert(rows.end(), page.begin(), page.end());
+    return rows;
 }
 
 } // namespace
@@ -109,32 +120,20 @@ int runDataGenerate(int argc, char** argv)
     }
     // What earlier runs already made (resume).
     std::set<std::string> done;
-    {
-        ft::data::RowQuery q;
-        q.datasetId = toId;
-        q.limit = 1000;
-        for (std::vector<ft::data::Row> page; !(page = store->query(q)).empty(); q.afterId = page.back().id)
-            for (const auto& r : page)
-                for (const auto& t : r.tags)
-                    if (t.rfind("source:", 0) == 0)
-                        done.insert(t);
-    }
+    for (const auto& r : allRows(*store, toId))
+        for (const auto& t : r.tags)
+            if (t.rfind("source:", 0) == 0)
+                done.insert(t);
 
     const Runtime rt = applyRuntimeOptions(p);
     const std::string dir = modelDirFrom(p);
     auto tokenizer = ft::tok::loadTokenizer(dir);
     ft::model::LoadedModel loaded = ft::model::loadModelFolder(dir, {rt.dtype, rt.device});
     const auto adapter = loadAdapterOption(p, loaded, *tokenizer, rt);
-    ft::eval::Suite hint;
     std::string resolved;
-    const auto format = ft::suite::resolvePromptFormat(p.get("template"), hint, dir, resolved);
+    const auto format = ft::suite::promptFormatNamed(p.get("template"), dir, resolved);
 
-    ft::data::RowQuery q;
-    q.datasetId = from.id;
-    q.limit = 1000;
-    std::vector<ft::data::Row> sources;
-    for (std::vector<ft::data::Row> page; !(page = store->query(q)).empty(); q.afterId = page.back().id)
-        sources.insert(sources.end(), page.begin(), page.end());
+    std::vector<ft::data::Row> sources = allRows(*store, from.id);
     if (limit > 0 && int64_t(sources.size()) > limit)
         sources.resize(size_t(limit));
 
@@ -149,9 +148,7 @@ int runDataGenerate(int argc, char** argv)
         const std::string prompt = promptOf(src, from.kind);
         if (prompt.empty())
             ft::fail("row " + std::to_string(src.id) + " of '" + from.name + "' has no prompt to answer");
-        ft::eval::SuiteItem item;
-        item.prompt = prompt;
-        const std::string rendered = ft::suite::renderItemPrompt(item, format.get());
+        const std::string rendered = ft::suite::renderUserPrompt(prompt, std::string(), format.get());
         std::vector<int64_t> ids;
         for (int id : tokenizer->encode(rendered, tokenizer->addsBosByDefault(), false))
             ids.push_back(id);

@@ -4,7 +4,6 @@
 #include "util/text.h"
 #include "cli/common_options.h"
 
-#include "eval/suite.h"
 #include "model/generator.h"
 #include "suite/suite_runner.h"
 #include "train/prompt_format.h"
@@ -84,12 +83,8 @@ int runGenerate(int argc, char** argv)
     const std::string templateName = p.get("template");
     if (templateName != "none") {
         std::string resolved;
-        ft::eval::Suite none;
-        none.templateHint = templateName;
-        const auto format = ft::suite::resolvePromptFormat(templateName, none, dir, resolved);
-        ft::eval::SuiteItem item;
-        item.prompt = prompt;
-        rendered = ft::suite::renderItemPrompt(item, format.get());
+        const auto format = ft::suite::promptFormatNamed(templateName, dir, resolved);
+        rendered = ft::suite::renderUserPrompt(prompt, std::string(), format.get());
     }
     if (p.has("show-prompt")) {
         std::fprintf(stderr, "rendered prompt: %s\n",

@@ -117,7 +117,7 @@ DataCheckReport checkRunData(const train::RunConfig& c, const tok::Tokenizer& to
     const int64_t maxLen = c.training.maxSeqLen;
     const bool sftKind = rows.kind == DatasetKind::Instruction || rows.kind == DatasetKind::Chat ||
                          rows.kind == DatasetKind::Text;
-    const train::LossOn lossOn = c.objective.sft.lossOn == "all" ? train::LossOn::All : train::LossOn::Responses;
+    const train::SftDataOptions options = sftDataOptions(c);
     Findings found;
     std::map<std::string, int64_t> longest;  // split -> longest row in tokens
     int64_t desirable = 0, undesirable = 0;
@@ -126,21 +126,15 @@ DataCheckReport checkRunData(const train::RunConfig& c, const tok::Tokenizer& to
         const json& f = row.fields;
         try {
             if (sftKind) {
-                const std::vector<train::Segment> segments = format->render(rows.kind, f);
-                const bool anyTrainable = std::any_of(segments.begin(), segments.end(),
+                const train::SftRowTokens r = train::tokenizeSftRow(row, rows.kind, *format, tokenizer, options);
+                const bool anyTrainable = std::any_of(r.segments.begin(), r.segments.end(),
                                                       [](const train::Segment& s) { return s.trainable && !s.text.empty(); });
-                if (lossOn == train::LossOn::Responses && !anyTrainable)
+                if (options.lossOn == train::LossOn::Responses && !anyTrainable)
                     found.add("no_assistant_span", "error", split, row.id);
-                const train::TokenizedText full = train::tokenizeSegments(segments, tokenizer, lossOn);
-                longest[split] = std::max(longest[split], int64_t(full.ids.size()));
-                train::SftDataOptions options;
-                options.maxSeqLen = maxLen;
-                options.lossOn = lossOn;
-                options.reasoningLoss = c.objective.sft.reasoningLoss;
-                const train::SftDataset one = train::buildSftDataset({row}, rows.kind, *format, tokenizer, options);
-                if (one.truncated > 0 || (one.dropped > 0 && int64_t(full.ids.size()) > maxLen))
+                longest[split] = std::max(longest[split], r.fullLength);
+                if (r.fullLength > maxLen)
                     found.add("over_max_seq_len", "warning", split, row.id);
-                if (one.dropped > 0 && anyTrainable)
+                if (r.trainable == 0 && anyTrainable)
                     found.add("dropped", "warning", split, row.id);
             } else if (rows.kind == DatasetKind::Preference) {
                 align::DataCounts counts, fullCounts;

@@ -20,6 +20,15 @@ namespace ft::engine {
 
 using namespace ft::train;  // the engine drives the pieces train/ provides
 
+SftDataOptions sftDataOptions(const RunConfig& c)
+{
+    SftDataOptions o;
+    o.maxSeqLen = c.training.maxSeqLen;
+    o.lossOn = c.objective.sft.lossOn == "all" ? LossOn::All : LossOn::Responses;
+    o.reasoningLoss = c.objective.sft.reasoningLoss;
+    return o;
+}
+
 ObjectiveRows loadObjectiveRows(const RunConfig& c)
 {
     const ObjectiveSchema* schema = findObjective(c.objective.name);
@@ -59,10 +68,7 @@ namespace {
 std::unique_ptr<Objective> makeSft(const ObjectiveContext& x, ObjectiveRows rows)
 {
     const RunConfig& c = *x.config;
-    SftDataOptions dataOptions;
-    dataOptions.maxSeqLen = c.training.maxSeqLen;
-    dataOptions.lossOn = c.objective.sft.lossOn == "all" ? LossOn::All : LossOn::Responses;
-    dataOptions.reasoningLoss = c.objective.sft.reasoningLoss;
+    const SftDataOptions dataOptions = sftDataOptions(c);
     SftObjectiveSetup setup;
     setup.train = buildSftDataset(rows.split.train, rows.kind, *x.format, *x.tokenizer, dataOptions);
     if (setup.train.examples.empty())
@@ -147,9 +153,7 @@ std::unique_ptr<PromptFormat> objectivePromptFormat(const RunConfig& config)
     const std::string name = config.objective.name == "sft" ? config.objective.sft.chatTemplate
                              : s.is_object() && s.contains("template") ? s["template"].get<std::string>()
                                                                        : "alpaca";
-    if (name == "model")
-        return ModelTemplateFormat::fromModelFolder(config.model);
-    return makePromptFormat(name);
+    return promptFormatFor(name, config.model);
 }
 
 std::unique_ptr<Objective> makeObjective(const ObjectiveContext& x)

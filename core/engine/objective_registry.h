@@ -15,6 +15,7 @@
 #include "train/prompt_format.h"
 #include "train/dataset_source.h"
 #include "train/run_config.h"
+#include "train/sft_data.h"
 
 #include <memory>
 
@@ -48,6 +49,9 @@ struct ObjectiveRows {
     train::TrainEvalRows split;
 };
 ObjectiveRows loadObjectiveRows(const train::RunConfig& config);
+
+// How an SFT run tokenizes its rows (max_seq_len, loss_on, reasoning_loss).
+train::SftDataOptions sftDataOptions(const train::RunConfig& config);
 
 // The prompt format an objective renders rows with ("template" of its settings).
 std::unique_ptr<train::PromptFormat> objectivePromptFormat(const train::RunConfig& config);

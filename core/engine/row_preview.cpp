@@ -58,20 +58,13 @@ RowPreview previewRow(const train::RunConfig& c, const data::Row& row, data::Dat
     if (kind == DatasetKind::Instruction || kind == DatasetKind::Chat || kind == DatasetKind::Text) {
         p.lossOn = c.objective.sft.lossOn;
         p.packing = c.objective.sft.packing;
-        train::SftDataOptions options;
-        options.maxSeqLen = c.training.maxSeqLen;
-        options.lossOn = c.objective.sft.lossOn == "all" ? train::LossOn::All : train::LossOn::Responses;
-        options.reasoningLoss = c.objective.sft.reasoningLoss;
-        std::vector<train::Segment> segments = format->render(kind, row.fields);
-        if (!options.reasoningLoss)
-            segments = train::withoutReasoningLoss(std::move(segments));
-        const train::TokenizedText full = train::tokenizeSegments(segments, tokenizer, options.lossOn);
-        const train::SftDataset data = train::buildSftDataset(rows, kind, *format, tokenizer, options);
-        train::TokenizedText kept;
-        if (!data.examples.empty())
-            kept = {data.examples[0].ids, data.examples[0].labels};
-        PreviewSide side = sideOf("", full, data.examples.empty() ? nullptr : &kept, tokenizer, options.maxSeqLen);
-        side.text = train::joinedText(segments);
+        const train::SftRowTokens r = train::tokenizeSftRow(row, kind, *format, tokenizer, sftDataOptions(c));
+        PreviewSide side;
+        side.text = train::joinedText(r.segments);
+        side.ids = r.tokens.ids;  // a dropped row: what max_seq_len would keep, none of it trained on
+        side.labels = r.tokens.labels;
+        side.fullLength = r.fullLength;
+        side.dropped = r.trainable == 0;
         p.sides.push_back(std::move(side));
     } else if (kind == DatasetKind::Preference) {
         align::DataCounts counts, fullCounts;

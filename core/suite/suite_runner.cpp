@@ -18,37 +18,38 @@
 
 namespace ft::suite {
 
-std::unique_ptr<train::PromptFormat> resolvePromptFormat(const std::string& name, const eval::Suite& suite,
-                                                         const std::string& modelDir, std::string& resolvedName)
+std::unique_ptr<train::PromptFormat> promptFormatNamed(const std::string& name, const std::string& modelDir,
+                                                       std::string& resolvedName)
 {
     std::string n = name.empty() ? std::string("auto") : name;
     if (n == "auto")
-        n = suite.templateHint;
-    if (n == "auto") {
-        const tok::ChatTemplate chat = tok::ChatTemplate::fromTokenizerConfig(modelDir);
-        n = chat.isDefault() ? "none" : "model";
-    }
+        n = tok::ChatTemplate::fromTokenizerConfig(modelDir).isDefault() ? "none" : "model";
     resolvedName = n;
     if (n == "none")
         return nullptr;
-    if (n == "model")
-        return train::ModelTemplateFormat::fromModelFolder(modelDir);
     try {
-        return train::makePromptFormat(n);
+        return train::promptFormatFor(n, modelDir);
     } catch (const ft::Error&) {
+        if (n == "model")
+            throw;  // the folder's template itself is at fault: its message says why
         fail("unknown prompt template '" + n + "'; known: auto, none, model, " + train::promptFormatList());
     }
 }
 
-std::string renderItemPrompt(const eval::SuiteItem& item, const train::PromptFormat* format)
+std::unique_ptr<train::PromptFormat> resolvePromptFormat(const std::string& name, const eval::Suite& suite,
+                                                         const std::string& modelDir, std::string& resolvedName)
 {
-    const bool choices = !item.choices.empty();
-    const std::string user = choices ? item.context : item.prompt;
+    const std::string n = name.empty() || name == "auto" ? suite.templateHint : name;
+    return promptFormatNamed(n, modelDir, resolvedName);
+}
+
+std::string renderUserPrompt(const std::string& user, const std::string& input, const train::PromptFormat* format)
+{
     if (!format)
-        return choices || item.input.empty() ? user : user + "\n" + item.input;
+        return input.empty() ? user : user + "\n" + input;
     nlohmann::json fields{{"instruction", user}, {"output", "x"}};
-    if (!choices && !item.input.empty())
-        fields["input"] = item.input;
+    if (!input.empty())
+        fields["input"] = input;
     std::string prompt;
     for (const train::Segment& s : format->render(data::DatasetKind::Instruction, fields)) {
         if (s.trainable)
@@ -56,6 +57,12 @@ std::string renderItemPrompt(const eval::SuiteItem& item, const train::PromptFor
         prompt += s.text;
     }
     return prompt;
+}
+
+std::string renderItemPrompt(const eval::SuiteItem& item, const train::PromptFormat* format)
+{
+    return item.choices.empty() ? renderUserPrompt(item.prompt, item.input, format)
+                                : renderUserPrompt(item.context, std::string(), format);
 }
 
 namespace {

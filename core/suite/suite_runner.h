@@ -53,13 +53,21 @@ struct SuiteResult {
     double seconds = 0;
 };
 
-// The prompt format `name` resolves to for a suite and a model folder; null for "none".
-// ft::Error for an unknown name (listing them) or a model template that cannot run.
+// The prompt format `name` names for a model folder: "auto" (the folder's chat template
+// when it has one, else none), "none" (null), "model", "alpaca", "chatml", "plain";
+// `resolvedName` says which. ft::Error for an unknown name (listing them) or a model
+// template that cannot run.
+std::unique_ptr<train::PromptFormat> promptFormatNamed(const std::string& name, const std::string& modelDir,
+                                                       std::string& resolvedName);
+// The same for a suite: "auto" first takes the suite's own template.
 std::unique_ptr<train::PromptFormat> resolvePromptFormat(const std::string& name, const eval::Suite& suite,
                                                          const std::string& modelDir, std::string& resolvedName);
 
-// The text a generation item or a multiple-choice context becomes under `format`
-// (null: the raw text; an Alpaca item's input follows its instruction after a newline).
+// What the model is given for a one-turn user message under `format`, exactly as SFT
+// renders the prompt side of an instruction row (null format: the raw text, `input` after
+// a newline).
+std::string renderUserPrompt(const std::string& user, const std::string& input, const train::PromptFormat* format);
+// A generation item's prompt (with its input) or a multiple-choice item's context.
 std::string renderItemPrompt(const eval::SuiteItem& item, const train::PromptFormat* format);
 
 SuiteResult runSuite(model::LoadedModel& loaded, const tok::Tokenizer& tokenizer, const eval::Suite& suite,

@@ -114,4 +114,9 @@ std::string ModelTemplateFormat::renderPrompt(const std::string& userText) const
     return withoutLeadingBos(m_chat.render({{"user", userText}}, true));
 }
 
+std::unique_ptr<PromptFormat> promptFormatFor(const std::string& name, const std::string& modelDir)
+{
+    return name == "model" ? ModelTemplateFormat::fromModelFolder(modelDir) : makePromptFormat(name);
+}
+
 } // namespace ft::train

@@ -28,4 +28,8 @@ private:
     tok::ChatTemplate m_chat;
 };
 
+// A prompt format by name: "model" (the chat template of `modelDir`) or a built-in one
+// (makePromptFormat). ft::Error for an unknown name, listing the others.
+std::unique_ptr<PromptFormat> promptFormatFor(const std::string& name, const std::string& modelDir);
+
 } // namespace ft::train

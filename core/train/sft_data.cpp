@@ -153,31 +153,38 @@ SftDataset buildSftDataset(const std::vector<data::Row>& rows, data::DatasetKind
     data.maxSeqLen = options.maxSeqLen;
     data.padId = std::max(tokenizer.padId(), 0);
     for (const data::Row& row : rows) {
-        std::vector<Segment> segments;
-        try {
-            segments = format.render(kind, row.fields);
-            if (!options.reasoningLoss)
-                segments = withoutReasoningLoss(std::move(segments));
-        } catch (const Error& e) {
-            fail("row " + std::to_string(row.id) + ": " + e.what());
-        }
-        TokenizedText t = tokenizeSegments(segments, tokenizer, options.lossOn);
-        const bool cut = static_cast<int64_t>(t.ids.size()) > options.maxSeqLen;
-        if (cut) {
-            t.ids.resize(options.maxSeqLen);
-            t.labels.resize(options.maxSeqLen);
-        }
-        const int64_t trainable = countTrainable(t.labels);
-        if (trainable == 0) {
+        SftRowTokens r = tokenizeSftRow(row, kind, format, tokenizer, options);
+        if (r.trainable == 0) {
             ++data.dropped;
             continue;
         }
-        data.truncated += cut ? 1 : 0;
-        data.tokens += static_cast<int64_t>(t.ids.size());
-        data.trainableTokens += trainable;
-        data.examples.push_back({std::move(t.ids), std::move(t.labels), row.id});
+        data.truncated += r.fullLength > options.maxSeqLen ? 1 : 0;
+        data.tokens += static_cast<int64_t>(r.tokens.ids.size());
+        data.trainableTokens += r.trainable;
+        data.examples.push_back({std::move(r.tokens.ids), std::move(r.tokens.labels), row.id});
     }
     return data;
+}
+
+SftRowTokens tokenizeSftRow(const data::Row& row, data::DatasetKind kind, const PromptFormat& format,
+                            const tok::Tokenizer& tokenizer, const SftDataOptions& options)
+{
+    SftRowTokens r;
+    try {
+        r.segments = format.render(kind, row.fields);
+        if (!options.reasoningLoss)
+            r.segments = withoutReasoningLoss(std::move(r.segments));
+    } catch (const Error& e) {
+        fail("row " + std::to_string(row.id) + ": " + e.what());
+    }
+    r.tokens = tokenizeSegments(r.segments, tokenizer, options.lossOn);
+    r.fullLength = static_cast<int64_t>(r.tokens.ids.size());
+    if (r.fullLength > options.maxSeqLen) {
+        r.tokens.ids.resize(options.maxSeqLen);
+        r.tokens.labels.resize(options.maxSeqLen);
+    }
+    r.trainable = countTrainable(r.tokens.labels);
+    return r;
 }
 
 // ---- batching --------------------------------------------------------------

@@ -72,7 +72,19 @@ struct SftDataset {
     int64_t padId = 0;            // the tokenizer's pad id, 0 when it has none
 };
 
-// Renders, tokenizes and truncates every row. ft::Error naming the row id when a row
+// One row as training takes it: rendered by `format` (reasoning masked when
+// options.reasoningLoss is off), tokenized, cut to maxSeqLen. ft::Error "row N: ..." when
+// it cannot be rendered. buildSftDataset keeps it as an example unless trainable is 0.
+struct SftRowTokens {
+    std::vector<Segment> segments;  // as rendered
+    TokenizedText tokens;           // after truncation
+    int64_t fullLength = 0;         // tokens before truncation
+    int64_t trainable = 0;          // labels that carry loss after truncation; 0: the row is dropped
+};
+SftRowTokens tokenizeSftRow(const data::Row& row, data::DatasetKind kind, const PromptFormat& format,
+                            const tok::Tokenizer& tokenizer, const SftDataOptions& options);
+
+// Renders, tokenizes and truncates every row (tokenizeSftRow). ft::Error naming the row id when a row
 // cannot be rendered (wrong kind, invalid fields), and when maxSeqLen < 2.
 SftDataset buildSftDataset(const std::vector<data::Row>& rows, data::DatasetKind kind, const PromptFormat& format,
                            const tok::Tokenizer& tokenizer, const SftDataOptions& options);
