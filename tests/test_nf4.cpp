@@ -1,8 +1,8 @@
 // NF4 storage of frozen weights: the code table (against bitsandbytes' list and its
 // construction from normal quantiles), the quantization error (against closed-form
 // bounds and a brute-force nearest code), exact round trips, the packing order, the
-// memory of a QLoRA base, and the 4-bit layer's input gradient (against a dense
-// layer holding the dequantized weight).
+// memory of a QLoRA base, and the 4-bit layer's output and input gradient (against a
+// dense layer holding the weight decoded by hand from the stored bytes and the table).
 #include "model/llama.h"
 #include "peft/nf4.h"
 #include "peft/targets.h"
@@ -265,12 +265,15 @@ private Q_SLOTS:
     void nf4LinearGradientEqualsDenseOfDequantizedWeight_data()
     {
         QTest::addColumn<int>("dtype");
-        QTest::newRow("fp32") << int(at::kFloat);
-        QTest::newRow("fp64") << int(at::kDouble);
+        QTest::addColumn<bool>("doubleQuant");
+        QTest::newRow("fp32") << int(at::kFloat) << true;
+        QTest::newRow("fp64") << int(at::kDouble) << true;
+        QTest::newRow("fp32, absmax fp32") << int(at::kFloat) << false;
     }
     void nf4LinearGradientEqualsDenseOfDequantizedWeight()
     {
         QFETCH(int, dtype);
+        QFETCH(bool, doubleQuant);
         const auto type = c10::ScalarType(dtype);
         model::SkipWeightInit skip;
         model::DenseLinearImpl dense(40, 24, /*bias=*/true);
@@ -281,8 +284,9 @@ private Q_SLOTS:
         }
         dense.weight.set_requires_grad(false);
         dense.bias.set_requires_grad(false);
-        peft::Nf4LinearImpl nf4(dense, 64, true);
+        peft::Nf4LinearImpl nf4(dense, 64, doubleQuant);
         nf4.to(type);
+        QCOMPARE(nf4.quantized().doubleQuant, doubleQuant);
         QCOMPARE(nf4.quantized().packed.scalar_type(), at::kByte);  // to(dtype) leaves the codes alone
         QCOMPARE(nf4.bias.scalar_type(), type);
 
