@@ -158,13 +158,17 @@ private Q_SLOTS:
         QVERIFY(fp32.size() >= 2 && bf16.size() >= 2);
         const double dropFp32 = fp32.front() - fp32.back();
         const double dropBf16 = bf16.front() - bf16.back();
-        qInfo("held-out loss fp32 %.4f -> %.4f, bf16 autocast %.4f -> %.4f", fp32.front(), fp32.back(), bf16.front(), bf16.back());
+        qInfo("held-out loss fp32 %.6f -> %.6f, bf16 autocast %.6f -> %.6f; |bf16 - fp32| %.6f before, %.6f after",
+              fp32.front(), fp32.back(), bf16.front(), bf16.back(), std::abs(bf16.front() - fp32.front()),
+              std::abs(bf16.back() - fp32.back()));
         QVERIFY2(dropBf16 > 0.2, qPrintable(QString("bf16 held-out loss fell by only %1").arg(dropBf16)));
-        // Measured: 0.0005 apart after training, 0.0001 before (README says within 0.001);
-        // the bounds leave 10x and 20x for other CPUs' kernels, and stay far below the drop.
-        QVERIFY2(std::abs(bf16.back() - fp32.back()) < 0.005,
+        // Measured (x86-64 CPU): 0.00053 apart after training, 0.00011 before (README gives
+        // both); the bounds leave about 4x for other CPUs' bf16 kernels and stay far below
+        // the drop of 0.33.
+        QVERIFY2(std::abs(bf16.back() - fp32.back()) < 0.002,
                  qPrintable(QString("bf16 ends at %1, fp32 at %2").arg(bf16.back()).arg(fp32.back())));
-        QVERIFY(std::abs(bf16.front() - fp32.front()) < 0.002);  // the same model, rounded
+        QVERIFY2(std::abs(bf16.front() - fp32.front()) < 0.0005,  // the same model, rounded
+                 qPrintable(QString("bf16 starts at %1, fp32 at %2").arg(bf16.front()).arg(fp32.front())));
         QVERIFY(dropFp32 > 0.2);
     }
 
