@@ -35,6 +35,8 @@
 #include <QThread>
 #include <QtTest>
 
+#include <qcustomplot.h>
+
 #include <memory>
 
 // Everything in the file's own namespace: the suites build many test files in one
@@ -350,13 +352,32 @@ private slots:
         const qint64 runId = m_page->currentRunId();
         QVERIFY(runId > 0);
         QTRY_VERIFY_WITH_TIMEOUT(seen("checkpoint", [](const QJsonObject&) { return true; }), 40000);
-        // Every step reported so far is a point of the loss curve (a later step adds more).
-        int steps = 0;
-        for (const QList<QVariant>& args : events)
-            steps += args.at(0).toJsonObject()["event"].toString() == "step" ? 1 : 0;
-        QVERIFY(steps >= 5);  // the checkpoint comes after step 5
-        QTRY_VERIFY2(m_page->charts()->pointCount("loss") >= steps,
-                     qPrintable(QString("%1 loss points for %2 steps").arg(m_page->charts()->pointCount("loss")).arg(steps)));
+        // Every step reported so far is a point of the loss curve, at its step with its loss
+        // (a later step adds more).
+        QMap<double, double> reported;  // step -> loss, as the engine sent them
+        for (const QList<QVariant>& args : events) {
+            const QJsonObject e = args.at(0).toJsonObject();
+            if (e["event"].toString() == "step")
+                reported.insert(e["step"].toDouble(), e["loss"].toDouble());
+        }
+        QVERIFY(reported.size() >= 5);  // the checkpoint comes after step 5
+        QTRY_VERIFY2(m_page->charts()->pointCount("loss") >= reported.size(),
+                     qPrintable(QString("%1 loss points for %2 steps")
+                                    .arg(m_page->charts()->pointCount("loss"))
+                                    .arg(reported.size())));
+        auto* lossPlot = m_page->charts()->findChild<QCustomPlot*>("lossPlot");
+        QVERIFY(lossPlot && lossPlot->graphCount() > 0 && lossPlot->graph(0)->name() == "train");
+        const QSharedPointer<QCPGraphDataContainer> plotted = lossPlot->graph(0)->data();
+        for (auto it = reported.cbegin(); it != reported.cend(); ++it) {
+            const auto point = plotted->findBegin(it.key(), /*expandedRange=*/false);
+            QVERIFY2(point != plotted->constEnd() && point->key == it.key() && point->value == it.value(),
+                     qPrintable(QString("step %1: loss %2 sent, the curve has %3 there")
+                                    .arg(it.key())
+                                    .arg(it.value())
+                                    .arg(point != plotted->constEnd() && point->key == it.key()
+                                             ? QString::number(point->value)
+                                             : QString("no point"))));
+        }
         m_page->engine()->kill();
         QTRY_VERIFY_WITH_TIMEOUT(!m_page->isRunning(), 10000);
         QCOMPARE(m_page->engine()->state(), EngineProcess::State::Failed);
