@@ -325,6 +325,14 @@ private Q_SLOTS:
             const bool ai = row.value("label_source", std::string()) == "ai";
             QVERIFY2(ai == (confidences[size_t(i)] >= threshold), qPrintable(strictLines[i]));
         }
+        // Above the largest confidence, nothing is labelled.
+        QVERIFY(sorted.back() < 1.0);  // else no threshold (at most 1) is above it
+        auto none = fttest::runCli({"judge", "--in", m_dir.filePath("pairs40.jsonl"), "--out", m_dir.filePath("none40.jsonl"),
+                                    "--model", QString::fromStdString(m_base), "--threshold",
+                                    QString::number(std::nextafter(sorted.back(), 2.0), 'g', 17)},
+                                   m_dir.path(), 300000);
+        QVERIFY2(none.code == 0, qPrintable(none.err));
+        QVERIFY2(none.out.contains("labelled 0 of 40 pairs"), qPrintable(none.out));
         auto usage = fttest::runCli({"judge", "--in", "pairs.jsonl"}, m_dir.path());
         QCOMPARE(usage.code, 2);
     }
