@@ -26,6 +26,11 @@ int runMakeBase(int argc, char** argv)
     p.option("steps", "N", "pretraining steps", std::to_string(recipe.pretrain.steps));
     p.flag("force", "rebuild even if a complete model is there");
     p.option("threads", "N", "intra-op CPU threads, 0 = all cores", "0");
+    p.option("hidden", "N", "hidden size (a multiple of 32; heads of 32, half as many key/value heads, MLP 8/3 wide)",
+             std::to_string(recipe.config.hiddenSize));
+    p.option("layers", "N", "decoder layers", std::to_string(recipe.config.numHiddenLayers));
+    p.option("vocab", "N", "tokenizer pieces", std::to_string(recipe.tokenizerVocab));
+    p.option("seq-len", "N", "pretraining sequence length", std::to_string(recipe.pretrain.seqLen));
     if (!p.parse(argc, argv, 2)) {
         std::cout << p.usage();
         return 0;
@@ -34,6 +39,25 @@ int runMakeBase(int argc, char** argv)
     r.pretrain.steps = p.getInt("steps");
     if (r.pretrain.steps <= 0)
         throw UsageError("--steps must be positive");
+    if (p.has("hidden")) {
+        const int64_t hidden = p.getInt("hidden");
+        if (hidden < 32 || hidden % 32 != 0)
+            throw UsageError("--hidden must be a positive multiple of 32");
+        const int64_t heads = hidden / 32;
+        r.config.hiddenSize = hidden;
+        r.config.headDim = 32;
+        r.config.numAttentionHeads = heads;
+        r.config.numKeyValueHeads = heads % 2 == 0 ? heads / 2 : heads;
+        r.config.intermediateSize = (hidden * 8 / 3 + 31) / 32 * 32;
+    }
+    r.config.numHiddenLayers = p.getInt("layers");
+    r.tokenizerVocab = static_cast<int>(p.getInt("vocab"));
+    r.config.vocabSize = r.tokenizerVocab;
+    r.pretrain.seqLen = p.getInt("seq-len");
+    if (r.config.numHiddenLayers <= 0 || r.tokenizerVocab < 64 || r.pretrain.seqLen < 8 ||
+        r.pretrain.seqLen > r.config.maxPositionEmbeddings)
+        throw UsageError("--layers must be positive, --vocab at least 64 and --seq-len between 8 and " +
+                         std::to_string(r.config.maxPositionEmbeddings));
     const int threads = ft::configureThreads(static_cast<int>(p.getInt("threads")));
     const std::string corpus = p.has("corpus") ? p.get("corpus") : ft::datasetsDir() + "/base_corpus";
     const bool tty = isatty(fileno(stderr));
