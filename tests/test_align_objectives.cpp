@@ -5,8 +5,7 @@
 //   dpo/cdpo/ipo/simpo/orpo   held-out loss falls, reward margin and log-prob accuracy rise
 //   kto            held-out reward margin between desirable and undesirable rises
 //   ppo            mean reward of greedy completions rises, KL stays bounded
-//   rlvr           exact-match accuracy on held-out arithmetic rises over the SFT start
-//                  (sampled answers, the same seeded draws before and after; greedy too)
+//   (rlvr: test_efficacy, on the knowledge base, where the SFT start knows the facts)
 //   rlaif          a judge's labels of held-out pairs agree with the ground truth
 // plus the errors a person gets for data of the wrong kind or impossible settings.
 #include "align/ai_judge.h"
@@ -220,38 +219,6 @@ private Q_SLOTS:
               before, after, sampledBefore, sampledAfter, lengthBefore, lengthAfter);
         QVERIFY2(after > before + 0.1, qPrintable(QString("reward %1 -> %2").arg(before).arg(after)));
         QVERIFY2(sampledAfter > sampledBefore, qPrintable(QString("sampled reward %1 -> %2").arg(sampledBefore).arg(sampledAfter)));
-        QVERIFY(fttest::eventsOf(events, "step").back()["metrics"].contains("reward_std"));
-    }
-
-    void rlvrRaisesExactMatchOverTheSftStart()
-    {
-        // The SFT starting point: full fine-tuning on the arithmetic rows of the
-        // instruction set, saved as a model folder.
-        const std::string arithmetic = m_dir.filePath("arithmetic.jsonl").toStdString();
-        {
-            std::ofstream out(arithmetic);
-            for (const auto& r : ft::train::loadRows(ft::datasetsDir() + "/sft/instructions.jsonl").rows)
-                if (std::find(r.tags.begin(), r.tags.end(), "arithmetic") != r.tags.end())
-                    out << json{{"instruction", r.fields["instruction"]}, {"input", r.fields.value("input", "")},
-                                {"output", r.fields["output"]}, {"split", ft::data::splitName(r.split)}}.dump()
-                        << "\n";
-        }
-        json sft = config("rlvr-sft", {{"name", "sft"}}, arithmetic, 1500, 2e-3, {{"name", "full"}});
-        train(sft);
-        const std::string start = sft["output_dir"].get<std::string>() + "/model";
-
-        json o{{"name", "rlvr"}, {"num_generations", 8}, {"max_new_tokens", 6}, {"beta", 0.02}};
-        json j = config("rlvr", o, alignData("verifiable.jsonl"), 90, 3e-3);
-        j["model"] = start;
-        auto events = train(j);
-        auto [before, after] = evalMetric(events, "sampled_accuracy");
-        auto [greedyBefore, greedyAfter] = evalMetric(events, "accuracy");
-        qInfo("rlvr: held-out exact-match accuracy of sampled answers %.3f -> %.3f, greedy %.3f -> %.3f (from the SFT "
-              "model)", before, after, greedyBefore, greedyAfter);
-        QVERIFY2(after >= before + 0.03, qPrintable(QString("accuracy %1 -> %2").arg(before).arg(after)));
-        // Greedy answers too, strictly: at least one more held-out prompt right (measured 0.133 -> 0.200).
-        QVERIFY2(greedyAfter >= greedyBefore + 0.03,
-                 qPrintable(QString("greedy %1 -> %2").arg(greedyBefore).arg(greedyAfter)));
         QVERIFY(fttest::eventsOf(events, "step").back()["metrics"].contains("reward_std"));
     }
 
