@@ -7,7 +7,7 @@
 //   sft, each technique   held-out exact match in the task's form, from the base's 0,
 //                    and ranked accuracy (the right answer likelier than a wrong one of the
 //                    same form), from the base's 0.419
-//   dpo family       from the LoRA SFT model, as RLHF pipelines start: held-out accuracy
+//   dpo family, kto  from the LoRA SFT model, as RLHF pipelines start: held-out accuracy
 //                    of the implicit reward (ties count 0.5; SimPO and ORPO: of the
 //                    length-normalized log-probability) from chance, and held-out exact
 //                    match of greedy answers above the SFT start's
@@ -35,6 +35,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <fstream>
 
 namespace test_efficacy {
 
@@ -271,6 +272,8 @@ private Q_SLOTS:
         QTest::newRow("ipo") << "ipo" << "{}" << 0.58 << 0.03;                                 // 0.629 / 0.403
         QTest::newRow("simpo") << "simpo" << "{}" << 0.58 << 0.0;                              // 0.653 / 0.363
         QTest::newRow("orpo") << "orpo" << "{}" << 0.58 << 0.05;                               // 0.718 / 0.460
+        // KTO sees each prompt's right or wrong answer, never both: half the signal.
+        QTest::newRow("kto") << "kto" << R"({"lr": 3e-4})" << 0.53 << 0.02;                   // 0.556 / 0.387
     }
 
     void preferenceObjectivesPreferCorrectAnswers()
@@ -280,14 +283,30 @@ private Q_SLOTS:
         QFETCH(double, minAccuracy);
         QFETCH(double, minExactGain);
         json o = json::parse(settings.toStdString());
+        const double lr = o.value("lr", 1e-3);  // the run's, not the objective's
+        o.erase("lr");
         o["name"] = objective.toStdString();
         const std::string tag = QTest::currentDataTag();
-        json j = config("pref-" + tag, kLora, o, fttest::knowledgeDataDir() + "/preference.jsonl", 150, 1e-3);
+        std::string data = fttest::knowledgeDataDir() + "/preference.jsonl";
+        if (objective == "kto") {
+            // Unpaired completions: alternately a row's right answer (desirable) and its
+            // wrong one (undesirable), never both of one prompt.
+            data = m_dir.filePath("kto.jsonl").toStdString();
+            std::ofstream out(data);
+            int i = 0;
+            for (const auto& r : ft::train::loadRows(fttest::knowledgeDataDir() + "/preference.jsonl").rows) {
+                const bool good = i++ % 2 == 0;
+                out << json{{"prompt", r.fields["prompt"]}, {"completion", r.fields[good ? "chosen" : "rejected"]},
+                            {"desirable", good}, {"split", ft::data::splitName(r.split)}}.dump()
+                    << "\n";
+            }
+        }
+        json j = config("pref-" + tag, kLora, o, data, 150, lr);
         j["model"] = sftStart();
         const auto [model, adapter] = train(j);
         Loaded tuned = loadWith(model, adapter);
-        // Implicit reward of DPO-style objectives: log pi(y|x) - log pi_ref(y|x), the
-        // reference being the base (the adapter off). Reference-free objectives (SimPO,
+        // Implicit reward of DPO-style objectives and KTO: log pi(y|x) - log pi_ref(y|x),
+        // the reference being the SFT start (the adapter off). Reference-free objectives (SimPO,
         // ORPO) rank by the length-normalized log-probability instead.
         const bool referenceFree = objective == "simpo" || objective == "orpo";
         auto margin = [&](const Pair& p) {
