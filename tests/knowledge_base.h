@@ -32,14 +32,10 @@ namespace fttest {
 inline ft::base::BaseRecipe knowledgeRecipe()
 {
     ft::base::BaseRecipe r = ft::base::defaultBaseRecipe();
+    ft::base::setHiddenSize(r, 128);  // 4 heads, 2 KV heads, MLP 352: as make-base --hidden 128
+    r.config.numHiddenLayers = 4;
     r.tokenizerVocab = 512;
     r.config.vocabSize = 512;
-    r.config.hiddenSize = 128;
-    r.config.intermediateSize = 352;
-    r.config.numHiddenLayers = 4;
-    r.config.numAttentionHeads = 4;
-    r.config.numKeyValueHeads = 2;
-    r.config.headDim = 32;
     r.pretrain.steps = 800;
     r.pretrain.seqLen = 64;
     return r;

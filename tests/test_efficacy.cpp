@@ -36,6 +36,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 namespace test_efficacy {
 
@@ -110,6 +112,7 @@ class TestEfficacy : public QObject {
     double m_baseRanked = 0;  // the base's ranked accuracy on m_heldOutPairs
     std::string m_sftStart;   // the base after LoRA SFT, merged: where the preference objectives start
     double m_sftExact = 0;
+    std::set<std::string> m_trained;  // output folders of the runs done
 
     json config(const std::string& name, const json& technique, const json& objective, const std::string& data,
                 int64_t steps, double lr)
@@ -125,26 +128,33 @@ class TestEfficacy : public QObject {
                 {"checkpoint", {{"every_steps", 0}}}};
     }
 
-    // Trains; returns the folder to load: {model, adapter} (adapter empty for full runs).
+    // Trains (once per output folder: a second call with the same folder reuses the run);
+    // returns the folder to load: {model, adapter} (adapter empty for full runs).
     std::pair<std::string, std::string> train(const json& j)
     {
-        auto outcome = fttest::runEngine(j);
-        if (outcome.status != "finished")
-            qFatal("run %s did not finish", j["output_dir"].get<std::string>().c_str());
         const std::string out = j["output_dir"].get<std::string>();
+        if (m_trained.insert(out).second && fttest::runEngine(j).status != "finished")
+            qFatal("run %s did not finish", out.c_str());
         if (std::filesystem::exists(out + "/adapter"))
             return {j["model"].get<std::string>(), out + "/adapter"};
         return {out + "/model", ""};
     }
 
-    // The SFT model the preference objectives start from, as RLHF pipelines do: LoRA
-    // SFT on the training rows, merged into a model folder (built on first use).
+    // The SFT run of a technique: 400 steps on the training rows.
+    std::pair<std::string, std::string> sft(const json& technique, double lr)
+    {
+        return train(config("sft-" + technique["name"].get<std::string>(), technique, {{"name", "sft"}},
+                            fttest::knowledgeDataDir() + "/sft.jsonl", 400, lr));
+    }
+
+    // The SFT model the preference objectives start from, as RLHF pipelines do: the LoRA
+    // SFT run (the same as sftAnswersHeldOutQuestions' lora row), merged into a model
+    // folder (built on first use).
     const std::string& sftStart()
     {
         if (!m_sftStart.empty())
             return m_sftStart;
-        const auto [model, adapter] = train(config("sft-start", kLora, {{"name", "sft"}},
-                                                  fttest::knowledgeDataDir() + "/sft.jsonl", 400, 3e-3));
+        const auto [model, adapter] = sft(kLora, 3e-3);
         Loaded l = loadWith(model, adapter);
         l.adapter->mergeAndUnload(c10::kFloat);
         const std::string dir = m_dir.filePath("sft-start-model").toStdString();
@@ -246,8 +256,7 @@ private Q_SLOTS:
         }
         if (technique == "prefix" || technique == "prompt" || technique == "ptuning")
             t["num_virtual_tokens"] = 8;
-        const auto [model, adapter] = train(config("sft-" + technique.toStdString(), t, {{"name", "sft"}},
-                                                  fttest::knowledgeDataDir() + "/sft.jsonl", 400, lr));
+        const auto [model, adapter] = sft(t, lr);
         Loaded tuned = loadWith(model, adapter);
         const double exact = exactMatch(tuned, m_heldOut);
         const double ranked = rankedAccuracy(tuned, m_heldOutPairs);

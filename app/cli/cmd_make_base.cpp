@@ -39,25 +39,23 @@ int runMakeBase(int argc, char** argv)
     r.pretrain.steps = p.getInt("steps");
     if (r.pretrain.steps <= 0)
         throw UsageError("--steps must be positive");
-    if (p.has("hidden")) {
+    if (p.has("hidden")) {  // the default recipe's own shape (2 KV heads of 6) stays as it is otherwise
         const int64_t hidden = p.getInt("hidden");
         if (hidden < 32 || hidden % 32 != 0)
             throw UsageError("--hidden must be a positive multiple of 32");
-        const int64_t heads = hidden / 32;
-        r.config.hiddenSize = hidden;
-        r.config.headDim = 32;
-        r.config.numAttentionHeads = heads;
-        r.config.numKeyValueHeads = heads % 2 == 0 ? heads / 2 : heads;
-        r.config.intermediateSize = (hidden * 8 / 3 + 31) / 32 * 32;
+        ft::base::setHiddenSize(r, hidden);
     }
     r.config.numHiddenLayers = p.getInt("layers");
-    r.tokenizerVocab = static_cast<int>(p.getInt("vocab"));
-    r.config.vocabSize = r.tokenizerVocab;
+    if (r.config.numHiddenLayers <= 0)
+        throw UsageError("--layers must be positive");
+    const int64_t vocab = p.getInt("vocab");
+    if (vocab < 64 || vocab > 1000000)
+        throw UsageError("--vocab must be between 64 and 1000000");
+    r.tokenizerVocab = static_cast<int>(vocab);
+    r.config.vocabSize = vocab;
     r.pretrain.seqLen = p.getInt("seq-len");
-    if (r.config.numHiddenLayers <= 0 || r.tokenizerVocab < 64 || r.pretrain.seqLen < 8 ||
-        r.pretrain.seqLen > r.config.maxPositionEmbeddings)
-        throw UsageError("--layers must be positive, --vocab at least 64 and --seq-len between 8 and " +
-                         std::to_string(r.config.maxPositionEmbeddings));
+    if (r.pretrain.seqLen < 8 || r.pretrain.seqLen > r.config.maxPositionEmbeddings)
+        throw UsageError("--seq-len must be between 8 and " + std::to_string(r.config.maxPositionEmbeddings));
     const int threads = ft::configureThreads(static_cast<int>(p.getInt("threads")));
     const std::string corpus = p.has("corpus") ? p.get("corpus") : ft::datasetsDir() + "/base_corpus";
     const bool tty = isatty(fileno(stderr));

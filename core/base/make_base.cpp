@@ -77,6 +77,17 @@ BaseRecipe defaultBaseRecipe()
     return r;
 }
 
+void setHiddenSize(BaseRecipe& recipe, int64_t hidden)
+{
+    model::ModelConfig& c = recipe.config;
+    const int64_t heads = hidden / 32;
+    c.hiddenSize = hidden;
+    c.headDim = 32;
+    c.numAttentionHeads = heads;
+    c.numKeyValueHeads = heads % 2 == 0 ? heads / 2 : heads;
+    c.intermediateSize = (hidden * 8 / 3 + 31) / 32 * 32;
+}
+
 bool baseModelReady(const std::string& dir)
 {
     for (const char* f : {"config.json", "model.safetensors", "tokenizer.model", "tokenizer_config.json",

@@ -21,6 +21,11 @@ struct BaseRecipe {
 // The recipe the README's run command uses (about 4 minutes on 2 cores).
 BaseRecipe defaultBaseRecipe();
 
+// The recipe's model at another width: heads of 32, half as many key/value heads (all
+// of them when the count is odd), an MLP 8/3 as wide rounded up to a multiple of 32.
+// `hidden` must be a positive multiple of 32 (the caller checks).
+void setHiddenSize(BaseRecipe& recipe, int64_t hidden);
+
 struct MakeBaseReport {
     std::string dir;
     int64_t parameters = 0;
