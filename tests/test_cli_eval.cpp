@@ -6,7 +6,10 @@
 // suite errors exit with the right code and message.
 #include "small_base.h"
 #include "test_support.h"
+#include "align/ai_judge.h"
 #include "data/project_store.h"
+#include "model/model_io.h"
+#include "tokenizer/tokenizer_loader.h"
 #include "eval/verifiers.h"
 #include "util/paths.h"
 
@@ -347,6 +350,61 @@ private Q_SLOTS:
                                           path("data"));
         QCOMPARE(wrong.code, 1);
         QVERIFY(wrong.err.contains("holds instruction rows, not verifiable ones"));
+
+        // Pairs ranked by a judge model (here the base itself), from instruction prompts.
+        const auto judged = fttest::runCli(QStringList{"data", "generate", "--project", project, "--mode", "pairs",
+                                                       "--from", "prompts", "--to", "judged", "--limit", "10",
+                                                       "--samples", "4", "--temperature", "1.2", "--judge", model,
+                                                       "--judge-threshold", "0.5"} + common,
+                                           path("data"), 300000);
+        QVERIFY2(judged.code == 0, qPrintable(judged.err));
+        qInfo("%s", qPrintable(judged.out.trimmed()));
+        ft::data::RowQuery jq;
+        jq.datasetId = store->requireDataset("judged").id;
+        const auto byJudge = ft::data::ProjectStore::open(project.toStdString())->query(jq);
+        QVERIFY(byJudge.size() >= 5);
+        const std::string judgeName = "ai:" + QFileInfo(model).fileName().toStdString();
+        for (const auto& r : byJudge) {
+            QCOMPARE(r.labelSource, ft::data::LabelSource::AI);
+            QCOMPARE(r.annotator, judgeName);
+            QVERIFY(r.confidence && *r.confidence >= 0.5 && *r.confidence <= 1.0);
+            QVERIFY(r.fields["chosen"] != r.fields["rejected"]);
+        }
+        // The judge command, asked afresh about every stored pair, keeps each one's order.
+        const auto relabel = fttest::runCli({"judge", "--in", project + "#judged", "--model", model, "--threshold",
+                                             "0.5", "--template", "alpaca", "--threads", "1"},
+                                            path("data"), 300000);
+        QVERIFY2(relabel.code == 0, qPrintable(relabel.err));
+        QVERIFY2(relabel.out.contains(QString("labelled %1 of %1 pairs").arg(byJudge.size())) &&
+                     relabel.out.contains("; 0 had chosen and rejected swapped"),
+                 qPrintable(relabel.out));
+        // The round robin: a response's score is its mean probability of beating each other one.
+        auto tokenizer = ft::tok::loadTokenizer(m_base);
+        auto loaded = ft::model::loadModelFolder(m_base, {});
+        loaded.model->eval();
+        ft::align::AiJudge judge(loaded.model, *tokenizer, {});
+        const std::string prompt = "Add 2 and 3.";
+        const std::vector<std::string> answers{"5", "6", "The answer is 5.", "2 and 3"};
+        const ft::align::Ranking ranking = ft::align::rankResponses(judge, prompt, answers);
+        std::vector<double> expected(answers.size(), 0.0);
+        for (size_t i = 0; i < answers.size(); ++i)
+            for (size_t j = 0; j < answers.size(); ++j)
+                if (i != j)  // each ordered pair judged on its own
+                    expected[i] += judge.judge({prompt}, {answers[i]}, {answers[j]})[0].preferFirst / 3.0;
+        for (size_t i = 0; i < answers.size(); ++i)
+            QVERIFY2(std::abs(ranking.scores[i] - expected[i]) < 1e-6,
+                     qPrintable(QString("%1: %2 vs %3").arg(i).arg(ranking.scores[i]).arg(expected[i])));
+        QCOMPARE(ranking.best, size_t(std::max_element(expected.begin(), expected.end()) - expected.begin()));
+        QCOMPARE(ranking.worst, size_t(std::min_element(expected.begin(), expected.end()) - expected.begin()));
+        const auto direct = judge.judge({prompt}, {answers[ranking.best]}, {answers[ranking.worst]})[0];
+        QVERIFY(std::abs(ranking.bestOverWorst.preferFirst - direct.preferFirst) < 1e-6);
+        QVERIFY(std::abs(ranking.bestOverWorst.firstShownFirst - direct.firstShownFirst) < 1e-6);
+        QVERIFY(fttest::errorOf([&] { ft::align::rankResponses(judge, prompt, {"5"}); }).contains("at least two"));
+        const auto notPairs = fttest::runCli(QStringList{"data", "generate", "--project", project, "--from", "prompts",
+                                                         "--to", "y", "--judge", model} + common,
+                                             path("data"));
+        QCOMPARE(notPairs.code, 2);
+        QVERIFY(notPairs.err.contains("--judge ranks the answers of --mode pairs"));
     }
 
     // The perplexity suite and the perplexity command score the same ids alike.

@@ -352,6 +352,40 @@ private Q_SLOTS:
     // prompts: greedy answers to held-out questions, which no reward ever scored, get
     // strictly better (measured 0.347 -> 0.452 here; 0.444 -> 0.532 from a merged
     // SFT start of the CLI-built base).
+    // `ftstudio-cli eval` on the held-out split as a regression suite (docs/evaluation.md)
+    // shows the LoRA SFT adapter above the base with intervals apart, and its pass rate is
+    // the test's own greedy exact match on the same questions.
+    void evalSuiteShowsTheAdapterAboveTheBase()
+    {
+        const auto [model, adapter] = sft(kLora, 3e-3);
+        const auto run = fttest::runCli({"eval", "--model", QString::fromStdString(model), "--adapter",
+                                         QString::fromStdString(adapter), "--suite",
+                                         QString::fromStdString(fttest::knowledgeDataDir() + "/verifiable.jsonl"),
+                                         "--split", "eval", "--template", "alpaca", "--json", "--threads", "2"},
+                                        m_dir.path(), 600000);
+        QVERIFY2(run.code == 0, qPrintable(run.err));
+        const json results = json::parse(run.out.toStdString())["suites"][0]["results"];
+        QCOMPARE(results.size(), size_t(2));  // the base, then the adapter
+        auto pass = [](const json& r) {
+            for (const auto& m : r["metrics"])
+                if (m["name"] == "pass")
+                    return m;
+            return json();
+        };
+        const json base = pass(results[0]), tuned = pass(results[1]);
+        QVERIFY(results[0]["adapter"].is_null() && results[1]["adapter"] == adapter);
+        QCOMPARE(base["n"].get<int64_t>(), int64_t(m_heldOut.size()));
+        qInfo("eval suite (held-out split): pass %.3f [%.3f, %.3f] (base) -> %.3f [%.3f, %.3f] (LoRA SFT)",
+              base["value"].get<double>(), base["low"].get<double>(), base["high"].get<double>(),
+              tuned["value"].get<double>(), tuned["low"].get<double>(), tuned["high"].get<double>());
+        QVERIFY2(base["high"].get<double>() < tuned["low"].get<double>(), "the intervals overlap");
+        Loaded l = loadWith(model, adapter);
+        const double own = exactMatch(l, m_heldOut);
+        QVERIFY2(std::abs(tuned["value"].get<double>() - own) <= 2.5 / double(m_heldOut.size()),
+                 qPrintable(QString("eval %1, the test's own greedy exact match %2").arg(tuned["value"].get<double>()).arg(own)));
+        QVERIFY(std::abs(base["value"].get<double>() - m_baseExact) <= 2.5 / double(m_heldOut.size()));
+    }
+
     void rlvrImprovesHeldOutGreedyAnswers()
     {
         json o{{"name", "rlvr"}, {"num_generations", 8}, {"max_new_tokens", 6}, {"beta", 0.02}};

@@ -146,6 +146,68 @@ private Q_SLOTS:
             QVERIFY(truncated > 0);  // the longer markup really is cut somewhere
     }
 
+    // With packing, the neighbours the preview names are the packed row the trainer's
+    // batches hold: same tokens at the same offsets, one segment each, nothing else.
+    void packedNeighboursAreTheEnginesPackedRow()
+    {
+        const std::string data = ft::datasetsDir() + "/sft/instructions.jsonl";
+        const json j{{"model", m_model},
+                     {"output_dir", "/tmp/unused"},
+                     {"data", {{"train", data}, {"eval_fraction", 0.1}}},
+                     {"objective", {{"name", "sft"}, {"template", "alpaca"}, {"packing", true}}},
+                     {"training", {{"max_seq_len", 96}, {"batch_size", 3}, {"seed", 7}}}};
+        const auto config = ft::train::parseRunConfig(j, "test");
+        const auto rows = ft::engine::loadObjectiveRows(config);
+        QVERIFY(!rows.split.eval.empty());
+        const auto format = ft::engine::objectivePromptFormat(config);
+        const auto dataset =
+            ft::train::buildSftDataset(rows.split.train, rows.kind, *format, *m_tok, ft::engine::sftDataOptions(config));
+        ft::train::SftBatcher batcher(dataset, ft::engine::sftBatcherOptions(config, {}));
+        std::vector<std::pair<at::Tensor, at::Tensor>> packedRows;  // (ids, segment ids) in training order
+        for (int64_t i = 0, n = batcher.batchesInEpoch(0); i < n; ++i) {
+            const auto batch = batcher.nextBatch();
+            QCOMPARE(batch.epoch, int64_t(0));
+            for (int64_t r = 0; r < batch.ids.size(0); ++r)
+                packedRows.emplace_back(batch.ids[r], batch.segmentIds[r]);
+        }
+        int checked = 0, shared = 0;
+        for (size_t i = 0; i < rows.split.train.size(); i += 7) {
+            const auto& row = rows.split.train[i];
+            const auto preview = ft::engine::previewRow(config, row, rows.kind, *m_tok, &rows.split.train);
+            QVERIFY(preview.packed.has_value());
+            const auto& pk = *preview.packed;
+            QVERIFY(!pk.inEval);
+            if (pk.dropped)
+                continue;
+            QCOMPARE(pk.packedRows, int64_t(packedRows.size()));
+            QVERIFY(pk.packedRow >= 0 && pk.packedRow < pk.packedRows);
+            const auto& [ids, segments] = packedRows[size_t(pk.packedRow)];
+            QCOMPARE(segments.max().item<int64_t>(), int64_t(pk.examples.size()));
+            bool self = false;
+            for (size_t k = 0; k < pk.examples.size(); ++k) {
+                const auto& n = pk.examples[k];
+                self = self || n.rowId == row.id;
+                const auto ex = std::find_if(dataset.examples.begin(), dataset.examples.end(),
+                                             [&](const auto& e) { return e.rowId == n.rowId; });
+                QVERIFY(ex != dataset.examples.end());
+                QCOMPARE(rowOf(ids, n.start, n.tokens), ex->ids);
+                QVERIFY((segments.narrow(0, n.start, n.tokens) == int64_t(k + 1)).all().item<bool>());
+                QCOMPARE(n.text, m_tok->decode(std::vector<int>(ex->ids.begin(), ex->ids.end()), false));
+            }
+            QVERIFY2(self, qPrintable(QString("row %1 is not among its own neighbours").arg(row.id)));
+            shared += pk.examples.size() > 1;
+            ++checked;
+        }
+        QVERIFY(checked >= 10);
+        QVERIFY(shared > 0);  // packing really put rows together
+        const auto evalPreview = ft::engine::previewRow(config, rows.split.eval[0], rows.kind, *m_tok, &rows.split.train);
+        QVERIFY(evalPreview.packed && evalPreview.packed->inEval && evalPreview.packed->examples.empty());
+        const auto unpacked = ft::engine::previewRow(configFor(m_model, data, {{"name", "sft"}}, 96),
+                                                     rows.split.train[0], rows.kind, *m_tok, &rows.split.train);
+        QVERIFY(!unpacked.packed);
+        qInfo("%d rows checked against %zu packed rows, %d of them sharing theirs", checked, packedRows.size(), shared);
+    }
+
     // Preference rows: both sides equal the collated DPO batch's ids and mask.
     void preferenceSides()
     {
@@ -214,6 +276,24 @@ private Q_SLOTS:
                                             QDir::tempPath());
         QCOMPARE(missing.code, 1);
         QVERIFY(missing.err.contains("no row 9999"));
+        // --packing: the neighbours, as previewRow gives them for the run's training split.
+        const auto packed = fttest::runCli({"data", "preview", "--data", QString::fromStdString(data), "--row", "8",
+                                            "--model", QString::fromStdString(m_model), "--packing", "--max-seq-len",
+                                            "96", "--json"},
+                                           QDir::tempPath());
+        QVERIFY2(packed.code == 0, qPrintable(packed.err));
+        const auto packedConfig = configFor(m_model, data, {{"name", "sft"}, {"packing", true}}, 96);
+        const auto split = ft::engine::loadObjectiveRows(packedConfig);
+        const json expected =
+            ft::engine::previewJson(ft::engine::previewRow(packedConfig, *row, source.kind, *m_tok, &split.split.train), *m_tok);
+        QVERIFY(expected.contains("packed"));
+        QCOMPARE(json::parse(packed.out.toStdString()), expected);
+        const auto packedText = fttest::runCli({"data", "preview", "--data", QString::fromStdString(data), "--row", "8",
+                                                "--model", QString::fromStdString(m_model), "--packing"},
+                                               QDir::tempPath());
+        QCOMPARE(packedText.code, 0);
+        QVERIFY2(packedText.out.contains("packed row ") || packedText.out.contains("evaluation split"),
+                 qPrintable(packedText.out));
     }
 };
 

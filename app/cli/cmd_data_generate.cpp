@@ -1,9 +1,12 @@
 // ftstudio-cli data generate: synthetic data from a local model into a project dataset.
 //   responses  one answer per prompt of a dataset (distillation from a bigger local
 //              model): instruction rows {instruction: prompt, output: answer}
-//   pairs      several sampled answers per verifiable prompt, scored by the row's
-//              verifier: a passing and a failing answer become a preference row (the
-//              on-policy DPO recipe); prompts where all pass or all fail give none
+//   pairs      several sampled answers per prompt become a preference row (the on-policy
+//              DPO recipe), ranked either by the row's verifier (verifiable rows: a
+//              passing and a failing answer; prompts where all pass or all fail give
+//              none) or, with --judge, by a judge model's round robin (any rows with a
+//              prompt: the best and the worst answer, when the judge prefers the one to
+//              the other at --judge-threshold)
 // Each finished source row is committed at once and tagged "source:<id>" in the target,
 // so a run that is cancelled or killed goes on where it stopped when run again (a prompt
 // that gave no pair stores nothing and is tried again).
@@ -11,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "align/ai_judge.h"
 #include "data/project_store.h"
 #include "eval/verifiers.h"
 #include "model/generator.h"
@@ -25,8 +29,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <set>
 
 namespace ftcli {
@@ -71,8 +78,9 @@ int runDataGenerate(int argc, char** argv)
 {
     ArgParser p("data generate",
                 "Generate a dataset with a local model: responses (one answer per prompt: distillation) or pairs "
-                "(several sampled answers per verifiable prompt, a passing and a failing one as a preference row). "
-                "Rows are committed as they are made; running the same command again resumes.");
+                "(several sampled answers per prompt; a passing and a failing one by the row's verifier, or the "
+                "best and the worst by a judge model with --judge, as a preference row). Rows are committed as "
+                "they are made; running the same command again resumes.");
     p.option("project", "PATH", "the project file");
     p.option("from", "DATASET", "the prompts: instruction, chat, preference, unpaired or verifiable rows");
     p.option("to", "DATASET", "the dataset to fill (created when missing: instruction rows for responses, preference "
@@ -82,6 +90,12 @@ int runDataGenerate(int argc, char** argv)
     p.option("adapter", "DIR", "apply this adapter folder (PEFT layout) on top of the model");
     p.option("template", "NAME", "how prompts reach the model: none, model, alpaca, chatml, plain, auto", "auto");
     p.option("samples", "N", "pairs: answers sampled per prompt", "4");
+    p.option("judge", "DIR", "pairs: rank the answers with this judge model (a model folder; may be --model) "
+                             "instead of the rows' verifiers");
+    p.option("judge-adapter", "DIR", "an adapter to apply to the judge model");
+    p.option("judge-template", "NAME", "prompt format of the judge's question: alpaca, chatml or plain", "alpaca");
+    p.option("judge-threshold", "P", "keep a pair only when the judge prefers best to worst with at least this "
+                                     "probability (0.5-1)", "0.6");
     p.option("max-new-tokens", "N", "longest answer", "128");
     p.option("temperature", "T", "sampling temperature (responses: 0 = greedy)", "0.8");
     p.option("top-p", "P", "nucleus sampling", "0.95");
@@ -104,9 +118,16 @@ int runDataGenerate(int argc, char** argv)
     const auto store = openProject(requireOption(p, "project"));
     const ft::data::DatasetInfo from = store->requireDataset(requireOption(p, "from"));
     const std::string toName = requireOption(p, "to");
-    if (mode == "pairs" && from.kind != ft::data::DatasetKind::Verifiable)
+    const bool byJudge = p.has("judge");
+    if (byJudge && mode != "pairs")
+        throw UsageError("--judge ranks the answers of --mode pairs");
+    if (mode == "pairs" && !byJudge && from.kind != ft::data::DatasetKind::Verifiable)
         ft::fail("--mode pairs scores answers with each row's verifier: dataset '" + from.name + "' holds " +
-                 ft::data::datasetKindName(from.kind) + " rows, not verifiable ones");
+                 ft::data::datasetKindName(from.kind) + " rows, not verifiable ones (give --judge DIR to rank them "
+                 "with a judge model instead)");
+    const double judgeThreshold = p.getDouble("judge-threshold");
+    if (judgeThreshold < 0.5 || judgeThreshold > 1.0)
+        throw UsageError("--judge-threshold must be between 0.5 and 1");
     const ft::data::DatasetKind toKind =
         mode == "pairs" ? ft::data::DatasetKind::Preference : ft::data::DatasetKind::Instruction;
     int64_t toId = 0;
@@ -132,12 +153,32 @@ int runDataGenerate(int argc, char** argv)
     const auto adapter = loadAdapterOption(p, loaded, *tokenizer, rt);
     std::string resolved;
     const auto format = ft::suite::promptFormatNamed(p.get("template"), dir, resolved);
+    // The judge: its own model, tokenizer and adapter (the generator's adapter never judges).
+    std::unique_ptr<ft::tok::Tokenizer> judgeTokenizer;
+    std::optional<ft::model::LoadedModel> judgeModel;
+    std::unique_ptr<ft::peft::Adapter> judgeAdapter;
+    std::unique_ptr<ft::align::AiJudge> judge;
+    std::string judgeName;
+    if (byJudge) {
+        const std::string judgeDir = p.get("judge");
+        judgeTokenizer = ft::tok::loadTokenizer(judgeDir);
+        judgeModel.emplace(ft::model::loadModelFolder(judgeDir, {rt.dtype, rt.device}));
+        judgeAdapter = loadAdapterOption(p, *judgeModel, *judgeTokenizer, rt, "judge-adapter");
+        judgeModel->model->eval();
+        ft::align::JudgeOptions options;
+        options.threshold = judgeThreshold;
+        options.promptFormat = p.get("judge-template");
+        judge = std::make_unique<ft::align::AiJudge>(judgeModel->model, *judgeTokenizer, options);
+        judgeName = std::filesystem::path(judgeDir).filename().string() +
+                    (p.has("judge-adapter") ? "+" + std::filesystem::path(p.get("judge-adapter")).filename().string()
+                                            : "");
+    }
 
     std::vector<ft::data::Row> sources = allRows(*store, from.id);
     if (limit > 0 && int64_t(sources.size()) > limit)
         sources.resize(size_t(limit));
 
-    int64_t made = 0, skipped = 0, noPair = 0;
+    int64_t made = 0, skipped = 0, noPair = 0, unsure = 0;
     for (size_t i = 0; i < sources.size(); ++i) {
         const ft::data::Row& src = sources[i];
         const std::string tag = "source:" + std::to_string(src.id);
@@ -168,6 +209,28 @@ int runDataGenerate(int argc, char** argv)
             out.fields = {{"instruction", prompt}, {"output", sample(seed, p.getDouble("temperature"))}};
             if (ft::util::isBlank(out.fields["output"].get<std::string>()))
                 out.fields["output"] = "(no answer)";  // keep the row: an empty answer is a finding, not a crash
+        } else if (byJudge) {
+            std::vector<std::string> answers;  // distinct, non-blank, in the order sampled
+            for (int64_t k = 0; k < samples; ++k) {
+                const std::string text = sample(seed + uint64_t(k), std::max(0.05, p.getDouble("temperature")));
+                if (!ft::util::isBlank(text) && std::find(answers.begin(), answers.end(), text) == answers.end())
+                    answers.push_back(text);
+            }
+            out.fields = nullptr;
+            if (answers.size() < 2) {
+                ++noPair;  // nothing stored: a rerun (with another --seed) tries the prompt again
+            } else {
+                const ft::align::Ranking r = ft::align::rankResponses(*judge, prompt, answers);
+                if (r.bestOverWorst.verdict != 0) {
+                    ++unsure;
+                } else {
+                    out.fields = {{"prompt", prompt}, {"chosen", answers[r.best]}, {"rejected", answers[r.worst]}};
+                    out.labelSource = ft::data::LabelSource::AI;
+                    out.confidence = r.bestOverWorst.confidence;
+                    out.annotator = "ai:" + judgeName;
+                    out.labeledAt = ft::data::nowIso8601();
+                }
+            }
         } else {
             const auto verifier = ft::eval::makeVerifier(src.fields.value("verifier", std::string("exact_match")),
                                                          src.fields.value("verifier_settings", nlohmann::json::object()));
@@ -200,10 +263,18 @@ int runDataGenerate(int argc, char** argv)
             std::fflush(stderr);
         }
     }
-    std::printf("%lld rows made in '%s' from %zu prompts of '%s'%s%s\n", (long long)made, toName.c_str(),
-                sources.size(), from.name.c_str(),
-                skipped ? (" (" + std::to_string(skipped) + " already made earlier)").c_str() : "",
-                noPair ? ("; " + std::to_string(noPair) + " prompts gave no passing-and-failing pair").c_str() : "");
+    std::string notes;
+    if (skipped)
+        notes += " (" + std::to_string(skipped) + " already made earlier)";
+    if (noPair)
+        notes += "; " + std::to_string(noPair) +
+                 (byJudge ? " prompts gave fewer than two distinct answers" : " prompts gave no passing-and-failing pair");
+    if (unsure)
+        notes += "; " + std::to_string(unsure) + " prompts left out: the judge was not sure of its best over its "
+                 "worst answer at threshold " + ft::util::formatNumber(judgeThreshold, 2);
+    // One line: the GUI shows the last line as the outcome.
+    std::printf("%lld rows made in '%s' from %zu prompts of '%s'%s\n", (long long)made, toName.c_str(),
+                sources.size(), from.name.c_str(), notes.c_str());
     return 0;
 }
 

@@ -1,10 +1,12 @@
 // ftstudio-cli data preview: one row as the trainer sees it under a run config (the
 // objective, its prompt format, max_seq_len, loss_on): the rendered text, its tokens,
-// which carry loss and which are masked, and where truncation cuts (engine/row_preview.h).
+// which carry loss and which are masked, and where truncation cuts; with packing, the
+// packed row it shares with its neighbours in the first epoch (engine/row_preview.h).
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "engine/objective_registry.h"
 #include "engine/row_preview.h"
 #include "io/json_file.h"
 #include "tokenizer/tokenizer.h"
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 namespace ftcli {
 
@@ -56,6 +59,7 @@ int runDataPreview(int argc, char** argv)
     p.option("template", "NAME", "the prompt format: alpaca, chatml, plain or model (the model's chat template)");
     p.option("max-seq-len", "N", "training.max_seq_len");
     p.option("loss-on", "WHAT", "sft: assistant (responses only) or all");
+    p.flag("packing", "sft: pack examples as objective.packing does, and show the row's packed neighbours");
     p.flag("json", "print one JSON object: tokens with their pieces, text and whether they carry loss");
     if (!p.parse(argc, argv, 3)) {
         std::cout << p.usage();
@@ -78,7 +82,9 @@ int runDataPreview(int argc, char** argv)
     j["model"] = modelDir;
     if (!j.contains("output_dir"))
         j["output_dir"] = (std::filesystem::temp_directory_path() / "ftstudio-preview").string();
-    j["data"] = {{"train", source}};
+    if (!j.contains("data") || !j["data"].is_object())
+        j["data"] = nlohmann::json::object();
+    j["data"]["train"] = source;  // the config's eval split settings stay: they decide what is packed
     if (!j.contains("objective"))
         j["objective"] = {{"name", "sft"}};
     if (p.has("objective") && j["objective"].value("name", std::string("sft")) != p.get("objective"))
@@ -87,6 +93,8 @@ int runDataPreview(int argc, char** argv)
         j["objective"]["template"] = p.get("template");
     if (p.has("loss-on"))
         j["objective"]["loss_on"] = p.get("loss-on");
+    if (p.has("packing"))
+        j["objective"]["packing"] = true;
     if (p.has("max-seq-len"))
         j["training"]["max_seq_len"] = p.getInt("max-seq-len");
     const ft::train::RunConfig config = ft::train::parseRunConfig(j, p.has("config") ? p.get("config") : "data preview");
@@ -102,7 +110,11 @@ int runDataPreview(int argc, char** argv)
                                                                   std::to_string(rows.rows.back().id)) +
                  ")");
     auto tokenizer = ft::tok::loadTokenizer(modelDir);
-    const ft::engine::RowPreview preview = ft::engine::previewRow(config, *row, rows.kind, *tokenizer);
+    std::optional<ft::engine::ObjectiveRows> split;  // packing: the neighbours come from the training split
+    if (config.objective.sft.packing && config.objective.name == "sft")
+        split = ft::engine::loadObjectiveRows(config);
+    const ft::engine::RowPreview preview =
+        ft::engine::previewRow(config, *row, rows.kind, *tokenizer, split ? &split->split.train : nullptr);
     const nlohmann::json out = ft::engine::previewJson(preview, *tokenizer);
     if (p.has("json")) {
         std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -133,6 +145,34 @@ int runDataPreview(int argc, char** argv)
         if (side["truncated"].get<bool>())
             line += " ✂";
         std::printf("%s\n", line.c_str());
+    }
+    if (out.contains("packed")) {
+        const auto& pk = out["packed"];
+        if (pk["in_eval"].get<bool>()) {
+            std::printf("\npacking: the row is in the evaluation split, which is scored row by row, not packed\n");
+        } else if (pk["dropped"].get<bool>()) {
+            std::printf("\npacking: the row is dropped, so it is in no packed row\n");
+        } else {
+            const int64_t used = pk["used"], length = pk["length"];
+            std::printf("\npacked row %lld of %lld in epoch 1: %lld of %lld tokens used, %lld padding; each example "
+                        "attends only to itself\n",
+                        (long long)pk["packed_row"].get<int64_t>() + 1, (long long)pk["packed_rows"].get<int64_t>(),
+                        (long long)used, (long long)length, (long long)(length - used));
+            for (const auto& e : pk["examples"]) {
+                std::string text = visible(e["text"].get<std::string>());
+                if (text.size() > 60) {
+                    size_t cut = 57;
+                    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+                        --cut;  // not inside a UTF-8 character
+                    text = text.substr(0, cut) + "...";
+                }
+                const int64_t start = e["start"], n = e["tokens"];
+                std::printf("  %s [%lld, %lld) row %lld: %lld tokens, %lld carry loss  %s\n",
+                            e["self"].get<bool>() ? ">" : " ", (long long)start, (long long)(start + n),
+                            (long long)e["row"].get<int64_t>(), (long long)n,
+                            (long long)e["loss_tokens"].get<int64_t>(), text.c_str());
+            }
+        }
     }
     return 0;
 }

@@ -89,12 +89,13 @@ std::string formatCount(double n)
 }
 
 std::unique_ptr<ft::peft::Adapter> loadAdapterOption(const ArgParser& p, ft::model::LoadedModel& loaded,
-                                                     const ft::tok::Tokenizer& tokenizer, const Runtime& rt)
+                                                     const ft::tok::Tokenizer& tokenizer, const Runtime& rt,
+                                                     const std::string& option)
 {
-    if (!p.has("adapter"))
+    if (!p.has(option))
         return nullptr;
     ft::peft::ApplyContext context{&tokenizer};
-    auto adapter = ft::peft::loadAdapter(p.get("adapter"), loaded.model, "default", context);
+    auto adapter = ft::peft::loadAdapter(p.get(option), loaded.model, "default", context);
     loaded.model->to(rt.device);
     loaded.model->eval();
     return adapter;

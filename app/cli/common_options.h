@@ -38,10 +38,11 @@ Runtime applyRuntimeOptions(const ArgParser& p);
 // --model, or the embedded base model (with a hint to build it when missing).
 std::string modelDirFrom(const ArgParser& p);
 
-// --adapter, when given: that adapter folder applied to `loaded` (moved to the runtime's
-// device, in eval mode); null otherwise.
+// --adapter (or the option named), when given: that adapter folder applied to `loaded`
+// (moved to the runtime's device, in eval mode); null otherwise.
 std::unique_ptr<ft::peft::Adapter> loadAdapterOption(const ArgParser& p, ft::model::LoadedModel& loaded,
-                                                     const ft::tok::Tokenizer& tokenizer, const Runtime& rt);
+                                                     const ft::tok::Tokenizer& tokenizer, const Runtime& rt,
+                                                     const std::string& option = "adapter");
 // Sampling settings checked as a usage error (exit 2) naming the option.
 void requireValidSampling(const ft::model::SamplingOptions& sampling);
 

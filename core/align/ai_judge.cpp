@@ -150,4 +150,51 @@ int64_t labelPairs(AiJudge& judge, std::vector<data::Row>& rows, const std::stri
     return labelled;
 }
 
+Ranking rankResponses(AiJudge& judge, const std::string& prompt, const std::vector<std::string>& responses)
+{
+    const size_t n = responses.size();
+    if (n < 2)
+        fail("ranking responses needs at least two, got " + std::to_string(n));
+    std::vector<std::string> prompts, first, second;
+    std::vector<std::pair<size_t, size_t>> pairs;
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = i + 1; j < n; ++j) {
+            prompts.push_back(prompt);
+            first.push_back(responses[i]);
+            second.push_back(responses[j]);
+            pairs.emplace_back(i, j);
+        }
+    const std::vector<Judgement> verdicts = judge.judge(prompts, first, second);
+    Ranking r;
+    r.scores.assign(n, 0.0);
+    for (size_t k = 0; k < pairs.size(); ++k) {
+        r.scores[pairs[k].first] += verdicts[k].preferFirst / double(n - 1);
+        r.scores[pairs[k].second] += (1.0 - verdicts[k].preferFirst) / double(n - 1);
+    }
+    for (size_t i = 1; i < n; ++i) {
+        if (r.scores[i] > r.scores[r.best])
+            r.best = i;
+        if (r.scores[i] < r.scores[r.worst])
+            r.worst = i;
+    }
+    if (r.best == r.worst)  // every score equal: no order to take a pair from
+        r.worst = r.best == 0 ? 1 : 0;
+    // The pair's own verdict, read from the round robin (asked with best shown first or second).
+    for (size_t k = 0; k < pairs.size(); ++k) {
+        const auto [i, j] = pairs[k];
+        if (i == r.best && j == r.worst) {
+            r.bestOverWorst = verdicts[k];
+        } else if (i == r.worst && j == r.best) {
+            Judgement flipped = verdicts[k];
+            std::swap(flipped.firstShownFirst, flipped.firstShownSecond);
+            flipped.firstShownFirst = 1.0 - flipped.firstShownFirst;
+            flipped.firstShownSecond = 1.0 - flipped.firstShownSecond;
+            flipped.preferFirst = 1.0 - flipped.preferFirst;
+            flipped.verdict = flipped.verdict < 0 ? -1 : 1 - flipped.verdict;
+            r.bestOverWorst = flipped;
+        }
+    }
+    return r;
+}
+
 } // namespace ft::align

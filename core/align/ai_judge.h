@@ -64,4 +64,17 @@ private:
 // Text prompts and responses only (ft::Error naming the row otherwise).
 int64_t labelPairs(AiJudge& judge, std::vector<data::Row>& rows, const std::string& judgeName);
 
+// Several responses to one prompt ranked by a round robin of pairwise judgements (each
+// pair asked in both orders): a response's score is its mean probability of beating each
+// of the others. best/worst are the highest and lowest scores (the first on ties), and
+// bestOverWorst the judge's own verdict on that pair (verdict 0 when it prefers best at
+// the threshold). The on-policy DPO recipe makes (best, worst) a preference pair.
+// ft::Error with fewer than two responses.
+struct Ranking {
+    std::vector<double> scores;
+    size_t best = 0, worst = 0;
+    Judgement bestOverWorst;
+};
+Ranking rankResponses(AiJudge& judge, const std::string& prompt, const std::vector<std::string>& responses);
+
 } // namespace ft::align

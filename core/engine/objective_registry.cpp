@@ -29,6 +29,16 @@ SftDataOptions sftDataOptions(const RunConfig& c)
     return o;
 }
 
+SftBatcherOptions sftBatcherOptions(const RunConfig& c, const dist::DataShard& shard)
+{
+    SftBatcherOptions o;
+    o.batchSize = c.training.batchSize;
+    o.packing = c.objective.sft.packing;
+    o.seed = uint64_t(c.training.seed);
+    o.shard = shard;
+    return o;
+}
+
 ObjectiveRows loadObjectiveRows(const RunConfig& c)
 {
     const ObjectiveSchema* schema = findObjective(c.objective.name);
@@ -75,10 +85,7 @@ std::unique_ptr<Objective> makeSft(const ObjectiveContext& x, ObjectiveRows rows
         fail("data.train: no usable example in '" + c.data.train + "' (" + std::to_string(setup.train.dropped) +
              " rows had no response token left within max_seq_len " + std::to_string(c.training.maxSeqLen) + ")");
     setup.eval = buildSftDataset(rows.split.eval, rows.kind, *x.format, *x.tokenizer, dataOptions);
-    setup.batcher.batchSize = c.training.batchSize;
-    setup.batcher.packing = c.objective.sft.packing;
-    setup.batcher.seed = uint64_t(c.training.seed);
-    setup.batcher.shard = x.shard;
+    setup.batcher = sftBatcherOptions(c, x.shard);
     setup.evalBatchSize = c.training.batchSize;
     setup.device = x.device;
     if (setup.train.truncated > 0)

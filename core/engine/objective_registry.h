@@ -52,6 +52,9 @@ ObjectiveRows loadObjectiveRows(const train::RunConfig& config);
 
 // How an SFT run tokenizes its rows (max_seq_len, loss_on, reasoning_loss).
 train::SftDataOptions sftDataOptions(const train::RunConfig& config);
+// The SFT batcher's options of a run (batch size, packing, seed), for one process's
+// share `shard` of the data.
+train::SftBatcherOptions sftBatcherOptions(const train::RunConfig& config, const dist::DataShard& shard);
 
 // The prompt format an objective renders rows with ("template" of its settings).
 std::unique_ptr<train::PromptFormat> objectivePromptFormat(const train::RunConfig& config);

@@ -35,10 +35,55 @@ PreviewSide sideOf(const std::string& name, const train::TokenizedText& full, co
     return s;
 }
 
+// Where the SFT batcher puts `row` in the first epoch when packing: the trainer's
+// dataset of the training split, its options and its plan.
+PackedPlacement placeInPack(const train::RunConfig& c, const data::Row& row, data::DatasetKind kind,
+                            const train::PromptFormat& format, const tok::Tokenizer& tokenizer,
+                            const std::vector<data::Row>& trainRows)
+{
+    PackedPlacement placement;
+    placement.length = c.training.maxSeqLen;
+    if (std::none_of(trainRows.begin(), trainRows.end(), [&](const data::Row& r) { return r.id == row.id; })) {
+        placement.inEval = true;
+        return placement;
+    }
+    const train::SftDataset data = train::buildSftDataset(trainRows, kind, format, tokenizer, sftDataOptions(c));
+    const auto self = std::find_if(data.examples.begin(), data.examples.end(),
+                                   [&](const train::SftExample& e) { return e.rowId == row.id; });
+    if (self == data.examples.end()) {
+        placement.dropped = true;
+        return placement;
+    }
+    const train::SftBatcher batcher(data, sftBatcherOptions(c, dist::DataShard{}));
+    const train::SftBatcher::Plan plan = batcher.planEpoch(placement.epoch);
+    const int64_t target = int64_t(self - data.examples.begin());
+    placement.packedRows = int64_t(plan.size());
+    for (size_t k = 0; k < plan.size(); ++k) {
+        if (std::find(plan[k].begin(), plan[k].end(), target) == plan[k].end())
+            continue;
+        placement.packedRow = int64_t(k);
+        int64_t start = 0;
+        for (int64_t e : plan[k]) {
+            const train::SftExample& ex = data.examples[size_t(e)];
+            PackedNeighbour n;
+            n.rowId = ex.rowId;
+            n.start = start;
+            n.tokens = int64_t(ex.ids.size());
+            n.lossTokens = std::count_if(ex.labels.begin(), ex.labels.end(),
+                                         [](int64_t l) { return l != train::kIgnoreIndex; });
+            n.text = tokenizer.decode(std::vector<int>(ex.ids.begin(), ex.ids.end()), /*skipSpecial=*/false);
+            start += n.tokens;
+            placement.examples.push_back(std::move(n));
+        }
+        break;
+    }
+    return placement;
+}
+
 } // namespace
 
 RowPreview previewRow(const train::RunConfig& c, const data::Row& row, data::DatasetKind kind,
-                      const tok::Tokenizer& tokenizer)
+                      const tok::Tokenizer& tokenizer, const std::vector<data::Row>* trainRows)
 {
     const train::ObjectiveSchema* schema = train::findObjective(c.objective.name);
     if (!schema)
@@ -66,6 +111,8 @@ RowPreview previewRow(const train::RunConfig& c, const data::Row& row, data::Dat
         side.fullLength = r.fullLength;
         side.dropped = r.trainable == 0;
         p.sides.push_back(std::move(side));
+        if (p.packing && trainRows)
+            p.packed = placeInPack(c, row, kind, *format, tokenizer, *trainRows);
     } else if (kind == DatasetKind::Preference) {
         align::DataCounts counts, fullCounts;
         const auto pairs = align::buildPairs(rows, *format, tokenizer, c.training.maxSeqLen, counts);
@@ -135,9 +182,27 @@ nlohmann::json previewJson(const RowPreview& p, const tok::Tokenizer& tokenizer)
                          {"truncated", s.fullLength > int64_t(s.ids.size())},
                          {"dropped", s.dropped}});
     }
-    return {{"row", p.rowId},         {"kind", p.kind},     {"objective", p.objective},
-            {"format", p.format},     {"loss_on", p.lossOn}, {"packing", p.packing},
-            {"max_seq_len", p.maxSeqLen}, {"sides", sides}};
+    nlohmann::json out{{"row", p.rowId},         {"kind", p.kind},     {"objective", p.objective},
+                       {"format", p.format},     {"loss_on", p.lossOn}, {"packing", p.packing},
+                       {"max_seq_len", p.maxSeqLen}, {"sides", sides}};
+    if (p.packed) {
+        const PackedPlacement& pk = *p.packed;
+        nlohmann::json examples = nlohmann::json::array();
+        int64_t used = 0;
+        for (const PackedNeighbour& n : pk.examples) {
+            examples.push_back({{"row", n.rowId},
+                                {"start", n.start},
+                                {"tokens", n.tokens},
+                                {"loss_tokens", n.lossTokens},
+                                {"text", n.text},
+                                {"self", n.rowId == p.rowId}});
+            used += n.tokens;
+        }
+        out["packed"] = {{"in_eval", pk.inEval},       {"dropped", pk.dropped}, {"epoch", pk.epoch},
+                         {"packed_row", pk.packedRow}, {"packed_rows", pk.packedRows}, {"length", pk.length},
+                         {"used", used},               {"examples", examples}};
+    }
+    return out;
 }
 
 } // namespace ft::engine

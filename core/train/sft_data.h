@@ -137,9 +137,13 @@ public:
     // epochs); plans that epoch without moving the position.
     int64_t batchesInEpoch(int64_t epoch) const;
 
-private:
     using Plan = std::vector<std::vector<int64_t>>;  // per batch row: example indices
+    // The epoch's rows in the order they are trained, before they are shared out among
+    // ranks: each the indices of its examples in data.examples (several, in their order
+    // within the row, when packing). Does not move the position.
     Plan planEpoch(int64_t epoch) const;
+
+private:
     const Plan& plan(int64_t epoch);
     const std::vector<int64_t>& shardRows();  // this rank's rows of the current epoch from m_pos.base
 

@@ -10,6 +10,7 @@
 #include "data/as_trained_dialog.h"
 #include "data/data_page.h"
 #include "data/export_dialog.h"
+#include "data/generate_dialog.h"
 #include "data/import_dialog.h"
 #include "data/length_histogram.h"
 #include "data/project_store.h"
@@ -24,6 +25,7 @@
 #include <QFileInfo>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -379,6 +381,93 @@ private slots:
         maybeSave(page, "imported");
     }
 
+    // Synthetic data from the Data page: answers with a progress bar, Cancel keeps what was
+    // made and a second run goes on from there; pairs ranked by a judge model.
+    void generateThroughDialog() {
+        const QString model = qEnvironmentVariable("FTSTUDIO_TEST_MODEL");
+        if (!QFileInfo::exists(model + "/config.json") || !QFileInfo(ft::ui::cliPath()).isExecutable())
+            QSKIP("no tiny base model (FTSTUDIO_TEST_MODEL) or FTSTUDIO_CLI");
+        qint64 promptsId = 0;
+        {
+            auto store = ProjectStore::open(m_project.toStdString());
+            promptsId = store->createDataset("prompts", DatasetKind::Instruction);
+            std::vector<Row> rows;
+            for (int i = 0; i < 400; ++i)
+                rows.push_back(instructionRow("Add " + std::to_string(i % 10) + " and " + std::to_string(i / 10 % 10) + ".",
+                                              std::to_string(i % 10 + i / 10 % 10), "arithmetic"));
+            store->insertRows(promptsId, rows);
+        }
+        Open o = open();
+        o.session->setModelDir(model);
+        DataPage* page = o.page.get();
+        page->selectDataset(promptsId);
+        QCOMPARE(page->currentDatasetId(), promptsId);
+        auto count = [&](const QString& name) -> qint64 {
+            auto store = ProjectStore::open(m_project.toStdString());
+            const auto d = store->dataset(name.toStdString());
+            return d ? store->count(ft::data::RowQuery{.datasetId = d->id}) : -1;
+        };
+        GenerateDialog* dialog = page->openGenerateDialog();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->target(), QString("prompts-answers"));
+        dialog->setTemplate("alpaca");
+        dialog->setMaxNewTokens(6);
+        QSignalSpy finished(dialog, &CliTaskDialog::taskFinished);
+        QVERIFY(dialog->start());
+        auto* bar = dialog->findChild<QProgressBar*>("taskProgress");
+        QTRY_VERIFY_WITH_TIMEOUT(bar->maximum() == 400 && bar->value() >= 3, 60000);
+        dialog->reject();  // Cancel while it works
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 30000);
+        QVERIFY(!dialog->succeeded());
+        QVERIFY2(dialog->statusText().contains("kept"), qPrintable(dialog->statusText()));
+        const qint64 made = count("prompts-answers");
+        QVERIFY2(made >= 3 && made < 400, qPrintable(QString::number(made)));
+        finished.clear();
+        dialog->setLimit(int(made) + 2);
+        QVERIFY(dialog->start());
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 60000);
+        QVERIFY2(dialog->succeeded(), qPrintable(dialog->report()));
+        QVERIFY2(dialog->statusText().startsWith("2 rows made") &&
+                     dialog->statusText().contains(QString("(%1 already made earlier)").arg(made)),
+                 qPrintable(dialog->statusText()));
+        QCOMPARE(count("prompts-answers"), made + 2);
+        QCOMPARE(bar->isVisible(), false);
+        dialog->close();
+
+        // Pairs ranked by a judge (the same small model) from the instruction prompts.
+        page->selectDataset(m_sftId);
+        dialog = page->openGenerateDialog();
+        dialog->setMode("judge");
+        QCOMPARE(dialog->target(), QString("sft-pairs"));
+        dialog->setTemplate("alpaca");
+        dialog->setMaxNewTokens(6);
+        dialog->setSamples(4);
+        dialog->setTemperature(1.3);
+        dialog->setJudge(model);
+        dialog->setThreshold(0.5);  // a 30-step base is rarely sure; 0.5 keeps every ranked pair
+        QSignalSpy judged(dialog, &CliTaskDialog::taskFinished);
+        QVERIFY(dialog->start());
+        QTRY_VERIFY_WITH_TIMEOUT(!judged.isEmpty(), 120000);
+        QVERIFY2(dialog->succeeded(), qPrintable(dialog->report()));
+        QVERIFY(dialog->report().contains("--judge " + model));
+        auto store = ProjectStore::open(m_project.toStdString());
+        const auto pairsInfo = store->dataset("sft-pairs");
+        QVERIFY(pairsInfo && pairsInfo->kind == DatasetKind::Preference);
+        const auto made2 = store->query(ft::data::RowQuery{.datasetId = pairsInfo->id});
+        QVERIFY2(made2.size() >= 3, qPrintable(dialog->report()));
+        QVERIFY(dialog->statusText().startsWith(QString("%1 rows made in 'sft-pairs'").arg(made2.size())));
+        for (const Row& r : made2) {
+            QCOMPARE(r.labelSource, ft::data::LabelSource::AI);
+            QVERIFY(QString::fromStdString(r.annotator).startsWith("ai:"));
+            QVERIFY(r.confidence && *r.confidence >= 0.5);
+            QVERIFY(r.fields["chosen"] != r.fields["rejected"]);
+        }
+        QTRY_COMPARE(page->currentDatasetId(), pairsInfo->id);  // the page shows what was made
+        if (!qEnvironmentVariableIsEmpty("FTSTUDIO_SCREENSHOT_DIR"))
+            dialog->grab().save(qEnvironmentVariable("FTSTUDIO_SCREENSHOT_DIR") + "/generate.png");
+        dialog->close();
+    }
+
     // "As trained": the current row's tokens as the engine's preview gives them, loss
     // tokens highlighted; it follows the current row and the settings.
     void asTrainedView() {
@@ -426,13 +515,35 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 30000);
         QVERIFY(dialog->preview()["sides"][0]["dropped"].get<bool>());
         QVERIFY(dialog->html().contains("left out of training"));
-        if (!qEnvironmentVariableIsEmpty("FTSTUDIO_SCREENSHOT_DIR")) {
-            maxLen->setValue(512);
-            shown.clear();
-            emit maxLen->editingFinished();
-            QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 30000);
-            dialog->grab().save(qEnvironmentVariable("FTSTUDIO_SCREENSHOT_DIR") + "/as-trained.png");
+        // Packing: the packed row the engine plans for it, its neighbours listed.
+        maxLen->setValue(128);
+        shown.clear();
+        dialog->findChild<QCheckBox*>("packing")->setChecked(true);
+        QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && !dialog->isRunning(), 30000);
+        bool sawEval = false, sawTrain = false;
+        for (int i = 0; i < page->model()->rowCount() && !sawTrain; ++i) {
+            if (dialog->preview()["row"].get<qint64>() != page->model()->rowIdAt(i)) {
+                shown.clear();  // the next row (one in the evaluation split is never packed)
+                page->selectRowId(page->model()->rowIdAt(i));
+                QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && !dialog->isRunning(), 30000);
+            }
+            const json packed = dialog->preview();
+            QVERIFY2(packed.contains("packed"), packed.dump().c_str());
+            QCOMPARE(packed["packing"].get<bool>(), true);
+            if (packed["packed"]["in_eval"].get<bool>()) {
+                QVERIFY(dialog->html().contains("evaluation split"));
+                sawEval = true;
+            } else {
+                QVERIFY(dialog->html().contains("(this row)"));
+                QCOMPARE(int(dialog->html().count("<tr")), 1 + int(packed["packed"]["examples"].size()));
+                QVERIFY(packed["packed"]["examples"].size() >= 2);  // 128 tokens hold several short rows
+                sawTrain = true;
+            }
         }
+        QVERIFY(sawTrain);
+        qInfo("packing shown for a training row%s", sawEval ? " and for one in the evaluation split" : "");
+        if (!qEnvironmentVariableIsEmpty("FTSTUDIO_SCREENSHOT_DIR"))
+            dialog->grab().save(qEnvironmentVariable("FTSTUDIO_SCREENSHOT_DIR") + "/as-trained.png");
         dialog->close();
     }
 };

@@ -37,6 +37,7 @@
 
 #include <qcustomplot.h>
 
+#include <cmath>
 #include <memory>
 
 // Everything in the file's own namespace: the suites build many test files in one
@@ -197,6 +198,48 @@ private slots:
         charts.clear();
         QCOMPARE(charts.pointCount("loss"), 0);
         QCOMPARE(charts.pointCount("train/kl"), -1);
+    }
+
+    void suiteMetricsCarryTheirIntervals() {
+        TrainCharts charts;
+        charts.setReplotInterval(20);
+        auto suiteEvent = [&](int step, double value, double low, double high) {
+            const QJsonObject metric{{"name", "pass"}, {"value", value}, {"low", low}, {"high", high}, {"n", 40}};
+            charts.addEvent({{"event", "suite"}, {"step", step}, {"suite", "arithmetic"},
+                             {"metrics", QJsonArray{metric}}});
+        };
+        auto evalEvent = [&](int step, double value) {
+            charts.addEvent({{"event", "eval"}, {"step", step}, {"loss", 1.0},
+                             {"metrics", QJsonObject{{"arithmetic/pass", value}, {"rewards/margins", 0.5}}}});
+        };
+        evalEvent(0, 0.1);  // no suite event for this one: a point without a bar
+        suiteEvent(50, 0.30, 0.18, 0.45);
+        evalEvent(50, 0.30);
+        suiteEvent(100, 0.70, 0.55, 0.82);
+        evalEvent(100, 0.70);
+        QTRY_COMPARE(charts.pointCount("eval/arithmetic/pass"), 3);
+        const auto none = charts.interval("eval/arithmetic/pass", 0);
+        QVERIFY(std::isnan(none.first) && std::isnan(none.second));
+        const auto at50 = charts.interval("eval/arithmetic/pass", 1);
+        QVERIFY2(std::abs(at50.first - 0.18) < 1e-12 && std::abs(at50.second - 0.45) < 1e-12,
+                 qPrintable(QString("%1 %2").arg(at50.first).arg(at50.second)));
+        const auto at100 = charts.interval("eval/arithmetic/pass", 2);
+        QVERIFY(std::abs(at100.first - 0.55) < 1e-12 && std::abs(at100.second - 0.82) < 1e-12);
+        QVERIFY(std::isnan(charts.interval("eval/rewards/margins", 1).first));  // not a suite metric
+        charts.addEvent({{"event", "started"}, {"start_step", 60}});  // resumed: step 100 is gone
+        QTRY_COMPARE(charts.pointCount("eval/arithmetic/pass"), 2);
+        QVERIFY(std::isnan(charts.interval("eval/arithmetic/pass", 2).first));
+        suiteEvent(100, 0.65, 0.50, 0.78);  // the resumed run's own figure
+        evalEvent(100, 0.65);
+        QTRY_COMPARE(charts.pointCount("eval/arithmetic/pass"), 3);
+        QVERIFY(std::abs(charts.interval("eval/arithmetic/pass", 2).second - 0.78) < 1e-12);
+        QVERIFY(std::abs(charts.interval("eval/arithmetic/pass", 1).first - 0.18) < 1e-12);
+        if (!qEnvironmentVariableIsEmpty("FTSTUDIO_SCREENSHOT_DIR")) {
+            charts.resize(900, 420);
+            charts.show();
+            QTest::qWait(100);
+            charts.grab().save(qEnvironmentVariable("FTSTUDIO_SCREENSHOT_DIR") + "/suite-intervals.png");
+        }
     }
 
     void shortRunEndToEnd() {

@@ -3,6 +3,7 @@
 #include "app/session.h"
 #include "engine/cli_job.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -65,6 +66,10 @@ AsTrainedDialog::AsTrainedDialog(Session* session, QWidget* parent) : QDialog(pa
     m_lossOn->setObjectName("lossOn");
     m_lossOn->addItems({"assistant", "all"});
     m_lossOn->setToolTip(tr("SFT: loss on the responses only, or on every token"));
+    m_packing = new QCheckBox(tr("Packing"));
+    m_packing->setObjectName("packing");
+    m_packing->setToolTip(tr("SFT: pack short examples into rows of max_seq_len tokens (objective.packing) and "
+                             "show which rows share this one's packed row in the first epoch"));
     auto* form = new QFormLayout;
     form->addRow(tr("Prompt format"), m_template);
     auto* form2 = new QFormLayout;
@@ -74,6 +79,7 @@ AsTrainedDialog::AsTrainedDialog(Session* session, QWidget* parent) : QDialog(pa
     settings->addLayout(form);
     settings->addLayout(form2);
     settings->addLayout(form3);
+    settings->addWidget(m_packing);
     settings->addStretch(1);
     lay->addLayout(settings);
     m_summary = new QLabel;
@@ -95,6 +101,7 @@ AsTrainedDialog::AsTrainedDialog(Session* session, QWidget* parent) : QDialog(pa
 
     connect(m_template, &QComboBox::currentIndexChanged, this, &AsTrainedDialog::refresh);
     connect(m_lossOn, &QComboBox::currentIndexChanged, this, &AsTrainedDialog::refresh);
+    connect(m_packing, &QCheckBox::toggled, this, &AsTrainedDialog::refresh);
     connect(m_maxSeqLen, &QSpinBox::editingFinished, this, &AsTrainedDialog::refresh);
     connect(m_job, &CliJob::finished, this, [this](bool ok, const QString& message) {
         if (!ok) {
@@ -123,6 +130,7 @@ void AsTrainedDialog::setRow(const QString& dataset, const QString& kind, qint64
     m_kind = kind;
     m_rowId = rowId;
     m_lossOn->setEnabled(objectiveForKind(kind) == QLatin1String("sft"));
+    m_packing->setEnabled(objectiveForKind(kind) == QLatin1String("sft"));
     refresh();
 }
 
@@ -143,8 +151,11 @@ void AsTrainedDialog::refresh()
                      m_dataset,     "--row",        QString::number(m_rowId), "--objective", objective,
                      "--template",  m_template->currentText(), "--max-seq-len", QString::number(m_maxSeqLen->value()),
                      "--json"};
-    if (objective == QLatin1String("sft"))
+    if (objective == QLatin1String("sft")) {
         args << "--loss-on" << m_lossOn->currentText();
+        if (m_packing->isChecked())
+            args << "--packing";
+    }
     if (!m_session->modelDir().isEmpty())
         args << "--model" << m_session->modelDir();
     m_summary->setText(tr("Asking the engine…"));
@@ -183,11 +194,68 @@ void AsTrainedDialog::showPreview(const nlohmann::json& preview)
                         .arg(full - kept);
         html += QStringLiteral("</p>");
     }
+    if (preview.contains("packed")) {
+        QString line;
+        html += packedHtml(preview["packed"], &line);
+        summary << line;
+    }
     m_summary->setText(tr("Prompt format %1, max_seq_len %2. ")
                            .arg(QString::fromStdString(preview.value("format", std::string())))
                            .arg(preview.value("max_seq_len", 0)) +
                        summary.join(QStringLiteral("; ")));
     m_view->setHtml(html);
+}
+
+QString AsTrainedDialog::packedHtml(const nlohmann::json& packed, QString* summary)
+{
+    if (packed.value("in_eval", false)) {
+        *summary = tr("in the evaluation split: scored on its own, not packed");
+        return tr("<h3>Packing</h3><p>This row is in the evaluation split, which is scored row by row and never "
+                  "packed.</p>");
+    }
+    if (packed.value("dropped", false)) {
+        *summary = tr("dropped, so in no packed row");
+        return QString();
+    }
+    const qint64 used = packed.value("used", 0), length = packed.value("length", 0);
+    const qint64 row = packed.value("packed_row", 0) + 1, rows = packed.value("packed_rows", 0);
+    const auto& examples = packed["examples"];
+    *summary = tr("packed row %1 of %2 with %3 other example(s), %4 of %5 tokens used")
+                   .arg(row)
+                   .arg(rows)
+                   .arg(qint64(examples.size()) - 1)
+                   .arg(used)
+                   .arg(length);
+    QString html = tr("<h3>Packed row %1 of %2 (epoch 1)</h3><p>%3 of %4 tokens used, %5 padding. Each example "
+                      "attends only to itself; the first token of each carries no loss.</p>")
+                       .arg(row)
+                       .arg(rows)
+                       .arg(used)
+                       .arg(length)
+                       .arg(length - used);
+    html += QStringLiteral("<table cellspacing=\"0\" cellpadding=\"3\" border=\"1\" "
+                           "style=\"border-collapse:collapse\">");
+    html += tr("<tr><th>positions</th><th>row</th><th>tokens</th><th>loss</th><th>text</th></tr>");
+    for (const auto& e : examples) {
+        const bool self = e.value("self", false);
+        const qint64 start = e.value("start", 0), n = e.value("tokens", 0);
+        QString text = QString::fromStdString(e.value("text", std::string()));
+        if (text.size() > 160)
+            text = text.left(157) + QStringLiteral("…");
+        QString shown = text.toHtmlEscaped();
+        shown.replace(QLatin1Char('\n'), QStringLiteral("&#8629; "));
+        html += QStringLiteral("<tr style=\"%1\"><td>%2–%3</td><td>%4%5</td><td>%6</td><td>%7</td><td>%8</td></tr>")
+                    .arg(self ? QStringLiteral("background:#fff3c4;font-weight:bold") : QStringLiteral("color:#555555"))
+                    .arg(start)
+                    .arg(start + n - 1)
+                    .arg(e.value("row", qint64(0)))
+                    .arg(self ? tr(" (this row)") : QString())
+                    .arg(n)
+                    .arg(e.value("loss_tokens", qint64(0)))
+                    .arg(shown);
+    }
+    html += QStringLiteral("</table>");
+    return html;
 }
 
 } // namespace ft::ui

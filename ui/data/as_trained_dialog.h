@@ -2,7 +2,8 @@
 // sequence length (`ftstudio-cli data preview`, engine/row_preview.h): the rendered text
 // split into its tokens, the tokens that carry loss highlighted and the masked ones
 // dimmed, where max_seq_len cuts, and a warning when nothing of the response is left;
-// for preference rows both sides. It follows the Data page's current row and reruns the
+// for preference rows both sides; with packing, the packed row the row shares in the
+// first epoch and its neighbours there. It follows the Data page's current row and reruns the
 // engine when a setting changes; the GUI never waits for it.
 // Not here: the preview itself (core/engine/row_preview.cpp).
 #pragma once
@@ -11,6 +12,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QSpinBox;
@@ -38,6 +40,7 @@ signals:
 private:
     void refresh();
     void showPreview(const nlohmann::json& preview);
+    static QString packedHtml(const nlohmann::json& packed, QString* summary);
 
     Session* m_session = nullptr;
     CliJob* m_job = nullptr;
@@ -45,6 +48,7 @@ private:
     QComboBox* m_template = nullptr;
     QSpinBox* m_maxSeqLen = nullptr;
     QComboBox* m_lossOn = nullptr;
+    QCheckBox* m_packing = nullptr;
     QLabel* m_summary = nullptr;
     QTextBrowser* m_view = nullptr;
     QString m_dataset, m_kind;

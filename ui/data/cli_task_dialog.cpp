@@ -6,6 +6,8 @@
 #include <QDialogButtonBox>
 #include <QFontDatabase>
 #include <QFormLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -61,6 +63,21 @@ CliTaskDialog::CliTaskDialog(Session* session, const QString& title, const QStri
             m_progress->setTextVisible(true);
             return;
         }
+        // {"done": N, "total": M, ...}: a command that reports per item (data generate --progress).
+        if (line.startsWith(QLatin1Char('{'))) {
+            const QJsonObject o = QJsonDocument::fromJson(line.toUtf8()).object();
+            if (o.contains(QStringLiteral("done")) && o.value(QStringLiteral("total")).toDouble() > 0) {
+                const int total = o.value(QStringLiteral("total")).toInt(), done = o.value(QStringLiteral("done")).toInt();
+                m_progress->setRange(0, total);
+                m_progress->setValue(done);
+                m_progress->setFormat(o.contains(QStringLiteral("made"))
+                                          ? tr("%1 of %2 rows, %3 made").arg(done).arg(total).arg(
+                                                o.value(QStringLiteral("made")).toInt())
+                                          : tr("%1 of %2").arg(done).arg(total));
+                m_progress->setTextVisible(true);
+                return;
+            }
+        }
         appendReport(line);
     });
     connect(m_job, &CliJob::finished, this, [this](bool ok, const QString& message) {
@@ -70,7 +87,7 @@ CliTaskDialog::CliTaskDialog(Session* session, const QString& title, const QStri
         if (ok)
             setStatus(lastLine(m_job->allOutput()).isEmpty() ? tr("Done.") : lastLine(m_job->allOutput()));
         else
-            setStatus(message == QStringLiteral("cancelled") ? tr("Cancelled; nothing was changed.") : message, true);
+            setStatus(message == QStringLiteral("cancelled") ? cancelledText() : message, true);
         onFinished(ok);
         emit taskFinished(ok);
     });
@@ -98,6 +115,8 @@ bool CliTaskDialog::start() {
     return true;
 }
 
+QString CliTaskDialog::cancelledText() const { return tr("Cancelled; nothing was changed."); }
+
 bool CliTaskDialog::isRunning() const { return m_job->isRunning(); }
 QString CliTaskDialog::report() const { return m_report->toPlainText(); }
 QString CliTaskDialog::statusText() const { return m_status->text(); }
@@ -121,6 +140,7 @@ void CliTaskDialog::setRunning(bool running) {
     m_progress->setVisible(running);
     if (running) {  // busy until the engine reports a fraction
         m_progress->setRange(0, 0);
+        m_progress->setFormat(QStringLiteral("%p%"));
         m_progress->setTextVisible(false);
     }
     m_run->setEnabled(!running);

@@ -41,6 +41,8 @@ protected:
     // The arguments after `ftstudio-cli`; empty with `error` set when the form is incomplete.
     virtual QStringList arguments(QString* error) = 0;
     virtual void onFinished(bool ok) { Q_UNUSED(ok); }
+    // The status after Cancel: by default nothing was written.
+    virtual QString cancelledText() const;
     QFormLayout* form() const { return m_form; }
     Session* session() const { return m_session; }
     void setStatus(const QString& text, bool isError = false);

@@ -153,6 +153,11 @@ QWidget* DataPage::buildDatasetBar() {
     auto* importButton = button(tr("Import…"), tr("Import a JSONL/JSON/CSV/TSV/text file into a dataset"), bar);
     importButton->setObjectName(QStringLiteral("importButton"));
     m_exportButton = button(tr("Export…"), tr("Write this dataset (or one split) to a file"), bar);
+    m_generateButton = button(tr("Generate…"),
+                              tr("Make a dataset with a local model from this dataset's prompts: answers "
+                                 "(distillation), or preference pairs ranked by verifiers or a judge model"),
+                              bar);
+    m_generateButton->setObjectName(QStringLiteral("generateButton"));
     row->addWidget(new QLabel(tr("Dataset:"), bar));
     row->addWidget(m_datasets);
     row->addWidget(newButton);
@@ -161,12 +166,14 @@ QWidget* DataPage::buildDatasetBar() {
     row->addStretch(1);
     row->addWidget(importButton);
     row->addWidget(m_exportButton);
+    row->addWidget(m_generateButton);
     connect(m_datasets, &QComboBox::currentIndexChanged, this, &DataPage::onDatasetChosen);
     connect(newButton, &QPushButton::clicked, this, &DataPage::newDataset);
     connect(m_renameButton, &QPushButton::clicked, this, &DataPage::renameDataset);
     connect(m_deleteDatasetButton, &QPushButton::clicked, this, &DataPage::deleteDataset);
     connect(importButton, &QPushButton::clicked, this, &DataPage::openImportDialog);
     connect(m_exportButton, &QPushButton::clicked, this, &DataPage::openExportDialog);
+    connect(m_generateButton, &QPushButton::clicked, this, &DataPage::openGenerateDialog);
     return bar;
 }
 
@@ -297,6 +304,7 @@ void DataPage::refreshDatasets() {
     m_renameButton->setEnabled(has);
     m_deleteDatasetButton->setEnabled(has);
     m_exportButton->setEnabled(has);
+    m_generateButton->setEnabled(has);
     if (currentDatasetId() != m_model->datasetId() || currentDatasetId() == 0)
         onDatasetChosen();
     else

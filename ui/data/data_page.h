@@ -25,6 +25,7 @@ namespace ft::ui {
 
 class AsTrainedDialog;
 class ExportDialog;
+class GenerateDialog;
 class ImportDialog;
 class LengthHistogram;
 class RowSideEditor;
@@ -68,6 +69,7 @@ public:
     // Non-modal dialogs (open()); the page refreshes when they finish.
     ImportDialog* openImportDialog();
     ExportDialog* openExportDialog();
+    GenerateDialog* openGenerateDialog();  // synthetic data from the current dataset's prompts
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -103,6 +105,7 @@ private:
     QPushButton* m_renameButton = nullptr;
     QPushButton* m_deleteDatasetButton = nullptr;
     QPushButton* m_exportButton = nullptr;
+    QPushButton* m_generateButton = nullptr;
     AsTrainedDialog* m_asTrained = nullptr;
     void followCurrentRowInAsTrained();
     QLineEdit* m_search = nullptr;

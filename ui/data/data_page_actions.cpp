@@ -5,6 +5,7 @@
 #include "app/session.h"
 #include "data/as_trained_dialog.h"
 #include "data/export_dialog.h"
+#include "data/generate_dialog.h"
 #include "data/import_dialog.h"
 #include "data/project_store.h"
 #include "data/row_side_editor.h"
@@ -359,6 +360,24 @@ ExportDialog* DataPage::openExportDialog() {
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     if (const auto split = m_model->filter().split)
         dialog->setSplit(QString::fromUtf8(ft::data::splitName(*split)));
+    dialog->open();
+    return dialog;
+}
+
+GenerateDialog* DataPage::openGenerateDialog() {
+    const QString name = m_datasets->currentData(kNameRole).toString();
+    if (name.isEmpty())
+        return nullptr;
+    const auto kind = ft::data::DatasetKind(m_datasets->currentData(kKindRole).toInt());
+    auto* dialog = new GenerateDialog(m_session, name, QString::fromUtf8(ft::data::datasetKindName(kind)), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &GenerateDialog::generated, this, [this](const QString& target) {
+        std::optional<ft::data::DatasetInfo> info;
+        m_session->run(tr("Opening dataset"), [&](ProjectStore& s) { info = s.dataset(target.toStdString()); });
+        if (info)
+            selectDataset(info->id);
+        showMessage(tr("Generated into '%1'.").arg(target));
+    });
     dialog->open();
     return dialog;
 }

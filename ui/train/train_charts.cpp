@@ -7,6 +7,7 @@
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <limits>
 
 namespace ft::ui {
 
@@ -123,7 +124,36 @@ void TrainCharts::pushMetric(const QString& prefix, int step, const QJsonObject&
             m_objective->legend->setVisible(true);
         }
         push(series, step, it->toDouble());
+        // A suite metric: its interval came in the `suite` event just before.
+        auto intervals = m_intervals.find(series);
+        if (intervals != m_intervals.end() && intervals->contains(step)) {
+            const QPair<double, double> lowHigh = intervals->take(step);
+            pushInterval(m_series[series], it->toDouble(), lowHigh.first, lowHigh.second);
+        } else if (m_series[series].bars) {
+            constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+            pushInterval(m_series[series], it->toDouble(), nan, nan);
+        }
     }
+}
+
+void TrainCharts::pushInterval(Series& s, double value, double low, double high) {
+    if (!s.bars) {  // the first interval of this series: earlier points have none
+        s.bars = new QCPErrorBars(s.graph->keyAxis(), s.graph->valueAxis());
+        s.bars->removeFromLegend();
+        s.bars->setDataPlottable(s.graph);
+        s.bars->setPen(QPen(s.graph->pen().color(), 1.0));
+        s.bars->setWhiskerWidth(5);
+        constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+        const int drawn = s.graph->dataCount();
+        s.bars->data()->clear();
+        if (drawn > 0)
+            s.bars->addData(QVector<double>(drawn, nan), QVector<double>(drawn, nan));
+        const qsizetype waiting = s.pendingKeys.size() - 1;  // all but the point this interval belongs to
+        s.pendingMinus = QVector<double>(waiting, nan);
+        s.pendingPlus = QVector<double>(waiting, nan);
+    }
+    s.pendingMinus.append(std::isfinite(low) ? std::max(0.0, value - low) : low);
+    s.pendingPlus.append(std::isfinite(high) ? std::max(0.0, high - value) : high);
 }
 
 void TrainCharts::addEvent(const QJsonObject& e) {
@@ -151,6 +181,15 @@ void TrainCharts::addEvent(const QJsonObject& e) {
             push(QLatin1String(c.key), step, v.toDouble() / kMiB);
         }
         pushMetric(QStringLiteral("train/"), step, e.value(QStringLiteral("metrics")).toObject());
+    } else if (type == QLatin1String("suite")) {
+        const QString prefix = QStringLiteral("eval/") + e.value(QStringLiteral("suite")).toString() + '/';
+        for (const QJsonValue& m : e.value(QStringLiteral("metrics")).toArray()) {
+            const QJsonObject metric = m.toObject();
+            const QJsonValue low = metric.value(QStringLiteral("low")), high = metric.value(QStringLiteral("high"));
+            if (finiteNumber(low) && finiteNumber(high))
+                m_intervals[prefix + metric.value(QStringLiteral("name")).toString()].insert(
+                    step, {low.toDouble(), high.toDouble()});
+        }
     } else if (type == QLatin1String("eval")) {
         if (const QJsonValue v = e.value(QStringLiteral("loss")); finiteNumber(v))
             push(QStringLiteral("eval_loss"), step, v.toDouble());
@@ -166,7 +205,12 @@ void TrainCharts::truncateAfter(double step) {
         s.graph->data()->removeAfter(step + 0.5);
         s.pendingKeys.clear();
         s.pendingValues.clear();
+        s.pendingMinus.clear();
+        s.pendingPlus.clear();
+        if (s.bars)
+            s.bars->data()->resize(s.graph->dataCount());
     }
+    m_intervals.clear();
     m_dirty = true;
 }
 
@@ -178,8 +222,12 @@ void TrainCharts::flush() {
         if (s.pendingKeys.isEmpty())
             continue;
         s.graph->addData(s.pendingKeys, s.pendingValues);
+        if (s.bars)
+            s.bars->addData(s.pendingMinus, s.pendingPlus);
         s.pendingKeys.clear();
         s.pendingValues.clear();
+        s.pendingMinus.clear();
+        s.pendingPlus.clear();
     }
     // One step range for every chart, so that the curves line up.
     double xLow = 0, xHigh = 1;
@@ -217,13 +265,20 @@ void TrainCharts::flush() {
 void TrainCharts::clear() {
     for (Series& s : m_series) {
         s.graph->data()->clear();
+        if (s.bars)
+            s.bars->data()->clear();
         s.pendingKeys.clear();
         s.pendingValues.clear();
+        s.pendingMinus.clear();
+        s.pendingPlus.clear();
     }
+    m_intervals.clear();
     // Objective and CUDA graphs belong to one run: drop them.
     for (auto it = m_series.begin(); it != m_series.end();) {
         QCustomPlot* plot = it->graph->parentPlot();
         if (plot == m_objective || it.key().startsWith(QLatin1String("cuda_"))) {
+            if (it->bars)
+                plot->removePlottable(it->bars);
             plot->removeGraph(it->graph);
             it = m_series.erase(it);
         } else {
@@ -243,6 +298,17 @@ void TrainCharts::clear() {
 int TrainCharts::pointCount(const QString& series) const {
     auto it = m_series.find(series);
     return it == m_series.end() ? -1 : it->graph->dataCount();
+}
+
+QPair<double, double> TrainCharts::interval(const QString& series, int index) const {
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    auto it = m_series.find(series);
+    if (it == m_series.end() || !it->bars || index < 0 || index >= it->bars->dataCount() ||
+        index >= it->graph->dataCount())
+        return {nan, nan};
+    const QCPErrorBarsData e = it->bars->data()->at(index);
+    const double value = (it->graph->data()->constBegin() + index)->value;
+    return {value - e.errorMinus, value + e.errorPlus};
 }
 
 QStringList TrainCharts::seriesNames() const {
