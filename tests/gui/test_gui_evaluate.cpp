@@ -2,7 +2,9 @@
 // `ftstudio-cli eval` in a child process; the table, the chart and the items show exactly
 // what the engine computed when run by hand on the same suite; the result is stored in
 // the project and shown again by a fresh page; Cancel stops a long run and keeps the GUI
-// responsive; a folder that is not an adapter is refused with its reason.
+// responsive; a folder that is not an adapter is refused with its reason. On the knowledge
+// base (tests/knowledge_base.h, the knowledge_base fixture) a LoRA SFT adapter shows above
+// the base on the held-out split with intervals apart.
 #include "app/session.h"
 #include "app/studio_paths.h"
 #include "data/project_store.h"
@@ -13,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <QComboBox>
+#include <QDir>
+#include <QLineEdit>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
@@ -52,6 +56,80 @@ private slots:
                                                                     : qEnvironmentVariable("FTSTUDIO_TEST_MODEL");
         qputenv("FTSTUDIO_DATA_DIR", m_tmp.filePath("data").toUtf8());
         qputenv("XDG_CONFIG_HOME", m_tmp.filePath("config").toUtf8());
+    }
+
+    // The knowledge base's held-out questions as a regression suite: the base does not answer
+    // them in the Alpaca form, a LoRA SFT adapter (trained here by the engine, as
+    // test_efficacy's lora row) answers about a third; the page shows both, intervals apart.
+    void adapterAboveTheBaseOnTheKnowledgeBase()
+    {
+        const QString root = qEnvironmentVariable("FTSTUDIO_KNOWLEDGE_BASE_DIR");
+        QFileInfoList bases = QDir(root).entryInfoList({"knowledge-base-*"}, QDir::Dirs, QDir::Time);
+        if (root.isEmpty() || bases.isEmpty() || !QFileInfo(ft::ui::cliPath()).isExecutable())
+            QSKIP("no knowledge base (FTSTUDIO_KNOWLEDGE_BASE_DIR, the knowledge_base fixture) or FTSTUDIO_CLI");
+        const QString base = bases.first().absoluteFilePath();  // the newest recipe's
+        const QString data = qEnvironmentVariable("FTSTUDIO_SOURCE_DIR") + "/datasets/knowledge";
+        const QString out = m_tmp.filePath("kb-lora");
+        const json config{{"model", base.toStdString()},
+                          {"output_dir", out.toStdString()},
+                          {"technique", {{"name", "lora"}, {"r", 8}, {"target_modules", {"all-linear"}}}},
+                          {"objective", {{"name", "sft"}}},
+                          {"data", {{"train", (data + "/sft.jsonl").toStdString()}}},
+                          {"training", {{"max_seq_len", 64}, {"batch_size", 8}, {"max_steps", 400}, {"threads", 1},
+                                        {"optimizer", {{"lr", 3e-3}}}, {"schedule", {{"name", "constant"}}}, {"seed", 7}}},
+                          {"eval", {{"every_steps", 0}, {"max_batches", 1}}},
+                          {"checkpoint", {{"every_steps", 0}}}};
+        QFile f(m_tmp.filePath("kb-lora.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(config.dump()));
+        f.close();
+        QProcess train;
+        train.start(ft::ui::cliPath(), {"train", "--config", f.fileName()});
+        QVERIFY(train.waitForFinished(240000));
+        QVERIFY2(train.exitCode() == 0, train.readAllStandardError().constData());
+
+        Session session;
+        QString error;
+        QVERIFY2(session.openProject(m_tmp.filePath("kb.ftproj"), true, &error), qPrintable(error));
+        session.setModelDir(base);
+        EvaluatePage page(&session);
+        page.resize(1400, 900);
+        page.setSuite(data + "/verifiable.jsonl");
+        page.findChild<QLineEdit*>("split")->setText("eval");
+        page.findChild<QComboBox*>("template")->setCurrentText("alpaca");
+        QVERIFY2(page.addAdapterFolder(out + "/adapter", &error), qPrintable(error));
+        for (const QString& name : page.modelNames())
+            page.setModelChecked(name, true);
+        QSignalSpy finished(&page, &EvaluatePage::evaluationFinished);
+        page.run();
+        QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 240000);
+        QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+        QCOMPARE(page.shownResults().size(), size_t(2));
+        // The folder added by hand stays listed (and ticked) after the page re-reads the project.
+        QCOMPARE(page.modelNames(), (QStringList{"base", "kb-lora"}));
+        page.reloadFromProject();
+        QCOMPARE(page.modelNames(), (QStringList{"base", "kb-lora"}));
+        auto pass = [](const json& r) {
+            for (const auto& m : r["metrics"])
+                if (m["name"] == "pass")
+                    return m;
+            return json();
+        };
+        const json b = pass(page.shownResults()[0]), a = pass(page.shownResults()[1]);
+        qInfo("Evaluate page, knowledge held-out split: base %.3f [%.3f, %.3f], LoRA SFT %.3f [%.3f, %.3f]",
+              b["value"].get<double>(), b["low"].get<double>(), b["high"].get<double>(), a["value"].get<double>(),
+              a["low"].get<double>(), a["high"].get<double>());
+        QVERIFY2(b["high"].get<double>() < a["low"].get<double>(), "the intervals overlap");
+        // The table shows both rows with those figures.
+        auto* metrics = page.findChild<QTableWidget*>("metricsTable");
+        QCOMPARE(metrics->rowCount(), 2);
+        QCOMPARE(metrics->item(0, 0)->text(), QString("base"));
+        QVERIFY(metrics->item(1, 1)->text().startsWith(QString::number(a["value"].get<double>(), 'f', 3)));
+        auto* bars = qobject_cast<QCPBars*>(page.findChild<QCustomPlot*>("metricsChart")->plottable(0));
+        QVERIFY(bars && bars->data()->size() == 2);
+        QVERIFY(bars->data()->at(1)->value > bars->data()->at(0)->value);
+        if (!qEnvironmentVariableIsEmpty("FTSTUDIO_SCREENSHOT_DIR"))
+            page.grab().save(qEnvironmentVariable("FTSTUDIO_SCREENSHOT_DIR") + "/evaluate-knowledge.png");
     }
 
     void listsSuitesAndModels()

@@ -34,6 +34,7 @@ namespace ft::ui {
 namespace {
 
 constexpr int kModelAdapterRole = Qt::UserRole;  // adapter folder, "" for the base model
+constexpr int kCustomAdapterRole = Qt::UserRole + 1;  // an adapter folder added by hand, not a run of the project
 constexpr int kSuitePathRole = Qt::UserRole;     // suite combo: the file
 
 using json = nlohmann::json;
@@ -256,6 +257,7 @@ bool EvaluatePage::addAdapterFolder(const QString& dir, QString* error)
     auto* item = new QListWidgetItem(QFileInfo(abs).fileName() == "adapter" ? QFileInfo(abs).dir().dirName()
                                                                             : QFileInfo(abs).fileName());
     item->setData(kModelAdapterRole, abs);
+    item->setData(kCustomAdapterRole, true);  // kept when the list is refreshed from the project
     item->setToolTip(abs);
     item->setCheckState(Qt::Checked);
     m_models->addItem(item);
@@ -269,7 +271,7 @@ void EvaluatePage::refreshModels()
     for (int i = 0; i < m_models->count(); ++i) {
         const auto* item = m_models->item(i);
         checked[item->data(kModelAdapterRole).toString()] = item->checkState() == Qt::Checked;
-        if (item->data(Qt::UserRole + 1).toBool())
+        if (item->data(kCustomAdapterRole).toBool())
             custom << item->data(kModelAdapterRole).toString();
     }
     auto state = [&](const QString& dir) {
@@ -298,10 +300,8 @@ void EvaluatePage::refreshModels()
     for (const QString& dir : custom)
         if (addAdapterFolder(dir))
             for (int i = 0; i < m_models->count(); ++i)
-                if (m_models->item(i)->data(kModelAdapterRole).toString() == dir) {
-                    m_models->item(i)->setData(Qt::UserRole + 1, true);
+                if (m_models->item(i)->data(kModelAdapterRole).toString() == dir)
                     m_models->item(i)->setCheckState(state(dir));
-                }
 }
 
 QString EvaluatePage::displayName(const QString& label) const
