@@ -103,6 +103,12 @@ private Q_SLOTS:
         QTest::newRow("gqa mismatch") << R"({"num_key_value_heads": 5})" << "must be a multiple of num_key_value_heads (5)";
         QTest::newRow("rope type") << R"({"rope_scaling": {"rope_type": "yarn", "factor": 4.0}})" << "rope type 'yarn' is not supported";
         QTest::newRow("activation") << R"({"hidden_act": "gelu"})" << "hidden_act 'gelu' is not supported";
+        // Found by fuzz_model_config: a count past int64 (undefined behaviour) and a layer
+        // count that built per-layer lists until memory ran out.
+        QTest::newRow("overflowing sizes") << R"({"hidden_size": 1099511627776})"
+                                           << "its sizes describe a model of more than 2^50 parameters";
+        QTest::newRow("absurd layer count") << R"({"num_hidden_layers": 1000000000000000})"
+                                            << "num_hidden_layers 1000000000000000 is more than the 65536 supported";
     }
     void configErrorsNameTheField()
     {

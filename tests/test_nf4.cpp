@@ -4,6 +4,7 @@
 // memory of a QLoRA base, and the 4-bit layer's output and input gradient (against a
 // dense layer holding the weight decoded by hand from the stored bytes and the table).
 #include "model/llama.h"
+#include "model/model_io.h"
 #include "peft/nf4.h"
 #include "peft/targets.h"
 #include "tensor_compare.h"
@@ -13,6 +14,7 @@
 #include "test_main.h"
 
 #include <ATen/ATen.h>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -260,6 +262,71 @@ private Q_SLOTS:
         // The model still runs, on the quantized projections.
         at::Tensor logits = m->forward(at::randint(c.vocabSize, {1, 6}, at::kLong));
         QVERIFY(logits.isfinite().all().item<bool>());
+    }
+
+    // A QLoRA base quantized while it loads (peft::quantizeWhileLoading) is the model that
+    // loading and then quantizing gives: the same modules, every parameter and NF4 buffer
+    // bit for bit, the same logits; with biases (Qwen2), fused projections (Phi-3) and
+    // experts (Qwen3-MoE, whose router stays dense).
+    void quantizedWhileLoadingEqualsQuantizedAfter_data()
+    {
+        QTest::addColumn<int>("arch");
+        QTest::newRow("llama") << int(model::Arch::Llama);
+        QTest::newRow("qwen2 (biases)") << int(model::Arch::Qwen2);
+        QTest::newRow("phi3 (fused)") << int(model::Arch::Phi3);
+        QTest::newRow("qwen3_moe (experts)") << int(model::Arch::Qwen3Moe);
+    }
+
+    void quantizedWhileLoadingEqualsQuantizedAfter()
+    {
+        QFETCH(int, arch);
+        const model::ModelConfig c = fttest::tinyConfig(model::Arch(arch));
+        QTemporaryDir dir;
+        {
+            model::CausalLM m(c);
+            m->initializeWeights(11);
+            model::saveModelFolder(dir.path().toStdString(), m, model::GenerationDefaults{1, {2}});
+        }
+        model::LoadedModel after = model::loadModelFolder(dir.path().toStdString());
+        const int64_t quantized = peft::quantizeDecoderProjections(after.model, 64, true);
+        auto counts = std::make_shared<peft::StreamingQuantization>();
+        model::LoadOptions options;
+        options.afterParameter = peft::quantizeWhileLoading(counts, 64, true);
+        model::LoadedModel during = model::loadModelFolder(dir.path().toStdString(), options);
+        QCOMPARE(counts->projections, quantized);
+        QVERIFY(quantized > 0);
+        QCOMPARE(peft::quantizeDecoderProjections(during.model, 64, true), int64_t(0));  // nothing left to do
+        int routers = 0;
+        for (auto& slot : peft::projectionSlots(during.model)) {
+            const bool dense = slot.get()->as<model::DenseLinearImpl>() != nullptr;
+            QVERIFY2(dense == (slot.layer < 0 || slot.router), slot.path.c_str());
+            routers += slot.router;
+        }
+        QCOMPARE(routers > 0, model::Arch(arch) == model::Arch::Qwen3Moe);
+        auto same = [](const auto& a, const auto& b, const char* what) {
+            QCOMPARE(a.size(), b.size());
+            for (const auto& item : a) {
+                const at::Tensor* other = b.find(item.key());
+                QVERIFY2(other, qPrintable(QString("%1 %2 is missing").arg(what, item.key().c_str())));
+                QVERIFY2(item.value().dtype() == other->dtype() && item.value().sizes() == other->sizes() &&
+                             at::equal(item.value(), *other),
+                         qPrintable(QString("%1 %2 differs").arg(what, item.key().c_str())));
+            }
+        };
+        same(after.model->named_parameters(), during.model->named_parameters(), "parameter");
+        same(after.model->named_buffers(), during.model->named_buffers(), "buffer");
+        const at::Tensor ids = at::randint(c.vocabSize, {2, 7}, at::kLong);
+        QVERIFY(at::equal(after.model->forward(ids), during.model->forward(ids)));
+        // The counts: the dense weights replaced, against what replaced them.
+        int64_t elements = 0, nf4 = 0;
+        for (auto& slot : peft::projectionSlots(during.model))
+            if (auto* layer = slot.get()->as<peft::Nf4LinearImpl>()) {
+                elements += layer->inFeatures() * layer->outFeatures();
+                nf4 += layer->storageBytes();
+            }
+        QCOMPARE(counts->weightElements, elements);
+        QCOMPARE(counts->weightBytes, elements * 4);
+        QCOMPARE(counts->nf4Bytes, nf4);
     }
 
     void nf4LinearGradientEqualsDenseOfDequantizedWeight_data()

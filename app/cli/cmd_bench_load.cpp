@@ -30,9 +30,14 @@ namespace {
 constexpr double kLimit = 1.15;  // peak above the starting RSS / tensors, at most
 
 // The child's side: one load, one JSON line on stdout.
+// "nf4": a QLoRA base (bf16, the decoder projections quantized while loading).
+constexpr const char* kNf4 = "nf4";
+
 int measureOnce(const std::string& dir, const std::string& dtype)
 {
-    const ft::base::LoadMeasurement m = ft::base::measureLoad(dir, ft::parseDType(dtype));
+    const ft::base::LoadMeasurement m =
+        dtype == kNf4 ? ft::base::measureLoad(dir, c10::kBFloat16, /*nf4Projections=*/true)
+                      : ft::base::measureLoad(dir, ft::parseDType(dtype));
     const nlohmann::json j{{"parameters", m.parameters}, {"tensor_bytes", m.tensorBytes}, {"rss_before", m.rssBefore},
                            {"peak_rss", m.peakRss},      {"seconds", m.seconds},          {"peak_is_own", m.peakIsOwn}};
     std::cout << j.dump() << std::endl;
@@ -86,7 +91,8 @@ int runBenchLoad(int argc, char** argv)
     p.option("layers", "N", "decoder layers of the synthetic checkpoint (22: 1.1 B parameters)", "22");
     p.option("store-dtype", "DTYPE", "dtype of the synthetic checkpoint's tensors: bf16, fp16 or fp32", "bf16");
     p.option("shard-mb", "N", "largest shard of the synthetic checkpoint, in MB", "1000");
-    p.option("dtypes", "LIST", "dtypes to load into, comma-separated", "bf16,fp32");
+    p.option("dtypes", "LIST", "dtypes to load into, comma-separated; nf4 = a QLoRA base (bf16 with every decoder "
+                               "projection quantized to NF4 while loading)", "bf16,fp32");
     p.flag("warm", "keep the files in the page cache (default: dropped before each load, so it reads the disk)");
     p.option("measure", "DIR", "(internal) load DIR once in this process and print one JSON line");
     p.option("dtype", "DTYPE", "(internal) the dtype for --measure", "bf16");
@@ -106,7 +112,8 @@ int runBenchLoad(int argc, char** argv)
     named.push_back(p.get("store-dtype"));
     for (const std::string& d : named)  // checked before anything is written
         try {
-            ft::parseDType(d);
+            if (d != kNf4 || &d == &named.back())  // nf4 is a way to load, not a way to store
+                ft::parseDType(d);
         } catch (const ft::Error& e) {
             throw UsageError(e.what());
         }
@@ -146,7 +153,8 @@ int runBenchLoad(int argc, char** argv)
             const ft::base::LoadMeasurement m = measureInChild(dir, d, threads);
             const bool within = m.ratio() <= kLimit;
             allWithin = allWithin && within;
-            std::printf("%-6s %12s %10.2f %12s %12s %14s %8.3f  %s %.2f\n", ft::dtypeLabel(ft::parseDType(d)).c_str(),
+            std::printf("%-6s %12s %10.2f %12s %12s %14s %8.3f  %s %.2f\n",
+                        d == kNf4 ? "NF4" : ft::dtypeLabel(ft::parseDType(d)).c_str(),
                         formatBytes(double(m.tensorBytes)).c_str(), m.seconds, formatBytes(double(m.rssBefore)).c_str(),
                         formatBytes(double(m.peakRss)).c_str(), formatBytes(double(m.peakRss - m.rssBefore)).c_str(),
                         m.ratio(), within ? "within" : "OVER", kLimit);
@@ -159,8 +167,8 @@ int runBenchLoad(int argc, char** argv)
             fs::remove_all(dir);
         throw;
     }
-    std::printf("ratio = (peak RSS - RSS before the load) / the weights' size in that dtype; each load runs in a fresh "
-                "process%s\n",
+    std::printf("ratio = (peak RSS - RSS before the load) / the weights' size in that dtype (NF4: what stays, the "
+                "4-bit projections and the rest in bf16); each load runs in a fresh process%s\n",
                 p.has("warm") ? "" : ", with the files dropped from the page cache first");
     if (removeAfter)
         fs::remove_all(dir);

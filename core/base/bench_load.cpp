@@ -2,6 +2,7 @@
 
 #include "model/llama.h"
 #include "model/model_io.h"
+#include "peft/nf4.h"
 #include "model/runtime.h"
 #include "util/stopwatch.h"
 
@@ -94,7 +95,7 @@ int dropFromPageCache(const std::string& dir)
     return dropped;
 }
 
-LoadMeasurement measureLoad(const std::string& dir, c10::ScalarType dtype)
+LoadMeasurement measureLoad(const std::string& dir, c10::ScalarType dtype, bool nf4Projections)
 {
     LoadMeasurement m;
     m.peakIsOwn = resetPeakRss();
@@ -102,6 +103,9 @@ LoadMeasurement measureLoad(const std::string& dir, c10::ScalarType dtype)
     const auto start = util::Clock::now();
     model::LoadOptions options;
     options.computeDtype = dtype;
+    auto quantized = std::make_shared<peft::StreamingQuantization>();
+    if (nf4Projections)
+        options.afterParameter = peft::quantizeWhileLoading(quantized);
     model::LoadedModel loaded = model::loadModelFolder(dir, options);
     m.seconds = util::secondsSince(start);
     m.peakRss = processMemory().peakRssBytes;
@@ -109,6 +113,8 @@ LoadMeasurement measureLoad(const std::string& dir, c10::ScalarType dtype)
         m.parameters += p.numel();
         m.tensorBytes += int64_t(p.nbytes());
     }
+    m.parameters += quantized->weightElements;  // the checkpoint's count
+    m.tensorBytes += quantized->nf4Bytes;
     return m;
 }
 

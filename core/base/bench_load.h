@@ -47,7 +47,10 @@ struct LoadMeasurement {
     double ratio() const { return tensorBytes ? double(peakRss - rssBefore) / double(tensorBytes) : 0.0; }
 };
 
-// Loads the model folder `dir` into `dtype` on the CPU and measures it.
-LoadMeasurement measureLoad(const std::string& dir, c10::ScalarType dtype);
+// Loads the model folder `dir` into `dtype` on the CPU and measures it. nf4Projections:
+// as a QLoRA run loads its base (the decoder projections quantized to NF4 while loading,
+// peft::quantizeWhileLoading); tensorBytes is then what stays (parameters and the NF4
+// codes and scales).
+LoadMeasurement measureLoad(const std::string& dir, c10::ScalarType dtype, bool nf4Projections = false);
 
 } // namespace ft::base

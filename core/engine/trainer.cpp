@@ -9,6 +9,7 @@
 #include "model/model_io.h"
 #include "model/runtime.h"
 #include "peft/adapter_io.h"
+#include "peft/nf4.h"
 #include "peft/registry.h"
 #include "peft/technique.h"
 #include "suite/suite_runner.h"
@@ -144,9 +145,17 @@ Session prepare(const RunConfig& c, EventWriter& events, DataParallel& dp, const
     at::manual_seed(uint64_t(c.training.seed));
 
     s.tokenizer = tok::loadTokenizer(c.model);
-    s.loaded = model::loadModelFolder(c.model, {s.weightDtype, c10::Device(c10::kCPU)});
-    const int64_t baseParameters = countParameters(*s.loaded.model);
-    const int64_t frozenBefore = frozenWeightBytes(*s.loaded.model, /*countAll=*/true);
+    model::LoadOptions loadOptions{s.weightDtype, c10::Device(c10::kCPU), {}};
+    // QLoRA: each projection goes to NF4 as it is read, so the base is never whole in full precision.
+    auto streamed = std::make_shared<peft::StreamingQuantization>();
+    if (c.technique.technique == "qlora")
+        loadOptions.afterParameter =
+            peft::quantizeWhileLoading(streamed, c.technique.quantBlockSize, c.technique.doubleQuant);
+    s.loaded = model::loadModelFolder(c.model, loadOptions);
+    // Counted as the checkpoint holds them: what the loader quantized counts as its dense weights.
+    const int64_t baseParameters = countParameters(*s.loaded.model) + streamed->weightElements;
+    const int64_t frozenBefore =
+        frozenWeightBytes(*s.loaded.model, /*countAll=*/true) - streamed->nf4Bytes + streamed->weightBytes;
     peft::ApplyContext context;
     context.tokenizer = s.tokenizer.get();
     peft::PeftSettings technique = c.technique;

@@ -132,19 +132,21 @@ std::vector<int64_t> tokenIds(const json& j, const char* key, int64_t fallback, 
 } // namespace
 
 namespace {
-// One layer's parameters, with `experts` of its experts counted in a sparse layer.
-int64_t layerParameters(const ModelConfig& c, int64_t i, bool activeOnly)
+// One layer's parameters, with `experts` of its experts counted in a sparse layer; in
+// double (T) when parsing checks that the int64_t counts cannot overflow.
+template <typename T = int64_t>
+T layerParameters(const ModelConfig& c, int64_t i, bool activeOnly)
 {
-    const int64_t C = c.hiddenSize, H = c.numAttentionHeads, K = c.numKeyValueHeads, D = c.headDim;
-    const int64_t q = C * H * D + (c.attentionBias ? H * D : 0);
-    const int64_t kv = 2 * (C * K * D + (c.attentionBias ? K * D : 0));
-    const int64_t o = H * D * C + (c.attentionOutBias ? C : 0);
-    int64_t mlp = 3 * C * c.intermediateSize + (c.mlpBias ? 2 * c.intermediateSize + C : 0);
+    const T C = T(c.hiddenSize), H = T(c.numAttentionHeads), K = T(c.numKeyValueHeads), D = T(c.headDim);
+    const T q = C * H * D + (c.attentionBias ? H * D : 0);
+    const T kv = 2 * (C * K * D + (c.attentionBias ? K * D : 0));
+    const T o = H * D * C + (c.attentionOutBias ? C : 0);
+    T mlp = 3 * C * T(c.intermediateSize) + (c.mlpBias ? 2 * T(c.intermediateSize) + C : 0);
     if (c.layerIsSparse(i))  // the router and the experts' gate, up and down
-        mlp = C * c.numExperts + (activeOnly ? c.numExpertsPerTok : c.numExperts) * 3 * C * c.moeIntermediateSize;
+        mlp = C * T(c.numExperts) + T(activeOnly ? c.numExpertsPerTok : c.numExperts) * 3 * C * T(c.moeIntermediateSize);
     const ArchTraits t = archTraits(c.arch);
-    const int64_t qkNorm = t.qkNorm ? 2 * D : (t.olmo2Block || t.wholeQkNorm) ? (H + K) * D : 0;
-    const int64_t norms = (t.gemmaBlock ? 4 : 2) * C;
+    const T qkNorm = t.qkNorm ? 2 * D : (t.olmo2Block || t.wholeQkNorm) ? (H + K) * D : 0;
+    const T norms = (t.gemmaBlock ? 4 : 2) * C;
     return q + kv + o + mlp + norms + qkNorm;
 }
 } // namespace
@@ -169,6 +171,8 @@ int64_t ModelConfig::activeParameterCount() const
 
 namespace {
 
+constexpr int64_t kMaxLayers = 65536;
+
 // A text model's config.json (or a multimodal one's text_config over its defaults).
 ModelConfig parseTextConfig(const json& j, const std::string& source)
 {
@@ -179,6 +183,9 @@ ModelConfig parseTextConfig(const json& j, const std::string& source)
     c.hiddenSize = f.positiveInt("hidden_size");
     c.intermediateSize = f.positiveInt("intermediate_size");
     c.numHiddenLayers = f.positiveInt("num_hidden_layers");
+    if (c.numHiddenLayers > kMaxLayers)  // per-layer lists are built from it
+        fail(source + ": num_hidden_layers " + std::to_string(c.numHiddenLayers) + " is more than the " +
+             std::to_string(kMaxLayers) + " supported");
     c.numAttentionHeads = f.positiveInt("num_attention_heads");
     c.numKeyValueHeads = f.positiveIntOr("num_key_value_heads", c.numAttentionHeads);
     if (c.numAttentionHeads % c.numKeyValueHeads != 0)
@@ -207,6 +214,13 @@ ModelConfig parseTextConfig(const json& j, const std::string& source)
              std::to_string(c.rotaryDim() / 2) + "), found " + std::to_string(c.ropeScaling.shortFactor.size()));
     if (c.hiddenAct != "silu" && c.hiddenAct != "gelu_pytorch_tanh")
         fail(source + ": hidden_act '" + c.hiddenAct + "' is not supported; supported: silu, gelu_pytorch_tanh");
+    // Every count (ModelConfig::parameterCount) must fit int64_t: checked in double.
+    double total = double(c.vocabSize) * double(c.hiddenSize) * 2 + double(c.hiddenSize);
+    for (int64_t i = 0; i < c.numHiddenLayers; ++i)
+        total += layerParameters<double>(c, i, false);
+    if (total > 0x1p50)
+        fail(source + ": its sizes describe a model of more than 2^50 parameters (hidden_size " +
+             std::to_string(c.hiddenSize) + ", num_hidden_layers " + std::to_string(c.numHiddenLayers) + "); none is that large");
     c.torchDtype = f.stringOr("torch_dtype", "float32");
     c.bosTokenId = tokenIds(j, "bos_token_id", 1, source).front();
     c.eosTokenIds = tokenIds(j, "eos_token_id", 2, source);

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <utility>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -144,11 +145,12 @@ bool isTextTensor(const std::string& storedName, TextLayout layout)
 }
 
 std::vector<std::string> loadWeights(torch::nn::Module& model, const io::SafetensorsCheckpoint& checkpoint,
-                                     TextLayout layout)
+                                     TextLayout layout, const std::function<void(const at::Tensor&)>& afterEach)
 {
     torch::NoGradGuard noGrad;
     std::set<std::string> used;
-    for (auto& p : model.named_parameters()) {
+    auto parameters = model.named_parameters();
+    for (auto& p : parameters) {
         const std::string name = storedTensorName(p.key(), layout);
         at::Tensor& param = p.value();
         const io::TensorView* view = checkpoint.find(name);
@@ -164,6 +166,10 @@ std::vector<std::string> loadWeights(torch::nn::Module& model, const io::Safeten
         if (view->nbytes > 0 && !copyFromMapping(param, *view, torchTypeOf(view->dtype, name)))
             fail("tensor '" + name + "' contains NaN or infinite values");
         used.insert(name);
+        // The list's handle goes now: a module the hook replaces is freed with it.
+        const at::Tensor filled = std::exchange(param, at::Tensor());
+        if (afterEach)
+            afterEach(filled);
     }
     std::vector<std::string> unused;
     for (const std::string& n : checkpoint.names())
@@ -240,7 +246,10 @@ LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options)
                 b.set_data(b.to(options.computeDtype));
     }
     const TextLayout layout = textLayoutOf(out.config, checkpoint);
-    out.ignoredTensors = loadWeights(*out.model, checkpoint, layout);
+    std::function<void(const at::Tensor&)> afterEach;
+    if (options.afterParameter)
+        afterEach = [&](const at::Tensor& t) { options.afterParameter(out.model, t); };
+    out.ignoredTensors = loadWeights(*out.model, checkpoint, layout, afterEach);
     for (const std::string& n : checkpoint.names())
         out.otherModalityTensors += isTextTensor(n, layout) ? 0 : 1;
     out.model->to(options.device);

@@ -8,6 +8,7 @@
 
 #include <c10/core/Device.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ struct GenerationDefaults {
 struct LoadOptions {
     c10::ScalarType computeDtype = c10::kFloat;
     c10::Device device = c10::Device(c10::kCPU);
+    // Called after each parameter has been read from the checkpoint (in the model's
+    // parameter order, on the CPU, before the move to `device`), with the model and the
+    // parameter just filled. It may replace modules of the model (QLoRA quantizes each
+    // projection as soon as its weights are in: peft::quantizeWhileLoading); the loader
+    // keeps no reference to a parameter once it is read, so what the hook replaces is
+    // freed at once.
+    std::function<void(CausalLM& model, const at::Tensor& parameter)> afterParameter;
 };
 
 struct LoadedModel {
@@ -52,9 +60,11 @@ std::string requireModelFolder(const std::string& dir);
 LoadedModel loadModelFolder(const std::string& dir, const LoadOptions& options = {});
 
 // Copies every parameter of `model` from `checkpoint`; returns the unused names of the
-// text model's tensors.
+// text model's tensors. `afterEach` runs after each parameter is filled, which the
+// loader no longer holds by then.
 std::vector<std::string> loadWeights(torch::nn::Module& model, const io::SafetensorsCheckpoint& checkpoint,
-                                     TextLayout layout = TextLayout::Text);
+                                     TextLayout layout = TextLayout::Text,
+                                     const std::function<void(const at::Tensor&)>& afterEach = {});
 
 // Writes config.json, the weights converted to `storeDtype` and generation_config.json
 // into `dir` (created if needed); each file atomically. Weights above maxShardBytes

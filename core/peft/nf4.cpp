@@ -6,6 +6,10 @@
 #include "util/error.h"
 
 #include <ATen/ATen.h>
+#include <map>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <torch/csrc/autograd/custom_function.h>
 
 
@@ -283,6 +287,47 @@ int64_t quantizeDecoderProjections(model::CausalLM& model, int64_t blockSize, bo
         ++replaced;
     }
     return replaced;
+}
+
+std::function<void(model::CausalLM&, const at::Tensor&)> quantizeWhileLoading(
+    std::shared_ptr<StreamingQuantization> counts, int64_t blockSize, bool doubleQuant)
+{
+    // The slot each decoder projection's last parameter belongs to, found on the first call.
+    auto lastParameter = std::make_shared<std::map<const c10::TensorImpl*, ProjectionSlot>>();
+    auto mapped = std::make_shared<bool>(false);
+    return [=](model::CausalLM& model, const at::Tensor& parameter) {
+        if (!*mapped) {
+            for (auto& slot : projectionSlots(model)) {
+                if (slot.layer < 0 || slot.router)
+                    continue;  // as quantizeDecoderProjections: lm_head and routers stay dense
+                auto dense = std::dynamic_pointer_cast<model::DenseLinearImpl>(slot.get());
+                if (dense)
+                    (*lastParameter)[(dense->bias.defined() ? dense->bias : dense->weight).unsafeGetTensorImpl()] = slot;
+            }
+            *mapped = true;
+        }
+        const auto it = lastParameter->find(parameter.unsafeGetTensorImpl());
+        if (it == lastParameter->end())
+            return;
+        ProjectionSlot slot = it->second;
+        lastParameter->erase(it);
+        auto dense = std::dynamic_pointer_cast<model::DenseLinearImpl>(slot.get());
+        auto nf4 = std::make_shared<Nf4LinearImpl>(*dense, blockSize, doubleQuant);
+        if (counts) {
+            ++counts->projections;
+            counts->weightElements += dense->weight.numel();
+            counts->weightBytes += int64_t(dense->weight.nbytes());
+            counts->nf4Bytes += nf4->storageBytes();
+        }
+        slot.set(nf4);
+        dense.reset();
+        slot = {};
+#ifdef __GLIBC__
+        // Quantizing a projection leaves free heap pages behind (its fp32 temporaries);
+        // hand them back now, or they add up to hundreds of MB over a 1 B model's load.
+        ::malloc_trim(0);
+#endif
+    };
 }
 
 int64_t dequantizeDecoderProjections(model::CausalLM& model, c10::ScalarType dtype)

@@ -14,6 +14,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,6 +105,19 @@ using Nf4Linear = std::shared_ptr<Nf4LinearImpl>;
 // down) becomes an Nf4Linear; embeddings, norms and lm_head stay as they are.
 // Returns how many projections were replaced (layers already wrapped are skipped).
 int64_t quantizeDecoderProjections(model::CausalLM& model, int64_t blockSize = 64, bool doubleQuant = true);
+// QLoRA's base built while loading (model::LoadOptions::afterParameter): each decoder
+// projection becomes an Nf4Linear as soon as its last parameter (weight, then bias) is
+// read, exactly as quantizeDecoderProjections would make it afterwards, so that the
+// base never holds more than one projection in full precision. The counts say what
+// was replaced (for the figures a run reports "as loaded").
+struct StreamingQuantization {
+    int64_t projections = 0;
+    int64_t weightElements = 0;  // of the dense weights replaced
+    int64_t weightBytes = 0;     // their bytes in the load dtype
+    int64_t nf4Bytes = 0;        // what replaced them (codes and scales)
+};
+std::function<void(model::CausalLM&, const at::Tensor&)> quantizeWhileLoading(
+    std::shared_ptr<StreamingQuantization> counts, int64_t blockSize = 64, bool doubleQuant = true);
 // The inverse, for merge-and-unload: every Nf4Linear sitting directly in a projection
 // slot becomes a frozen DenseLinear holding its dequantized weight in `dtype`.
 int64_t dequantizeDecoderProjections(model::CausalLM& model, c10::ScalarType dtype);
