@@ -137,16 +137,17 @@ private Q_SLOTS:
         // One decoder layer of the TinyLlama-1.1B shape: 176 M parameters, 352 MB in bf16,
         // in shards of 100 MB. Loading must lift the RSS by at most 1.15x the weights, in
         // both dtypes, although the embedding alone is a third of the checkpoint.
+        // NF4: a QLoRA base, its projections quantized while loading, against what stays.
         const Run r = cli({"bench", "load", "--layers", "1", "--shard-mb", "100", "--dir", m_dir.filePath("big"),
-                           "--threads", "1"},
+                           "--threads", "1", "--dtypes", "bf16,fp32,nf4"},
                           300000);
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains("in 3 shard(s)"), qPrintable(r.out));
-        const QRegularExpression row(R"(^(bf16|fp32) .* (\d\.\d{3})  within 1.15$)", QRegularExpression::MultilineOption);
+        const QRegularExpression row(R"(^(bf16|fp32|NF4) .* (\d\.\d{3})  within 1.15$)", QRegularExpression::MultilineOption);
         int rows = 0;
         for (auto it = row.globalMatch(r.out); it.hasNext(); ++rows)
             QVERIFY2(it.next().captured(2).toDouble() <= 1.15, qPrintable(r.out));
-        QVERIFY2(rows == 2, qPrintable(r.out));
+        QVERIFY2(rows == 3, qPrintable(r.out));
         QDir(m_dir.filePath("big")).removeRecursively();
     }
 

@@ -17,7 +17,7 @@ namespace ft::peft {
 
 namespace {
 
-constexpr int64_t kChunkBlocks = 1 << 16;  // blocks quantized at a time: bounds the temporaries
+constexpr int64_t kChunkBlocks = 1 << 14;  // blocks quantized at a time (1 Mi values): bounds the temporaries
 
 at::Tensor codeTensor(c10::ScalarType dtype)
 {
@@ -91,22 +91,26 @@ Nf4Tensor quantizeNf4(const at::Tensor& w, int64_t blockSize, bool doubleQuant)
     const auto work = workType(w.scalar_type());
     const auto device = w.device();
 
-    at::Tensor flat = w.detach().reshape(-1).to(work);
-    if (!flat.isfinite().all().item<bool>())
-        fail("cannot quantize a tensor of shape " + shapeString(w.sizes()) + " to NF4: it holds inf or NaN values");
+    // Chunk by chunk, so that the temporaries stay a few MB however large the weight (a
+    // QLoRA base is quantized while it loads, one projection at a time).
+    const at::Tensor flat = w.detach().reshape(-1);
     const int64_t padded = nBlocks * blockSize;
-    if (padded > q.numel)
-        flat = at::cat({flat, at::zeros({padded - q.numel}, flat.options())});
-    at::Tensor blocks = flat.view({nBlocks, blockSize});  // (nBlocks, blockSize)
-    at::Tensor absmax = blocks.abs().amax(1);             // (nBlocks,)
-
+    at::Tensor absmax = at::empty({nBlocks}, at::TensorOptions().dtype(work).device(device));
     q.packed = at::empty({padded / 2}, at::TensorOptions().dtype(at::kByte).device(device));
     const at::Tensor bounds = midpoints(work, device);
     for (int64_t start = 0; start < nBlocks; start += kChunkBlocks) {
         const int64_t n = std::min(kChunkBlocks, nBlocks - start);
+        const int64_t first = start * blockSize, count = std::min(n * blockSize, q.numel - first);
+        at::Tensor chunk = flat.narrow(0, first, count).to(work);
+        if (!chunk.isfinite().all().item<bool>())
+            fail("cannot quantize a tensor of shape " + shapeString(w.sizes()) + " to NF4: it holds inf or NaN values");
+        if (count < n * blockSize)  // the last block, padded with zeros
+            chunk = at::cat({chunk, at::zeros({n * blockSize - count}, chunk.options())});
+        const at::Tensor blocks = chunk.view({n, blockSize});
         at::Tensor a = absmax.narrow(0, start, n);
+        a.copy_(blocks.abs().amax(1));
         at::Tensor safe = at::where(a > 0, a, at::ones_like(a)).unsqueeze(1);
-        at::Tensor normalized = (blocks.narrow(0, start, n) / safe).clamp(-1.0, 1.0).reshape(-1);
+        at::Tensor normalized = (blocks / safe).clamp(-1.0, 1.0).reshape(-1);
         at::Tensor idx = at::bucketize(normalized, bounds).view({-1, 2});  // (n * blockSize / 2, 2) int64
         q.packed.narrow(0, start * blockSize / 2, n * blockSize / 2)
             .copy_((idx.select(1, 0) * 16 + idx.select(1, 1)).to(at::kByte));
