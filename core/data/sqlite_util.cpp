@@ -2,6 +2,8 @@
 // and the statement. Not here: schema or project knowledge.
 #include "data/sqlite_util.h"
 
+#include <cstring>
+
 #include <sqlite3.h>
 
 namespace ft::data {
@@ -34,7 +36,11 @@ std::string databaseFile(sqlite3* db) {
 
 void failSqlite(sqlite3* db, int rc, std::string_view step) {
     const int code = rc & 0xff;
-    const std::string sqliteMessage = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    std::string sqliteMessage = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    // A failed write says why in the system's words ("No space left on device", "File too large").
+    if ((code == SQLITE_IOERR || code == SQLITE_FULL) && db)
+        if (const int sys = sqlite3_system_errno(db); sys != 0)
+            sqliteMessage += std::string(" (") + std::strerror(sys) + ")";
     const std::string file = databaseFile(db);
     std::string message;
     if (code == SQLITE_CORRUPT)

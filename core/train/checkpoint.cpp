@@ -187,13 +187,34 @@ void checkLayout(const nlohmann::json& saved, const nlohmann::json& current, con
 void writeOptimizer(const std::string& path, torch::optim::Optimizer& optimizer, const NamedTensors& trainable)
 {
     const nlohmann::json layout = optimizerLayout(optimizer, trainable);
+    // Written through our own file: libtorch's file writer throws from its destructor when
+    // a write fails (a full disk), which ends the process. Here a failed write is only
+    // remembered, and torch is told every byte went, so it finishes; then the error is ours.
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (!file)
+        fail("cannot write the optimizer state to " + path + ": " + std::strerror(errno));
+    int writeError = 0;
     try {
         torch::serialize::OutputArchive archive;
         optimizer.save(archive);
         archive.write("ftstudio_layout", c10::IValue(layout.dump()));
-        archive.save_to(path);
+        archive.save_to([&](const void* data, size_t n) -> size_t {
+            if (writeError == 0 && n > 0 && std::fwrite(data, 1, n, file) != n)
+                writeError = errno ? errno : EIO;
+            return n;
+        });
     } catch (const c10::Error& e) {
+        std::fclose(file);
+        std::remove(path.c_str());
         fail("cannot write the optimizer state to " + path + ": " + e.what_without_backtrace());
+    }
+    if (std::fflush(file) != 0 && writeError == 0)
+        writeError = errno ? errno : EIO;
+    if (std::fclose(file) != 0 && writeError == 0)
+        writeError = errno ? errno : EIO;
+    if (writeError != 0) {
+        std::remove(path.c_str());
+        fail("cannot write the optimizer state to " + path + ": " + std::strerror(writeError));
     }
     syncPath(path, false);
 }
