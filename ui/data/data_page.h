@@ -77,6 +77,7 @@ protected:
     void showEvent(QShowEvent* event) override;
 
 private:
+    void selectDatasetNamed(const QString& name);  // after a dialog made or filled it
     // Item data of the dataset combo besides the id.
     static constexpr int kRowCountRole = Qt::UserRole + 1;
     static constexpr int kNameRole = Qt::UserRole + 2;

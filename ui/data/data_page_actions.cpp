@@ -299,14 +299,18 @@ void DataPage::keyPressEvent(QKeyEvent* event) {
         QWidget::keyPressEvent(event);
 }
 
+void DataPage::selectDatasetNamed(const QString& name) {
+    std::optional<ft::data::DatasetInfo> info;
+    m_session->run(tr("Opening dataset"), [&](ProjectStore& s) { info = s.dataset(name.toStdString()); });
+    if (info)
+        selectDataset(info->id);
+}
+
 ImportDialog* DataPage::openImportDialog() {
     auto* dialog = new ImportDialog(m_session, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &ImportDialog::imported, this, [this](const QString& name) {
-        std::optional<ft::data::DatasetInfo> info;
-        m_session->run(tr("Opening dataset"), [&](ProjectStore& s) { info = s.dataset(name.toStdString()); });
-        if (info)
-            selectDataset(info->id);
+        selectDatasetNamed(name);
         showMessage(tr("Imported into '%1'.").arg(name));
     });
     dialog->open();
@@ -372,10 +376,7 @@ GenerateDialog* DataPage::openGenerateDialog() {
     auto* dialog = new GenerateDialog(m_session, name, QString::fromUtf8(ft::data::datasetKindName(kind)), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &GenerateDialog::generated, this, [this](const QString& target) {
-        std::optional<ft::data::DatasetInfo> info;
-        m_session->run(tr("Opening dataset"), [&](ProjectStore& s) { info = s.dataset(target.toStdString()); });
-        if (info)
-            selectDataset(info->id);
+        selectDatasetNamed(target);
         showMessage(tr("Generated into '%1'.").arg(target));
     });
     dialog->open();
