@@ -10,6 +10,8 @@
 #                                     (default: dist); docs/packaging.md
 #   packaging/ftstudio.sh chaos [TRIALS] [SEED]  kill -9 a training run at random moments and during
 #                                     checkpoint writes, resume it, compare with an uninterrupted run
+#   packaging/ftstudio.sh chaos-project [TRIALS] [SEED]  kill -9 data import, export, dedupe and split
+#                                     at random moments; the project must be whole, before or after
 #   packaging/ftstudio.sh fuzz [NAME|all] [SECONDS]  build the libFuzzer harnesses (clang, ASan + UBSan)
 #                                     into build-fuzz/ and run each for SECONDS (default 60); a table
 #                                     of executions and findings (tests/fuzz/README.md)
@@ -109,6 +111,10 @@ EOF
         build_project
         exec "$here/chaos.sh" "$build" "${2:-20}" "${3:-1}"
         ;;
+    chaos-project)
+        build_project
+        exec "$here/chaos-project.sh" "$build" "${2:-20}" "${3:-1}"
+        ;;
     fuzz)
         "$here/install-deps.sh" --fuzz
         fuzz_build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -152,7 +158,7 @@ EOF
         fi
         ;;
     *)
-        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]|chaos [TRIALS] [SEED]" >&2
+        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]|chaos [TRIALS] [SEED]|chaos-project [TRIALS] [SEED]" >&2
         exit 2
         ;;
 esac
