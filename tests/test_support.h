@@ -60,6 +60,8 @@ inline CliRun runCli(const QStringList& args, const QString& dataDir, int timeou
     env.insert("FTSTUDIO_DATA_DIR", dataDir);
     p.setProcessEnvironment(env);
     p.start(qEnvironmentVariable("FTSTUDIO_CLI"), args);
+    if (!p.waitForStarted(30000))  // e.g. FTSTUDIO_CLI unset: the test is not registered with CLI
+        return {-1, QString(), "cannot start FTSTUDIO_CLI='" + qEnvironmentVariable("FTSTUDIO_CLI") + "': " + p.errorString()};
     if (!p.waitForFinished(timeoutMs))
         p.kill();
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
