@@ -32,28 +32,19 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
+using Run = fttest::CliRun;
 
 // The CLI with files limited to `maxFileBytes` (0: no limit).
 Run cliWithFileLimit(const QStringList& args, qint64 maxFileBytes, const QString& dataDir)
 {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("FTSTUDIO_DATA_DIR", dataDir);
-    p.setProcessEnvironment(env);
+    std::function<void()> limit;
     if (maxFileBytes > 0)
-        p.setChildProcessModifier([maxFileBytes] {
+        limit = [maxFileBytes] {
             ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails (EFBIG) instead of killing
-            const rlimit limit{rlim_t(maxFileBytes), rlim_t(maxFileBytes)};
-            ::setrlimit(RLIMIT_FSIZE, &limit);
-        });
-    p.start(qEnvironmentVariable("FTSTUDIO_CLI"), args);
-    p.waitForFinished(300000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+            const rlimit r{rlim_t(maxFileBytes), rlim_t(maxFileBytes)};
+            ::setrlimit(RLIMIT_FSIZE, &r);
+        };
+    return fttest::runCli(args, dataDir, 300000, limit);
 }
 
 // Every file under `dir` with its bytes.

@@ -53,12 +53,16 @@ struct CliRun {
     QString out, err;
 };
 
-inline CliRun runCli(const QStringList& args, const QString& dataDir, int timeoutMs = 120000)
+// `childSetup` runs in the child before the CLI starts (e.g. resource limits).
+inline CliRun runCli(const QStringList& args, const QString& dataDir, int timeoutMs = 120000,
+                     const std::function<void()>& childSetup = {})
 {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("FTSTUDIO_DATA_DIR", dataDir);
     p.setProcessEnvironment(env);
+    if (childSetup)
+        p.setChildProcessModifier(childSetup);
     p.start(qEnvironmentVariable("FTSTUDIO_CLI"), args);
     if (!p.waitForStarted(30000))  // e.g. FTSTUDIO_CLI unset: the test is not registered with CLI
         return {-1, QString(), "cannot start FTSTUDIO_CLI='" + qEnvironmentVariable("FTSTUDIO_CLI") + "': " + p.errorString()};

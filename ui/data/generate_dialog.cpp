@@ -93,14 +93,10 @@ GenerateDialog::GenerateDialog(Session* session, const QString& sourceDataset, c
             model->item(1)->setEnabled(false);
     setMode(sourceKind == QLatin1String("verifiable") ? QStringLiteral("verifier") : QStringLiteral("responses"));
     connect(m_mode, &QComboBox::currentIndexChanged, this, [this] {
-        const QString mode = m_mode->currentData().toString();
-        m_target->setText(m_source + (mode == QLatin1String("responses") ? QStringLiteral("-answers")
-                                                                        : QStringLiteral("-pairs")));
+        proposeTarget();
         updateEnabled();
     });
-    m_target->setText(m_source + (m_mode->currentData().toString() == QLatin1String("responses")
-                                      ? QStringLiteral("-answers")
-                                      : QStringLiteral("-pairs")));
+    proposeTarget();
     updateEnabled();
 }
 
@@ -121,6 +117,11 @@ QLineEdit* GenerateDialog::folderField(const QString& objectName, const QString&
             edit->setText(dir);
     });
     return edit;
+}
+
+void GenerateDialog::proposeTarget() {
+    const bool answers = m_mode->currentData().toString() == QLatin1String("responses");
+    m_target->setText(m_source + (answers ? QStringLiteral("-answers") : QStringLiteral("-pairs")));
 }
 
 void GenerateDialog::updateEnabled() {

@@ -48,6 +48,7 @@ protected:
 
 private:
     void updateEnabled();
+    void proposeTarget();  // <source>-answers or <source>-pairs, by the mode
     QLineEdit* folderField(const QString& objectName, const QString& title, const QString& tip);
 
     QString m_source, m_sourceKind;
