@@ -405,6 +405,15 @@ private Q_SLOTS:
                                              path("data"));
         QCOMPARE(notPairs.code, 2);
         QVERIFY(notPairs.err.contains("--judge ranks the answers of --mode pairs"));
+        // A judge folder that is not there: a clear error, and no empty target dataset left behind.
+        const auto noJudge = fttest::runCli(QStringList{"data", "generate", "--project", project, "--mode", "pairs",
+                                                        "--from", "prompts", "--to", "ghost", "--judge",
+                                                        path("no-such-model")} + common,
+                                            path("data"));
+        QCOMPARE(noJudge.code, 1);
+        QVERIFY2(noJudge.err.contains("no-such-model") && noJudge.err.contains("does not exist"),
+                 qPrintable(noJudge.err));
+        QVERIFY(!ft::data::ProjectStore::open(project.toStdString())->dataset("ghost"));
     }
 
     // The perplexity suite and the perplexity command score the same ids alike.

@@ -294,6 +294,11 @@ private Q_SLOTS:
         QCOMPARE(packedText.code, 0);
         QVERIFY2(packedText.out.contains("packed row ") || packedText.out.contains("evaluation split"),
                  qPrintable(packedText.out));
+        const auto notSft = fttest::runCli({"data", "preview", "--data", QString::fromStdString(data), "--row", "8",
+                                            "--model", QString::fromStdString(m_model), "--packing", "--objective", "dpo"},
+                                           QDir::tempPath());
+        QCOMPARE(notSft.code, 2);
+        QVERIFY2(notSft.err.contains("objective 'dpo' does not pack"), qPrintable(notSft.err));
     }
 };
 

@@ -93,8 +93,12 @@ int runDataPreview(int argc, char** argv)
         j["objective"]["template"] = p.get("template");
     if (p.has("loss-on"))
         j["objective"]["loss_on"] = p.get("loss-on");
-    if (p.has("packing"))
+    if (p.has("packing")) {
+        if (j["objective"].value("name", std::string("sft")) != "sft")
+            throw UsageError("--packing packs SFT examples; objective '" +
+                             j["objective"]["name"].get<std::string>() + "' does not pack");
         j["objective"]["packing"] = true;
+    }
     if (p.has("max-seq-len"))
         j["training"]["max_seq_len"] = p.getInt("max-seq-len");
     const ft::train::RunConfig config = ft::train::parseRunConfig(j, p.has("config") ? p.get("config") : "data preview");
