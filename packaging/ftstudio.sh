@@ -10,8 +10,10 @@
 #                                     (default: dist); docs/packaging.md
 #   packaging/ftstudio.sh chaos [TRIALS] [SEED]  kill -9 a training run at random moments and during
 #                                     checkpoint writes, resume it, compare with an uninterrupted run
-#   packaging/ftstudio.sh chaos-project [TRIALS] [SEED]  kill -9 data import, export, dedupe and split
+#   packaging/ftstudio.sh chaos-project [TRIALS] [SEED]  kill -9 data import, export, dedupe, split, undo, redo
 #                                     at random moments; the project must be whole, before or after
+#   packaging/ftstudio.sh sanitize [LABELS]  build core, the CLI and the engine tests with ASan +
+#                                     UBSan into build-asan/ and run the unit and cli labels there
 #   packaging/ftstudio.sh fuzz [NAME|all] [SECONDS]  build the libFuzzer harnesses (clang, ASan + UBSan)
 #                                     into build-fuzz/ and run each for SECONDS (default 60); a table
 #                                     of executions and findings (tests/fuzz/README.md)
@@ -145,6 +147,22 @@ EOF
         cat "$fuzz_build/fuzz-table.txt"
         exit $status
         ;;
+    sanitize)
+        # The engine, the CLI and the engine's tests built with ASan + UBSan in their own
+        # folder (no GUI), then the unit and cli labels (or LABELS) run there. Any report
+        # ends the process that made it, so it fails the test; leaks too, except the ones
+        # tests/sanitize/lsan.supp lists in libraries the studio does not build.
+        "$here/install-deps.sh" --test
+        sbuild="${SANITIZE_BUILD_DIR:-$root/build-asan}"
+        if [ ! -f "$sbuild/build.ninja" ]; then
+            cmake -S "$root" -B "$sbuild" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFTSTUDIO_SANITIZE=ON
+        fi
+        cmake --build "$sbuild" -j "$jobs"
+        export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=0}"
+        export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/sanitize/lsan.supp:print_suppressions=0}"
+        export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+        ctest --test-dir "$sbuild" --output-on-failure -j "$jobs" -L "${2:-unit|cli}"
+        ;;
     test)
         "$here/install-deps.sh" --test
         build_project
@@ -158,7 +176,7 @@ EOF
         fi
         ;;
     *)
-        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]|chaos [TRIALS] [SEED]|chaos-project [TRIALS] [SEED]" >&2
+        echo "usage: $0 run|test|build|quickstart|screenshots [DIR]|deb [DIR]|fuzz [NAME] [SECONDS]|chaos [TRIALS] [SEED]|chaos-project [TRIALS] [SEED]|sanitize [LABELS]" >&2
         exit 2
         ;;
 esac

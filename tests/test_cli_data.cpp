@@ -129,7 +129,7 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::newRow("project") << QStringList{"project", "--help"};
         QTest::newRow("data") << QStringList{"data", "--help"};
-        for (const char* c : {"create", "info"})
+        for (const char* c : {"create", "info", "undo", "redo"})
             QTest::newRow(qPrintable(QString("project ") + c)) << QStringList{"project", c, "--help"};
         for (const char* c : {"import", "export", "list", "sample", "stats", "dedupe", "split", "bench"})
             QTest::newRow(qPrintable(QString("data ") + c)) << QStringList{"data", c, "--help"};
@@ -295,6 +295,37 @@ private Q_SLOTS:
         QCOMPARE(s["rows"].toInt(), 4);
         QCOMPARE(s["tags"].toObject()["math"].toInt(), 2);
         QCOMPARE(s["splits"].toObject()["train"].toInt() + s["splits"].toObject()["eval"].toInt(), 4);
+
+        // project undo / redo walk the same history as the studio's Edit menu.
+        auto rows = [&](const QString& dataset) {
+            return jsonLines(cli({"data", "list", "--project", p, "--dataset", dataset, "--json"}).out);
+        };
+        const Run listed = cli({"project", "undo", "--file", p, "--list"});
+        expectOk(listed);
+        QVERIFY2(listed.out.contains("undo  delete 2 rows") && listed.out.contains("redo  (nothing)"),
+                 qPrintable(listed.out));
+        QCOMPARE(rows("d"), 4);
+        const Run undone = cli({"project", "undo", "--file", p});
+        expectOk(undone);
+        QVERIFY2(undone.out.contains("undid: delete 2 rows"), qPrintable(undone.out));
+        QCOMPARE(rows("d"), 6);
+        QVERIFY2(cli({"data", "list", "--project", p, "--dataset", "d", "--search", "say", "--json"}).out.count('\n') == 3,
+                 "the deleted duplicates are back");
+        expectOk(cli({"project", "redo", "--file", p}));
+        QCOMPARE(rows("d"), 4);
+        expectOk(cli({"project", "undo", "--file", p}));
+        // Two more steps back: the import of "copy", then the split (rows keep their count).
+        const Run two = cli({"project", "undo", "--file", p, "--steps", "2"});
+        expectOk(two);
+        QVERIFY2(two.out.count("undid: ") == 2, qPrintable(two.out));
+        QCOMPARE(rows("copy"), 0);
+        QCOMPARE(rows("d"), 6);
+        const Run redone = cli({"project", "redo", "--file", p, "--steps", "2"});
+        expectOk(redone);
+        QCOMPARE(rows("copy"), 6);
+        expectError(cli({"project", "redo", "--file", p, "--steps", "2"}), 1, "nothing to redo after 1 step(s)");
+        expectError(cli({"project", "undo", "--file", p, "--steps", "0"}), 2, "--steps must be at least 1");
+        expectError(cli({"project", "undo", "--file", path("no-such.db")}), 1, "no-such.db");
     }
 
     void benchSmall()

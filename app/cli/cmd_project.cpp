@@ -1,5 +1,6 @@
-// ftstudio-cli project create|info: make a new project file, or describe one
-// (schema version, datasets with kinds and row counts, runs). Also the helpers
+// ftstudio-cli project create|info|undo|redo: make a new project file, describe one
+// (schema version, datasets with kinds and row counts, runs), or step through its
+// row-edit history (the studio's Edit > Undo / Redo). Also the helpers
 // the data commands share for opening a project and reading common options.
 // Not here: anything that edits datasets (cmd_data*.cpp).
 #include "cli/arg_parser.h"
@@ -24,6 +25,8 @@ const char* kProjectUsage =
     "commands:\n"
     "  create   create a new, empty project file\n"
     "  info     describe a project: schema version, datasets (kind, rows), runs\n"
+    "  undo     take back the last row edit, insert or delete (the studio's Edit > Undo)\n"
+    "  redo     apply again what the last undo took back\n"
     "\n"
     "Run 'ftstudio-cli project <command> --help' for a command's options.\n";
 
@@ -85,6 +88,42 @@ int projectInfo(int argc, char** argv)
     return 0;
 }
 
+// undo / redo: one step of the project's persistent history, the one the studio's
+// Edit menu walks; with --list, only show what the next undo and redo would do.
+int projectHistory(int argc, char** argv, bool undo)
+{
+    const std::string name = undo ? "undo" : "redo";
+    ArgParser p("project " + name, undo ? "Take back the project's last row edit, insert or delete (one step of the "
+                                          "history the studio's Edit > Undo walks). One transaction: a kill leaves "
+                                          "the step whole or untouched."
+                                        : "Apply again the step the last undo took back (the studio's Edit > Redo).");
+    p.option("file", "PATH", "the project file");
+    p.option("steps", "N", "how many steps to take (default 1)");
+    p.flag("list", "only print what the next undo and redo would do; change nothing");
+    if (!p.parse(argc, argv, 3)) {
+        std::cout << p.usage();
+        return 0;
+    }
+    const auto store = openProject(requireOption(p, "file"));
+    if (p.has("list")) {
+        std::printf("undo  %s\nredo  %s\n", store->canUndo() ? store->undoLabel().c_str() : "(nothing)",
+                    store->canRedo() ? store->redoLabel().c_str() : "(nothing)");
+        return 0;
+    }
+    const int64_t steps = p.has("steps") ? p.getInt("steps") : 1;
+    if (steps < 1)
+        throw UsageError("--steps must be at least 1, got " + std::to_string(steps));
+    for (int64_t i = 0; i < steps; ++i) {
+        if (undo ? !store->canUndo() : !store->canRedo())
+            ft::fail("project '" + store->path() + "': nothing to " + name +
+                     (i > 0 ? " after " + std::to_string(i) + " step(s)" : ""));
+        const std::string label = undo ? store->undoLabel() : store->redoLabel();
+        undo ? store->undo() : store->redo();
+        std::printf("%s: %s\n", undo ? "undid" : "redid", label.c_str());
+    }
+    return 0;
+}
+
 } // namespace
 
 std::unique_ptr<ft::data::ProjectStore> openProject(const std::string& path)
@@ -124,8 +163,10 @@ int runProject(int argc, char** argv)
         std::fputs(kProjectUsage, stdout);
         return 0;
     }
-    if (sub == "create" || sub == "info") {
+    if (sub == "create" || sub == "info" || sub == "undo" || sub == "redo") {
         try {
+            if (sub == "undo" || sub == "redo")
+                return projectHistory(argc, argv, sub == "undo");
             return sub == "create" ? projectCreate(argc, argv) : projectInfo(argc, argv);
         } catch (const UsageError& e) {
             // Name the subcommand, so the hint points at the help that lists its options.
@@ -134,7 +175,7 @@ int runProject(int argc, char** argv)
             return 2;
         }
     }
-    throw UsageError("unknown project command '" + sub + "' (create, info)");
+    throw UsageError("unknown project command '" + sub + "' (create, info, undo, redo)");
 }
 
 } // namespace ftcli
