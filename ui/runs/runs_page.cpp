@@ -109,6 +109,8 @@ RunsPage::RunsPage(Session* session, QWidget* parent) : QWidget(parent), m_sessi
     m_config->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_plot = new QCustomPlot(detail);
     m_plot->setObjectName(QStringLiteral("runPlot"));
+    // Noisy curves of thousands of steps: segments, not one self-crossing polyline (see TrainCharts::makePlot).
+    m_plot->setPlottingHint(QCP::phFastPolylines, true);
     m_plot->xAxis->setLabel(QStringLiteral("step"));
     m_plot->yAxis->setLabel(QStringLiteral("loss"));
     m_plot->legend->setVisible(true);

@@ -64,6 +64,11 @@ QCustomPlot* TrainCharts::makePlot(const QString& objectName, const QString& tit
     plot->setObjectName(objectName);
     plot->setMinimumSize(180, 140);
     plot->setNoAntialiasingOnDrag(true);
+    // Solid lines as segments rather than one polyline: a noisy curve (tokens/s, loss) of
+    // 600 steps crosses itself at every step, and Qt's raster engine took 415 ms to stroke
+    // it as one antialiased polyline, 4 ms as segments (issue 25: the event loop while a
+    // run streams; test_gui_train eventLoopKeepsTurningWhileARunStreams).
+    plot->setPlottingHint(QCP::phFastPolylines, true);
     QFont small = font();
     small.setPointSizeF(std::max(6.5, small.pointSizeF() - 1.5));
     plot->plotLayout()->insertRow(0);
