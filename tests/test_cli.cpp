@@ -141,6 +141,13 @@ private Q_SLOTS:
         const Run r = cli({"bench", "load", "--layers", "1", "--shard-mb", "100", "--dir", m_dir.filePath("big"),
                            "--threads", "1", "--dtypes", "bf16,fp32,nf4"},
                           300000);
+#ifdef FTSTUDIO_SANITIZED
+        // Under ASan the peak RSS is mostly ASan's (redzones, the freed-memory quarantine),
+        // so the ratio is not the studio's: here the three loads must only run clean (an
+        // ASan or UBSan report would have ended the process before the table's last row).
+        QVERIFY2(r.out.contains("\nNF4 ") && r.out.contains("ratio = "), qPrintable(r.out + r.err));
+        QSKIP("the sanitizer build measures its own allocator's memory; the loads ran clean");
+#endif
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains("in 3 shard(s)"), qPrintable(r.out));
         const QRegularExpression row(R"(^(bf16|fp32|NF4) .* (\d\.\d{3})  within 1.15$)", QRegularExpression::MultilineOption);
