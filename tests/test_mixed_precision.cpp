@@ -16,6 +16,8 @@
 #include <ATen/ATen.h>
 #include <torch/types.h>
 
+#include <cmath>
+
 #include "engine_support.h"
 #include "small_base.h"
 #include "test_support.h"
@@ -162,11 +164,15 @@ private Q_SLOTS:
               fp32.front(), fp32.back(), bf16.front(), bf16.back(), std::abs(bf16.front() - fp32.front()),
               std::abs(bf16.back() - fp32.back()));
         QVERIFY2(dropBf16 > 0.2, qPrintable(QString("bf16 held-out loss fell by only %1").arg(dropBf16)));
-        // Measured (x86-64 CPU): 0.00053 apart after training, 0.00011 before (README gives
-        // both); the bounds leave about 4x for other CPUs' bf16 kernels and stay far below
-        // the drop of 0.33.
-        QVERIFY2(std::abs(bf16.back() - fp32.back()) < 0.002,
-                 qPrintable(QString("bf16 ends at %1, fp32 at %2").arg(bf16.back()).arg(fp32.back())));
+        // Before training the two runs evaluate the same model, once rounded to bf16: that
+        // must agree closely (measured 0.00011 on an earlier session's machine, 0.00016 on an
+        // AVX2-only EPYC). After 30 steps each trained in its own precision, the gap depends on the
+        // CPU's bf16 kernels (measured 0.00053 on that machine, 0.0085 on the EPYC):
+        // it must stay within bf16's relative precision (2^-8) of the loss, and far below
+        // the drop (0.33).
+        const double bf16Step = std::ldexp(fp32.back(), -8);
+        QVERIFY2(std::abs(bf16.back() - fp32.back()) < bf16Step,
+                 qPrintable(QString("bf16 ends at %1, fp32 at %2 (allowed: %3)").arg(bf16.back()).arg(fp32.back()).arg(bf16Step)));
         QVERIFY2(std::abs(bf16.front() - fp32.front()) < 0.0005,  // the same model, rounded
                  qPrintable(QString("bf16 starts at %1, fp32 at %2").arg(bf16.front()).arg(fp32.front())));
         QVERIFY(dropFp32 > 0.2);

@@ -32,7 +32,7 @@ const char* kUsage =
     "  eval        score a model and its adapters on evaluation suites (pass rate, acc, perplexity)\n"
     "  bench       training-step and generation throughput, matmul ceiling and MFU;\n"
     "              bench load: checkpoint load time and peak memory\n"
-    "  project     create a project file or describe one (datasets, schema, runs)\n"
+    "  project     create a project file, describe one (datasets, schema, runs), undo or redo its edits\n"
     "  data        import, export, list, sample, stats, dedupe, split and bench datasets\n"
     "  train       fine-tune a model from a run config: LoRA, QLoRA, prefix, ...; SFT, reward model,\n"
     "              DPO/IPO/SimPO/ORPO/KTO, PPO, GRPO, RLVR; with events\n"

@@ -42,7 +42,7 @@ QString describe(const Label& l)
 class TestGuiLabelKill : public QObject {
     Q_OBJECT
 private:
-    static constexpr int kRows = 400;
+    static constexpr int kRows = 5000;  // more than a session labels in the longest 1.6 s before its kill
     QTemporaryDir m_tmp;
 
     // A project of kRows preference rows: prompt "Question i?", chosen "good i", rejected "bad i".
@@ -128,7 +128,7 @@ private slots:
             QVERIFY(child.waitForFinished(10000));
             out += child.readAllStandardOutput();
             const QByteArray err = child.readAllStandardError();
-            QVERIFY2(!out.contains("finished"), "the session labelled every row before the kill; make it longer");
+            QVERIFY2(!out.contains("finished"), "the session labelled every row before the kill; give it more rows");
             QVERIFY2(!err.contains("label_session_child:"), err.constData());  // the session's own failures
 
             // Replay what the page showed.

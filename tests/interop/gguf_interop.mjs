@@ -390,8 +390,10 @@ async function checkModel(label, modelDir, adapter, { unbanded = false } = {}) {
         models[type] = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
 
     const studio = studioGreedy(modelDir, adapter, prompt, 64);
+    // f16: llama.cpp also rounds the activations to f16 before each matmul, so a near-tie
+    // of a random model can flip: 1.1 % apart measured (smollm3-random, AVX2-only EPYC).
     for (const type of ["f32", "f16"])
-        await checkGreedy(`${label} ${type}`, models[type], studio, null, type === "f32" ? 1e-3 : 1e-2);
+        await checkGreedy(`${label} ${type}`, models[type], studio, null, type === "f32" ? 1e-3 : 3e-2);
 
     const pa = ["perplexity", "--model", modelDir, "--text-file", heldoutFile, "--max-tokens", "256", "--json"];
     if (adapter) pa.push("--adapter", adapter);
