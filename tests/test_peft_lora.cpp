@@ -7,6 +7,7 @@
 #include "peft/ia3.h"
 #include "peft/lora.h"
 #include "peft/nf4.h"
+#include "peft/registry.h"
 #include "peft/technique.h"
 #include "peft/targets.h"
 #include "tensor_compare.h"
@@ -74,7 +75,7 @@ peft::PeftSettings settingsFor(const std::string& technique)
 std::unique_ptr<peft::Adapter> apply(CausalLM& m, const peft::PeftSettings& s)
 {
     if (s.technique == "pissa")  // defined in its own file, reached through its descriptor
-        return peft::technique("pissa").apply(m, s, "default", {});
+        return peft::tuner(peft::technique("pissa"))(m, s, "default", {});
     return s.technique == "ia3" ? peft::applyIa3(m, s, "default", {}) : peft::applyLora(m, s, "default", {});
 }
 
@@ -326,7 +327,7 @@ private Q_SLOTS:
         peft::ApplyContext loading;
         loading.tensorsFollow = true;
         peft::freezeAll(*c);
-        auto back = peft::technique("pissa").apply(c, s, "default", loading);
+        auto back = peft::tuner(peft::technique("pissa"))(c, s, "default", loading);
         back->loadStateDict(saved, "adapter_model.safetensors");
         FT_COMPARE_TENSORS(logits(c, ids), expected, 0.0);
         for (auto& [key, t] : back->stateDict())

@@ -123,6 +123,63 @@ private Q_SLOTS:
         FT_COMPARE_TENSORS(other->forward(kIds), expected, 1e-6);
     }
 
+    // PEFT's values are held to our ranges when the folder is read, naming the file and
+    // the field, instead of failing later in a tuner or the trainer; what is fine reads.
+    void peftFieldsAreCheckedWhenRead()
+    {
+        const nlohmann::json lora = {{"peft_type", "LORA"}, {"r", 16}, {"lora_alpha", 32}, {"lora_dropout", 0.1},
+                                     {"target_modules", {"q_proj", "v_proj"}}, {"task_type", "CAUSAL_LM"}};
+        const ft::peft::PeftSettings s = ft::peft::adapterSettingsFromConfig(lora, "x/adapter_config.json");
+        QCOMPARE(s.technique, std::string("lora"));
+        QCOMPARE(s.r, int64_t(16));
+        QCOMPARE(s.loraAlpha, 32.0);
+        QCOMPARE(s.targetModules, (std::vector<std::string>{"q_proj", "v_proj"}));
+
+        const auto refused = [](const nlohmann::json& j) {
+            return fttest::errorOf([&] { ft::peft::adapterSettingsFromConfig(j, "x/adapter_config.json"); });
+        };
+        nlohmann::json bad = lora;
+        bad["r"] = 0;
+        QString err = refused(bad);
+        QVERIFY2(err.startsWith("x/adapter_config.json: invalid value") && err.contains("r: must be"), qPrintable(err));
+        bad = lora;
+        bad["lora_dropout"] = 2.0;
+        err = refused(bad);
+        QVERIFY2(err.contains("lora_dropout"), qPrintable(err));
+        bad = {{"peft_type", "PREFIX_TUNING"}, {"num_virtual_tokens", -3}};
+        err = refused(bad);
+        QVERIFY2(err.contains("num_virtual_tokens"), qPrintable(err));
+        err = refused({{"peft_type", "LOHA"}, {"r", 8}});
+        QVERIFY2(err.contains("peft_type 'LOHA' is not supported") && err.contains("LORA"), qPrintable(err));
+        err = refused(nlohmann::json::array({1, 2}));
+        QVERIFY2(err.contains("x/adapter_config.json: not a JSON object"), qPrintable(err));
+    }
+
+    // LoRA+ is LoRA's tuner with another optimizer: its adapter is a LORA folder that
+    // reads back as LoRA+ with its ratio, and loads on LoRA's tuner.
+    void loraPlusFolderReadsBackAsLoraPlus()
+    {
+        torch::NoGradGuard noGrad;
+        auto model = freshModel();
+        ft::peft::PeftSettings s = settingsFor("loraplus");
+        s.extra["loraplus_lr_ratio"] = 4.0;
+        auto adapter = ft::peft::applyTechnique(model, s);
+        perturb(*adapter, 5);
+        model->eval();
+        const at::Tensor expected = model->forward(kIds);
+        QTemporaryDir dir;
+        ft::peft::saveAdapter(dir.path().toStdString(), *adapter, "tiny");
+        QCOMPARE(ft::peft::readAdapterConfig(dir.path().toStdString())["peft_type"].get<std::string>(),
+                 std::string("LORA"));
+        const ft::peft::PeftSettings back = ft::peft::readAdapterSettings(dir.path().toStdString());
+        QCOMPARE(back.technique, std::string("loraplus"));
+        QCOMPARE(back.extra["loraplus_lr_ratio"].get<double>(), 4.0);
+        auto other = freshModel();
+        auto loaded = ft::peft::loadAdapter(dir.path().toStdString(), other);
+        other->eval();
+        FT_COMPARE_TENSORS(other->forward(kIds), expected, 1e-6);
+    }
+
     void adapterForAnotherModelIsRefused()
     {
         auto model = freshModel();

@@ -21,49 +21,10 @@ namespace fs = std::filesystem;
 
 namespace ft::peft {
 
-std::vector<std::string> configStringList(const nlohmann::json& j, const std::string& key, const std::string& file)
-{
-    if (!j.contains(key) || j[key].is_null())
-        return {};
-    if (j[key].is_string())
-        return {j[key].get<std::string>()};  // PEFT: one string = a regex over module paths
-    if (!j[key].is_array())
-        fail(file + ": field '" + key + "' must be a list of module names or a string");
-    std::vector<std::string> out;
-    for (const auto& v : j[key]) {
-        if (!v.is_string())
-            fail(file + ": field '" + key + "' must hold strings");
-        out.push_back(v.get<std::string>());
-    }
-    return out;
-}
-
 namespace {
 
 constexpr const char* kConfigFile = "adapter_config.json";
 constexpr const char* kWeightsFile = "adapter_model.safetensors";
-
-// Settings from PEFT's own fields (a folder written by PEFT or by another tool): the
-// technique of that peft_type that reads PEFT's fields fills them in.
-PeftSettings settingsFromPeftFields(const nlohmann::json& j, const std::string& file)
-{
-    PeftSettings s;
-    const std::string type = configField<std::string>(j, "peft_type", "", file);
-    s.baseModelNameOrPath = configField<std::string>(j, "base_model_name_or_path", "", file);
-    s.targetModules = configStringList(j, "target_modules", file);
-    if (type.empty())
-        fail(file + ": field 'peft_type' is missing");
-    std::vector<std::string> supported;
-    for (const Technique* t : techniques()) {
-        if (t->peftType == type && t->readPeftConfig) {
-            t->readPeftConfig(j, file, s);
-            return s;
-        }
-        if (t->readPeftConfig && std::find(supported.begin(), supported.end(), t->peftType) == supported.end())
-            supported.push_back(t->peftType);
-    }
-    fail(file + ": peft_type '" + type + "' is not supported (supported: " + util::joinList(supported) + ")");
-}
 
 // Inside a multimodal model, module names such as q_proj also name the vision tower's
 // projections, which PEFT would wrap too. Its adapter_config.json therefore names the
@@ -103,44 +64,6 @@ std::map<std::string, at::Tensor> currentMultimodalKeys(std::map<std::string, at
 }
 
 } // namespace
-
-std::string textModulePath(const std::string& path)
-{
-    for (const std::string prefix : {"model.language_model.", "language_model.model."})
-        if (path.rfind(prefix, 0) == 0)
-            return "model." + path.substr(prefix.size());
-    const std::string legacyHead = "language_model.lm_head";
-    return path.rfind(legacyHead, 0) == 0 ? "lm_head" + path.substr(legacyHead.size()) : path;
-}
-
-nlohmann::json readAdapterConfig(const std::string& dir)
-{
-    const fs::path file = fs::path(dir) / kConfigFile;
-    if (!fs::is_directory(dir))
-        fail("adapter folder '" + dir + "' does not exist");
-    if (!fs::exists(file))
-        fail("'" + dir + "' is not an adapter folder: it has no " + kConfigFile);
-    return io::readJsonFile(file.string());
-}
-
-PeftSettings readAdapterSettings(const std::string& dir)
-{
-    const nlohmann::json j = readAdapterConfig(dir);
-    const std::string file = (fs::path(dir) / kConfigFile).string();
-    if (j.contains("ftstudio") && j["ftstudio"].is_object()) {
-        std::vector<std::string> errors;
-        PeftSettings s = settingsFromJson(j["ftstudio"], "ftstudio", errors);
-        if (!errors.empty()) {
-            std::string message = file + ": invalid settings:";
-            for (const auto& e : errors)
-                message += "\n  " + e;
-            fail(message);
-        }
-        s.baseModelNameOrPath = configField<std::string>(j, "base_model_name_or_path", "", file);
-        return s;
-    }
-    return settingsFromPeftFields(j, file);
-}
 
 void saveAdapter(const std::string& dir, Adapter& adapter, const std::string& baseModel, c10::ScalarType dtype)
 {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "peft/adapter.h"
+#include "peft/adapter_config.h"
 
 #include <string>
 
@@ -17,17 +18,6 @@ namespace ft::peft {
 // Writes both files atomically into `dir` (created if needed); tensors stored as `dtype`.
 void saveAdapter(const std::string& dir, Adapter& adapter, const std::string& baseModel,
                  c10::ScalarType dtype = c10::kFloat);
-
-// Reads DIR/adapter_config.json into settings; ft::Error naming the file and field
-// for an unknown peft_type or a field of the wrong type.
-PeftSettings readAdapterSettings(const std::string& dir);
-nlohmann::json readAdapterConfig(const std::string& dir);
-
-// A module path inside a multimodal model, as either transformers layout names it
-// ("model.language_model.layers.0.mlp.up_proj", before 4.52
-// "language_model.model.layers.0.mlp.up_proj"), as the text model names it
-// ("model.layers.0.mlp.up_proj"); any other path unchanged.
-std::string textModulePath(const std::string& path);
 
 // Applies the adapter in DIR to `model` under `name` and loads its tensors. Every
 // mismatch with the base (missing targets, shapes) is reported in one error.

@@ -273,32 +273,4 @@ std::unique_ptr<Adapter> applyBitFit(model::CausalLM& model, const PeftSettings&
     return std::make_unique<BitFitAdapter>(name, settings, model, std::move(sites));
 }
 
-// ---- descriptor ----------------------------------------------------------------------
-
-namespace {
-
-// Every targeted projection gets a trained bias of its own: zeros where it had none,
-// a copy of the base's bias (which stays, frozen, for unmerge) where it had one.
-TechniqueEstimate estimateBitFit(const model::ModelConfig& c, const PeftSettings& s)
-{
-    TechniqueEstimate e;
-    for (const ProjectionShape& p : selectShapes(c, targetsOrDefault(s, c)))
-        e.added += p.out;
-    return e;
-}
-
-} // namespace
-
-const Technique& bitFitTechnique()
-{
-    static const Technique t{.name = "bitfit",
-                             .summary = "BitFit: only bias terms train (zero biases added where there are none)",
-                             .peftType = "BITFIT",
-                             .settings = {"target_modules"},
-                             .defaultTargets = {"all-linear"},
-                             .apply = applyBitFit,
-                             .estimate = estimateBitFit};
-    return t;
-}
-
 } // namespace ft::peft

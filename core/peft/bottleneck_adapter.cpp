@@ -1,4 +1,5 @@
 #include "peft/bottleneck_adapter.h"
+#include "peft/bottleneck_technique.h"
 
 #include "model/model_config.h"
 #include "peft/adapter_support.h"
@@ -63,18 +64,6 @@ nlohmann::json BottleneckAdapter::configJson() const
             {"target_modules", targets}};
 }
 
-namespace {
-// The projections whose outputs the adapters follow: attention's output (Houlsby) and
-// the MLP's down projection; in a mixture of experts each expert's (w2 in Mixtral), so
-// the router weighs the adapter with its expert.
-std::vector<std::string> bottleneckTargets(const std::string& placement)
-{
-    if (placement == "houlsby")
-        return {"o_proj", "down_proj", "w2"};
-    return {"down_proj", "w2"};
-}
-} // namespace
-
 std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const PeftSettings& settings,
                                                 const std::string& name, const ApplyContext& context)
 {
@@ -104,32 +93,6 @@ std::unique_ptr<Adapter> applyBottleneckAdapter(model::CausalLM& model, const Pe
         entries.push_back({slot, wrapper});
     }
     return std::make_unique<BottleneckAdapter>(name, settings, model, std::move(entries));
-}
-
-// ---- descriptor ----------------------------------------------------------------------
-
-namespace {
-
-// Per site: down (C -> S) and up (S -> C), each with a bias.
-TechniqueEstimate estimateBottleneck(const model::ModelConfig& c, const PeftSettings& s)
-{
-    TechniqueEstimate e;
-    for (const ProjectionShape& p : selectShapes(c, bottleneckTargets(s.adapterPlacement)))
-        e.added += 2 * p.out * s.adapterSize + s.adapterSize + p.out;
-    return e;
-}
-
-} // namespace
-
-const Technique& bottleneckAdapterTechnique()
-{
-    static const Technique t{.name = "adapter",
-                             .summary = "Bottleneck adapters (Houlsby / Pfeiffer) after the transformer sublayers",
-                             .peftType = "BOTTLENECK_ADAPTER",
-                             .settings = {"adapter_size", "adapter_placement", "adapter_activation"},
-                             .apply = applyBottleneckAdapter,
-                             .estimate = estimateBottleneck};
-    return t;
 }
 
 } // namespace ft::peft

@@ -101,5 +101,8 @@ LoraOptions loraOptions(const PeftSettings& settings, size_t slotIndex, c10::Sca
 // trainableParameters() require grad.
 std::unique_ptr<Adapter> applyLora(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
                                    const ApplyContext& context);
+// PiSSA (pissa.cpp): LoRA started from the principal singular vectors of each weight.
+std::unique_ptr<Adapter> applyPissa(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
+                                    const ApplyContext& context);
 
 } // namespace ft::peft

@@ -17,7 +17,6 @@
 // as ordinary LoRA; loading it back as PiSSA (resuming) takes A0 and B0 from the file.
 #include "peft/adapter_support.h"
 #include "peft/lora.h"
-#include "peft/technique.h"
 #include "peft/tensor_load_plan.h"
 #include "util/error.h"
 
@@ -151,6 +150,8 @@ public:
     }
 };
 
+} // namespace
+
 std::unique_ptr<Adapter> applyPissa(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
                                     const ApplyContext& context)
 {
@@ -171,30 +172,6 @@ std::unique_ptr<Adapter> applyPissa(model::CausalLM& model, const PeftSettings& 
     }
     s.targetModules = targets;
     return std::make_unique<PissaAdapter>(name, std::move(s), model, std::move(entries), targets);
-}
-
-TechniqueEstimate estimatePissa(const model::ModelConfig& config, const PeftSettings& settings)
-{
-    return technique("lora").estimate(config, settings);  // A and B train; A0 and B0 are as many frozen values
-}
-
-} // namespace
-
-const Technique& pissaTechnique()
-{
-    static const Technique t{
-        .name = "pissa",
-        .summary = "PiSSA: LoRA started from the weight's principal singular vectors; saved as plain LoRA",
-        .peftType = "LORA",
-        .settings = {"target_modules", "r", "lora_alpha", "lora_dropout", "use_rslora"},
-        .ownSettings = {{.key = "pissa_niter", .type = util::SettingSpec::Type::Int, .defaultValue = 0, .min = 0,
-                         .max = 64, .label = "SVD iterations",
-                         .help = "0: exact SVD of each targeted weight (PEFT's \"pissa\"); N > 0: the fast randomized "
-                                 "SVD with N subspace iterations (PEFT's \"pissa_niter_N\"; 4 to 16 for large models)."}},
-        .defaultTargets = {"q_proj", "k_proj", "v_proj", "o_proj"},
-        .apply = applyPissa,
-        .estimate = estimatePissa};
-    return t;
 }
 
 } // namespace ft::peft

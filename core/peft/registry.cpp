@@ -1,52 +1,43 @@
 #include "peft/registry.h"
 
+#include "peft/bitfit.h"
+#include "peft/bottleneck_adapter.h"
+#include "peft/ia3.h"
+#include "peft/lora.h"
+#include "peft/prefix_tuning.h"
+#include "peft/prompt_tuning.h"
+#include "peft/selective.h"
 #include "peft/targets.h"
 #include "peft/technique.h"
 #include "util/error.h"
-#include "util/text.h"
+
+#include <map>
 
 namespace ft::peft {
 
-// Each technique's file defines its descriptor (technique.h); this is the one list of
-// them, in the order menus and `train --schema` show them.
-const Technique& loraTechnique();
-const Technique& loraPlusTechnique();
-const Technique& pissaTechnique();
-const Technique& doraTechnique();
-const Technique& rsloraTechnique();
-const Technique& qloraTechnique();
-const Technique& ia3Technique();
-const Technique& bottleneckAdapterTechnique();
-const Technique& prefixTuningTechnique();
-const Technique& promptTuningTechnique();
-const Technique& pTuningTechnique();
-const Technique& bitFitTechnique();
-const Technique& freezeTechnique();
-const Technique& fullTechnique();
+namespace {
 
-const std::vector<const Technique*>& techniques()
+// The tuners: the torch side of the techniques, by the name a descriptor's `tuner`
+// gives (technique.h). Each wraps a model for every technique that names it.
+const std::map<std::string, Tuner>& tuners()
 {
-    static const std::vector<const Technique*> list = {
-        &loraTechnique(),          &loraPlusTechnique(),    &pissaTechnique(),       &doraTechnique(),        &rsloraTechnique(),       &qloraTechnique(),
-        &ia3Technique(),           &bottleneckAdapterTechnique(), &prefixTuningTechnique(), &promptTuningTechnique(),
-        &pTuningTechnique(),       &bitFitTechnique(),      &freezeTechnique(),       &fullTechnique(),
+    static const std::map<std::string, Tuner> list = {
+        {"lora", applyLora},         {"pissa", applyPissa},       {"ia3", applyIa3},
+        {"adapter", applyBottleneckAdapter}, {"prefix", applyPrefixTuning}, {"prompt", applyPromptTuning},
+        {"ptuning", applyPTuning},   {"bitfit", applyBitFit},     {"freeze", applyFreeze},
+        {"full", applyFull},
     };
     return list;
 }
 
-const Technique* findTechnique(const std::string& name)
-{
-    for (const Technique* t : techniques())
-        if (t->name == name)
-            return t;
-    return nullptr;
-}
+} // namespace
 
-const Technique& technique(const std::string& name)
+Tuner tuner(const Technique& t)
 {
-    if (const Technique* t = findTechnique(name))
-        return *t;
-    fail("unknown technique '" + name + "'; choose one of " + util::joinList(techniqueNames()));
+    const auto it = tuners().find(t.tuner);
+    if (it == tuners().end())
+        fail("technique '" + t.name + "' names tuner '" + t.tuner + "', which peft/registry.cpp does not list");
+    return it->second;
 }
 
 std::unique_ptr<Adapter> applyTechnique(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
@@ -54,7 +45,7 @@ std::unique_ptr<Adapter> applyTechnique(model::CausalLM& model, const PeftSettin
 {
     const Technique& t = technique(settings.technique);
     freezeAll(*model);
-    std::unique_ptr<Adapter> adapter = t.apply(model, settings, name, context);
+    std::unique_ptr<Adapter> adapter = tuner(t)(model, settings, name, context);
     for (auto& [_, tensor] : adapter->trainableParameters())
         tensor.set_requires_grad(true);
     return adapter;

@@ -6,7 +6,7 @@
 
 #include "model/llama.h"
 #include "model/model_config.h"
-#include "peft/peft_settings.h"
+#include "peft/target_rules.h"
 
 #include <functional>
 #include <string>
@@ -28,31 +28,10 @@ struct ProjectionSlot {
 // lm_head when untied.
 std::vector<ProjectionSlot> projectionSlots(model::CausalLM& model);
 
-// PEFT's rule for one module (path "model.layers.3.self_attn.q_proj", short name "q_proj").
-bool matchesTarget(const std::string& path, const std::string& shortName, const std::vector<std::string>& targets);
 bool matchesTarget(const ProjectionSlot& slot, const std::vector<std::string>& targets);
 
 // The matching slots; an ft::Error naming the targets and the available names when none match.
 std::vector<ProjectionSlot> selectSlots(model::CausalLM& model, const std::vector<std::string>& targets);
-
-// A projection as the model's shapes give it, without a model: what the estimates count.
-struct ProjectionShape {
-    std::string path;       // as ProjectionSlot::path
-    std::string shortName;
-    int64_t layer = -1;
-    int64_t in = 0, out = 0;
-    bool hasBias = false;
-    bool router = false;
-};
-
-// The slots projectionSlots() would give for a model of this config, in the same order.
-std::vector<ProjectionShape> projectionShapes(const model::ModelConfig& config);
-// The matching shapes, with selectSlots()'s rules and errors.
-std::vector<ProjectionShape> selectShapes(const model::ModelConfig& config, const std::vector<std::string>& targets);
-
-// settings.targetModules, or the technique's default targets when it is empty (in a
-// family with fused projections, q/k/v_proj become qkv_proj and gate/up_proj gate_up_proj).
-std::vector<std::string> targetsOrDefault(const PeftSettings& settings, const model::ModelConfig& config);
 
 // requires_grad = false on every parameter of `module`.
 void freezeAll(torch::nn::Module& module);

@@ -4,14 +4,18 @@
 //   - which settings apply (settingsSchema(), the run-config validator, `train
 //     --schema` and the GUI's technique form),
 //   - the modules it adapts by default,
-//   - how it wraps a model (apply),
+//   - which tuner wraps a model for it (the torch side, peft/registry.cpp: LoRA's
+//     wrapper serves lora, dora, rslora, qlora and loraplus),
 //   - adapter files: its PEFT peft_type and how PEFT's own adapter_config.json
 //     fields read back into settings,
 //   - its trainable-parameter count from the model's shapes alone (the memory
 //     estimate before a run, `train --estimate`, the GUI's preview).
-// Adding a technique: its file defines `const Technique& fooTechnique()` and
-// registry.cpp lists it (docs/architecture.md). Torch-free, so the estimate can be
-// used without loading a model.
+// Adding a technique: its descriptor file peft/<name>_technique.cpp defines
+// `const Technique& fooTechnique()` and techniques.cpp lists it; a technique that
+// needs a wrapper no tuner has yet also adds one (peft/<tuner>.cpp, a line in
+// registry.cpp). docs/architecture.md. The descriptors are torch-free (library
+// `technique`): the run-config checks, the estimate, adapter_config.json and the GUI
+// use them without libtorch.
 #pragma once
 
 #include "peft/peft_settings.h"
@@ -19,19 +23,14 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 namespace ft::model {
 struct ModelConfig;
-class CausalLM;
 } // namespace ft::model
 
 namespace ft::peft {
-
-class Adapter;
-struct ApplyContext;
 
 // A technique's parameters as counted from the model's shapes.
 struct TechniqueEstimate {
@@ -44,8 +43,6 @@ struct TechniqueEstimate {
 };
 
 struct Technique {
-    using ApplyFn = std::unique_ptr<Adapter> (*)(model::CausalLM& model, const PeftSettings& settings,
-                                                 const std::string& name, const ApplyContext& context);
     using EstimateFn = TechniqueEstimate (*)(const model::ModelConfig& config, const PeftSettings& settings);
     // Fills `settings` (technique included) from a PEFT adapter_config.json of this
     // technique's peft_type; ft::Error naming `file` and the field on a bad value.
@@ -62,7 +59,7 @@ struct Technique {
     // their values are in PeftSettings::extra under their keys.
     std::vector<util::SettingSpec> ownSettings;
     std::vector<std::string> defaultTargets;  // what target_modules means when empty
-    ApplyFn apply = nullptr;
+    std::string tuner;                        // the wrapper that applies it (peft/registry.cpp's list)
     EstimateFn estimate = nullptr;
     ReadPeftFn readPeftConfig = nullptr;      // nullptr: not read from PEFT's fields (another technique of
                                               // the same peft_type reads them, or only ours writes the type)

@@ -3,20 +3,11 @@
 // the A matrices (the paper's and PEFT's create_loraplus_optimizer default: 16). The
 // adapter itself is ordinary LoRA, saved as peft_type LORA; only the optimizer differs,
 // through the descriptor's learningRateScale.
-#include "peft/lora.h"
 #include "peft/technique.h"
 
 namespace ft::peft {
 
 namespace {
-
-std::unique_ptr<Adapter> applyLoraPlus(model::CausalLM& model, const PeftSettings& settings, const std::string& name,
-                                       const ApplyContext& context)
-{
-    PeftSettings lora = settings;
-    lora.technique = "lora";
-    return applyLora(model, lora, name, context);
-}
 
 TechniqueEstimate estimateLoraPlus(const model::ModelConfig& config, const PeftSettings& settings)
 {
@@ -42,7 +33,7 @@ const Technique& loraPlusTechnique()
                          .help = "LoRA+: the learning rate of the B matrices is this many times that of A "
                                  "(16 in the paper; 1 is plain LoRA)."}},
         .defaultTargets = {"q_proj", "k_proj", "v_proj", "o_proj"},
-        .apply = applyLoraPlus,
+        .tuner = "lora",
         .estimate = estimateLoraPlus,
         .learningRateScale = loraPlusScale};
     return t;
