@@ -6,6 +6,7 @@
 // Not here: running anything, loading the model or the data.
 #pragma once
 
+#include "align/objective_schema.h"
 #include "data/records.h"
 #include "peft/peft_settings.h"
 #include "util/settings_schema.h"
@@ -118,15 +119,8 @@ struct RunConfig {
     DistributedConfig distributed;
 };
 
-// Objectives are a registry: adding one (dpo, ipo, simpo, orpo, kto, reward, ppo,
-// grpo, rlvr) is one entry here with its settings, plus its trainer.
-struct ObjectiveSchema {
-    std::string name;
-    std::string label;
-    std::string help;
-    std::vector<data::DatasetKind> dataKinds;  // the dataset kinds it trains on
-    std::vector<util::SettingSpec> settings;   // without "name"
-};
+// The objectives' descriptors (align/objective_schema.h), listed in train/objectives.cpp.
+using align::ObjectiveSchema;
 const std::vector<ObjectiveSchema>& objectiveSchemas();
 const ObjectiveSchema* findObjective(const std::string& name);  // nullptr when unknown
 

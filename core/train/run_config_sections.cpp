@@ -1,6 +1,5 @@
-// The run config's settings tables, the objective registry and the schema JSON
-// (see run_config_sections.h and run_config.h). Adding an objective: one entry
-// in buildObjectives() with its settings, and its trainer.
+// The run config's settings tables and the schema JSON (see run_config_sections.h and
+// run_config.h). The objectives' settings are their descriptors' (train/objectives.cpp).
 #include "train/run_config_sections.h"
 
 #include "data/file_formats.h"
@@ -26,189 +25,13 @@ std::vector<std::string> layoutNames()
     return names;
 }
 
-// GCC's -Wextra flags designated initializers that leave members at their
-// defaults, which is what a settings table is for.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
-SettingSpec templateSpec()
-{
-    return {.key = "template", .type = Type::Choice, .defaultValue = "alpaca", .choices = {"alpaca", "chatml", "plain"},
-            .label = "Prompt template", .help = "How prompts and responses become text (as in SFT)."};
-}
-
-SettingSpec betaSpec(double value)
-{
-    return {.key = "beta", .type = Type::Number, .defaultValue = value, .min = 0.0, .label = "Beta",
-            .help = "Strength of the implicit reward / KL regularization."};
-}
-
-std::vector<SettingSpec> grpoSpecs(bool rewardModel)
-{
-    std::vector<SettingSpec> specs = {
-        templateSpec(),
-        {.key = "num_generations", .type = Type::Int, .defaultValue = 8, .min = 2.0, .max = 256.0,
-         .label = "Completions per prompt", .help = "G: the group whose rewards are normalized together."},
-        {.key = "max_new_tokens", .type = Type::Int, .defaultValue = 32, .min = 1.0, .label = "Max new tokens",
-         .help = "Longest sampled completion."},
-        {.key = "temperature", .type = Type::Number, .defaultValue = 1.0, .min = 0.05, .max = 5.0,
-         .label = "Temperature", .help = "Sampling temperature of the rollouts."},
-        {.key = "top_p", .type = Type::Number, .defaultValue = 1.0, .min = 0.01, .max = 1.0, .label = "Top-p",
-         .help = "Nucleus sampling of the rollouts; 1 = off."},
-        {.key = "beta", .type = Type::Number, .defaultValue = 0.04, .min = 0.0, .label = "KL coefficient",
-         .help = "Weight of the k3 KL penalty to the reference model (the base with the adapter disabled; with full or "
-                 "freeze fine-tuning a frozen copy of the starting weights); 0 = none."},
-        {.key = "epsilon", .type = Type::Number, .defaultValue = 0.2, .min = 0.0, .max = 1.0, .label = "Clip epsilon",
-         .help = "The ratio is clipped to [1 - epsilon, 1 + epsilon_high]."},
-        {.key = "epsilon_high", .type = Type::Number, .defaultValue = 0.0, .min = 0.0, .max = 1.0,
-         .label = "Upper clip epsilon", .help = "0 = the same as epsilon (DAPO raises it, e.g. 0.28)."},
-        {.key = "iterations", .type = Type::Int, .defaultValue = 1, .min = 1.0, .max = 16.0,
-         .label = "Iterations per batch", .help = "Optimizer steps on each batch of rollouts (mu)."},
-        {.key = "scale_rewards", .type = Type::Bool, .defaultValue = true, .label = "Scale rewards",
-         .help = "Divide advantages by the group's standard deviation (false: Dr. GRPO)."},
-        {.key = "loss_normalization", .type = Type::Choice, .defaultValue = "sequence", .choices = {"sequence", "token"},
-         .label = "Loss normalization", .help = "sequence: mean per completion (GRPO); token: over all tokens (DAPO)."},
-        {.key = "verifier", .type = Type::String, .defaultValue = "", .label = "Verifier override",
-         .help = "A verifier name used for every row instead of the row's own; empty = the row's."},
-    };
-    if (rewardModel)
-        specs.push_back({.key = "reward_model", .type = Type::String, .defaultValue = "", .label = "Reward model",
-                         .help = "A reward model folder (objective \"reward\") to score completions instead of verifiers."});
-    return specs;
-}
-
-std::vector<SettingSpec> ppoSpecs()
-{
-    auto number = [](const char* key, double value, double min, std::optional<double> max, const char* label,
-                     const char* help) {
-        SettingSpec s{.key = key, .type = Type::Number, .defaultValue = value, .min = min, .label = label, .help = help};
-        s.max = max;
-        return s;
-    };
-    return {
-        templateSpec(),
-        {.key = "reward_model", .type = Type::String, .defaultValue = "", .label = "Reward model",
-         .help = "A reward model folder (objective \"reward\"); empty = the rows' verifiers score completions."},
-        {.key = "max_new_tokens", .type = Type::Int, .defaultValue = 32, .min = 1.0, .label = "Max new tokens",
-         .help = "Longest sampled completion."},
-        number("temperature", 1.0, 0.05, 5.0, "Temperature", "Sampling temperature of the rollouts."),
-        number("top_p", 1.0, 0.01, 1.0, "Top-p", "Nucleus sampling of the rollouts; 1 = off."),
-        {.key = "ppo_epochs", .type = Type::Int, .defaultValue = 4, .min = 1.0, .max = 32.0, .label = "PPO epochs",
-         .help = "Optimizer steps on each batch of rollouts."},
-        number("cliprange", 0.2, 0.0, 1.0, "Policy clip", "The probability ratio is clipped to 1 +- cliprange."),
-        number("cliprange_value", 0.2, 0.0, std::nullopt, "Value clip", "Values move at most this far per batch."),
-        number("vf_coef", 0.1, 0.0, std::nullopt, "Value loss weight", "Weight of the value loss."),
-        number("gamma", 1.0, 0.0, 1.0, "Discount", "GAE discount gamma."),
-        number("lam", 0.95, 0.0, 1.0, "GAE lambda", "GAE lambda."),
-        number("kl_coef", 0.05, 0.0, std::nullopt, "KL coefficient",
-               "Per-token KL penalty to the reference (the base with the adapter disabled; with full or freeze "
-               "fine-tuning a frozen copy of the starting weights)."),
-        {.key = "adaptive_kl", .type = Type::Bool, .defaultValue = false, .label = "Adaptive KL",
-         .help = "Adjust the KL coefficient toward target_kl (Ziegler et al. 2019)."},
-        number("target_kl", 6.0, 0.0, std::nullopt, "Target KL", "KL per completion the adaptive controller aims at."),
-        {.key = "kl_horizon", .type = Type::Int, .defaultValue = 10000, .min = 1.0, .label = "KL horizon",
-         .help = "Samples over which the adaptive controller moves the coefficient."},
-        {.key = "whiten_advantages", .type = Type::Bool, .defaultValue = true, .label = "Whiten advantages",
-         .help = "Normalize advantages over the batch's tokens."},
-    };
-}
-
-std::vector<ObjectiveSchema> buildObjectives()
-{
-    using data::DatasetKind;
-    return {
-        {.name = "sft",
-         .label = "Instruction tuning (SFT)",
-         .help = "Next-token loss on the response tokens of instruction, chat or plain-text rows.",
-         .dataKinds = {DatasetKind::Instruction, DatasetKind::Chat, DatasetKind::Text},
-         .settings = {
-             {.key = "loss_on", .type = Type::Choice, .defaultValue = "assistant", .choices = {"assistant", "all"},
-              .label = "Loss on", .help = "assistant: only response tokens train; all: every token."},
-             {.key = "packing", .type = Type::Bool, .defaultValue = false, .label = "Packing",
-              .help = "Pack short examples into one row, each attending only to itself."},
-             {.key = "template", .type = Type::Choice, .defaultValue = "alpaca",
-              .choices = {"alpaca", "chatml", "plain", "model"}, .label = "Prompt template",
-              .help = "How rows become text; model: the chat template of the model folder."},
-             {.key = "reasoning_loss", .type = Type::Bool, .defaultValue = true, .label = "Loss on reasoning",
-              .help = "Whether the reasoning of an answer (<think>...</think>, reasoning_content) carries loss; off: "
-                      "the model learns the final answers only."},
-         }},
-        {.name = "reward",
-         .label = "Reward model",
-         .help = "Scalar score head on the last token; Bradley-Terry loss on chosen/rejected pairs.",
-         .dataKinds = {DatasetKind::Preference},
-         .settings = {templateSpec(),
-                      {.key = "margin_scale", .type = Type::Number, .defaultValue = 1.0, .min = 0.0,
-                       .label = "Margin scale",
-                       .help = "Multiplies a row's optional 'margin' field (Llama 2's margin loss); 0 ignores it."}}},
-        {.name = "dpo",
-         .label = "DPO",
-         .help = "Direct preference optimization (sigmoid loss) against the base model with the adapter disabled; "
-                 "label_smoothing > 0 gives conservative DPO (cDPO).",
-         .dataKinds = {DatasetKind::Preference},
-         .settings = {templateSpec(), betaSpec(0.1),
-                      {.key = "label_smoothing", .type = Type::Number, .defaultValue = 0.0, .min = 0.0, .max = 0.49,
-                       .label = "Label smoothing",
-                       .help = "The assumed share of flipped labels (cDPO); 0 is plain DPO."}}},
-        {.name = "ipo",
-         .label = "IPO",
-         .help = "Identity preference optimization: squared loss on length-averaged log-ratios.",
-         .dataKinds = {DatasetKind::Preference},
-         .settings = {templateSpec(), betaSpec(0.1)}},
-        {.name = "simpo",
-         .label = "SimPO",
-         .help = "Reference-free, length-normalized preference loss with a target margin gamma.",
-         .dataKinds = {DatasetKind::Preference},
-         .settings = {templateSpec(), betaSpec(2.0),
-                      {.key = "gamma", .type = Type::Number, .defaultValue = 0.5, .min = 0.0, .label = "Gamma",
-                       .help = "Target reward margin between chosen and rejected (in reward units)."},
-                      {.key = "label_smoothing", .type = Type::Number, .defaultValue = 0.0, .min = 0.0, .max = 0.49,
-                       .label = "Label smoothing", .help = "As in cDPO; 0 = none."}}},
-        {.name = "orpo",
-         .label = "ORPO",
-         .help = "Odds-ratio preference optimization: SFT loss on the chosen response plus lambda times the "
-                 "odds-ratio loss; no reference model.",
-         .dataKinds = {DatasetKind::Preference},
-         .settings = {templateSpec(), betaSpec(0.1),
-                      {.key = "lambda", .type = Type::Number, .defaultValue = 0.1, .min = 0.0, .label = "Lambda",
-                       .help = "Weight of the odds-ratio term against the SFT term."}}},
-        {.name = "kto",
-         .label = "KTO",
-         .help = "Kahneman-Tversky optimization on unpaired completions marked desirable or undesirable.",
-         .dataKinds = {DatasetKind::Unpaired},
-         .settings = {templateSpec(), betaSpec(0.1),
-                      {.key = "desirable_weight", .type = Type::Number, .defaultValue = 1.0, .min = 0.0,
-                       .label = "Desirable weight", .help = "lambda_D; raise it when desirable examples are rarer."},
-                      {.key = "undesirable_weight", .type = Type::Number, .defaultValue = 1.0, .min = 0.0,
-                       .label = "Undesirable weight", .help = "lambda_U."}}},
-        {.name = "grpo",
-         .label = "GRPO",
-         .help = "Group relative policy optimization: sampled completions per prompt scored by the rows' verifiers "
-                 "or a reward model, group-normalized advantages, clipped ratio, KL to the reference.",
-         .dataKinds = {DatasetKind::Verifiable, DatasetKind::Instruction, DatasetKind::Preference},
-         .settings = grpoSpecs(true)},
-        {.name = "ppo",
-         .label = "RLHF (PPO)",
-         .help = "Proximal policy optimization against a reward model (or the rows' verifiers): per-token KL "
-                 "penalty to the reference, value head, GAE, clipped policy and value losses.",
-         .dataKinds = {DatasetKind::Instruction, DatasetKind::Preference, DatasetKind::Verifiable},
-         .settings = ppoSpecs()},
-        {.name = "rlvr",
-         .label = "RLVR",
-         .help = "Reinforcement learning with verifiable rewards: GRPO whose rewards come from each row's verifier "
-                 "(exact match, numeric, regex, JSON schema, format, length, composite).",
-         .dataKinds = {DatasetKind::Verifiable},
-         .settings = grpoSpecs(false)},
-    };
-}
-
-#pragma GCC diagnostic pop
-
 } // namespace
 
 namespace detail {
 
-#pragma GCC diagnostic push  // as above
+// GCC's -Wextra flags designated initializers that leave members at their
+// defaults, which is what a settings table is for.
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 const std::vector<SettingSpec>& rootSpecs()
@@ -470,20 +293,6 @@ json sectionJson(const std::vector<SettingSpec>& specs, const std::string& path)
 }
 
 } // namespace
-
-const std::vector<ObjectiveSchema>& objectiveSchemas()
-{
-    static const std::vector<ObjectiveSchema> objectives = buildObjectives();
-    return objectives;
-}
-
-const ObjectiveSchema* findObjective(const std::string& name)
-{
-    for (const ObjectiveSchema& o : objectiveSchemas())
-        if (o.name == name)
-            return &o;
-    return nullptr;
-}
 
 nlohmann::json runConfigSchema()
 {
