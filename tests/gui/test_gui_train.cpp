@@ -11,6 +11,7 @@
 #include "data/project_store.h"
 #include "engine/engine_process.h"
 #include "train/schema_form.h"
+#include "train/schema_provider.h"
 #include "train/train_charts.h"
 #include "train/train_page.h"
 #include "train/train_setup.h"
@@ -102,6 +103,8 @@ private slots:
         QVERIFY(p.waitForFinished(30000));
         m_schema = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
         QVERIFY(m_schema.value("settings").isArray());
+        // The studio reads the schema in-process (schema_provider.h): the same one the engine prints.
+        QVERIFY(ft::ui::runConfigSchema() == m_schema);
     }
 
     void schemaFormFollowsTheSchema() {

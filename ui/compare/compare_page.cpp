@@ -4,6 +4,7 @@
 
 #include "app/session.h"
 #include "data/project_store.h"
+#include "runs/trained_adapters.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -324,16 +325,10 @@ void ComparePage::refreshModels() {
     };
     m_models->clear();
     addModelItem({QStringLiteral("base"), QString(), std::nullopt}, isChecked("base"));
-    if (m_session->hasProject())
-        m_session->run(tr("List runs"), [&](ft::data::ProjectStore& s) {
-            for (const auto& r : s.runs()) {
-                const QString dir = QDir(QString::fromStdString(r.outputDir)).filePath("adapter");
-                if (r.status != "finished" || !QFileInfo::exists(dir))
-                    continue;
-                const QString name = uniqueModelName(QString::fromStdString(r.name));
-                addModelItem({name, QFileInfo(dir).absoluteFilePath(), r.id}, isChecked(name));
-            }
-        });
+    for (const TrainedAdapter& a : trainedAdapters(*m_session)) {
+        const QString name = uniqueModelName(a.runName);
+        addModelItem({name, a.dir, a.runId}, isChecked(name));
+    }
     for (const CompareModel& m : custom) {
         bool present = false;
         for (int i = 0; i < m_models->count(); ++i)

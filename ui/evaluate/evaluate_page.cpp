@@ -4,6 +4,7 @@
 #include "data/project_store.h"
 #include "engine/cli_job.h"
 #include "eval/suite.h"
+#include "runs/trained_adapters.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -284,19 +285,13 @@ void EvaluatePage::refreshModels()
     base->setCheckState(state(QString()));
     base->setToolTip(tr("The model without an adapter"));
     m_models->addItem(base);
-    if (m_session->hasProject())
-        m_session->run(tr("List runs"), [&](ft::data::ProjectStore& s) {
-            for (const auto& r : s.runs()) {
-                const QString dir = QDir(QString::fromStdString(r.outputDir)).filePath("adapter");
-                if (r.status != "finished" || !QFileInfo::exists(dir))
-                    continue;
-                auto* item = new QListWidgetItem(QString::fromStdString(r.name));
-                item->setData(kModelAdapterRole, QFileInfo(dir).absoluteFilePath());
-                item->setToolTip(QFileInfo(dir).absoluteFilePath());
-                item->setCheckState(state(QFileInfo(dir).absoluteFilePath()));
-                m_models->addItem(item);
-            }
-        });
+    for (const TrainedAdapter& a : trainedAdapters(*m_session)) {
+        auto* item = new QListWidgetItem(a.runName);
+        item->setData(kModelAdapterRole, a.dir);
+        item->setToolTip(a.dir);
+        item->setCheckState(state(a.dir));
+        m_models->addItem(item);
+    }
     for (const QString& dir : custom)
         if (addAdapterFolder(dir))
             for (int i = 0; i < m_models->count(); ++i)

@@ -5,6 +5,7 @@
 #include "app/session.h"
 #include "data/project_store.h"
 #include "engine/cli_job.h"
+#include "runs/trained_adapters.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -311,23 +312,13 @@ void LabelPage::refreshDatasets() {
 }
 
 void LabelPage::refreshAdapters() {
-    QStringList names, dirs;
-    if (m_session->hasProject())
-        m_session->run(tr("List runs"), [&](ft::data::ProjectStore& s) {
-            for (const auto& r : s.runs()) {
-                const QString dir = QDir(QString::fromStdString(r.outputDir)).filePath("adapter");
-                if (r.status == "finished" && QFileInfo::exists(dir)) {
-                    names << QString::fromStdString(r.name);
-                    dirs << dir;
-                }
-            }
-        });
+    const std::vector<TrainedAdapter> adapters = trainedAdapters(*m_session);
     for (QComboBox* combo : m_adapter) {
         const QString keep = combo->currentData().toString();
         combo->clear();
         combo->addItem(tr("base model"), QString());
-        for (int i = 0; i < names.size(); ++i)
-            combo->addItem(names[i], dirs[i]);
+        for (const TrainedAdapter& a : adapters)
+            combo->addItem(a.runName, a.dir);
         combo->setCurrentIndex(std::max(0, combo->findData(keep)));
     }
 }

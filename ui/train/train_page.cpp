@@ -2,10 +2,10 @@
 
 #include "app/session.h"
 #include "data/project_store.h"
-#include "engine/cli_job.h"
 #include "train/memory_preview.h"
 #include "train/run_banner.h"
 #include "train/run_recorder.h"
+#include "train/schema_provider.h"
 #include "train/train_charts.h"
 #include "train/train_setup.h"
 
@@ -34,11 +34,6 @@ namespace ft::ui {
 
 namespace {
 
-QJsonObject& schemaCache() {
-    static QJsonObject schema;
-    return schema;
-}
-
 QString formatDuration(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0)
         return QStringLiteral("–");
@@ -52,8 +47,6 @@ constexpr int kMaxLogBlocks = 5000;
 constexpr int kMaxSamples = 500;
 
 } // namespace
-
-QJsonObject TrainPage::cachedSchema() { return schemaCache(); }
 
 TrainPage::TrainPage(Session* session, QWidget* parent) : QWidget(parent), m_session(session) {
     m_engine = new EngineProcess(this);
@@ -158,8 +151,8 @@ TrainPage::TrainPage(Session* session, QWidget* parent) : QWidget(parent), m_ses
     });
     connect(m_engine, &EngineProcess::logLine, m_log, &QPlainTextEdit::appendPlainText);
     connect(m_setup, &TrainSetup::changed, this, &TrainPage::updateButtons);
+    m_setup->setSchema(runConfigSchema());
     updateButtons();
-    loadSchema();
 }
 
 TrainPage::~TrainPage() {
@@ -167,32 +160,6 @@ TrainPage::~TrainPage() {
     if (isRunning())
         m_recorder->setStatus(QStringLiteral("stopped"));
     m_recorder->flush();
-}
-
-void TrainPage::loadSchema() {
-    if (!schemaCache().isEmpty()) {
-        m_setup->setSchema(schemaCache());
-        updateButtons();
-        return;
-    }
-    m_schemaJob = new CliJob(this);
-    connect(m_schemaJob, &CliJob::finished, this, [this](bool ok, const QString& message) {
-        if (!ok) {
-            m_setup->setSchemaError(message);
-            return;
-        }
-        QJsonParseError err;
-        const QJsonDocument doc = QJsonDocument::fromJson(m_schemaJob->allOutput().toUtf8(), &err);
-        if (!doc.isObject() || !doc.object().value(QStringLiteral("settings")).isArray()) {
-            m_setup->setSchemaError(QStringLiteral("`train --schema` did not print a schema (%1)").arg(err.errorString()));
-            return;
-        }
-        if (schemaCache().isEmpty())
-            schemaCache() = doc.object();
-        m_setup->setSchema(schemaCache());
-        updateButtons();
-    });
-    m_schemaJob->start({QStringLiteral("train"), QStringLiteral("--schema")});
 }
 
 bool TrainPage::isSchemaLoaded() const { return m_setup->hasSchema(); }

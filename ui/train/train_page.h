@@ -20,7 +20,6 @@ class QTreeWidget;
 
 namespace ft::ui {
 
-class CliJob;
 class RunBanner;
 class RunRecorder;
 class Session;
@@ -45,9 +44,6 @@ public:
     qint64 currentRunId() const;
     bool isSchemaLoaded() const;
 
-    // The schema from `ftstudio-cli train --schema`, read once per process.
-    static QJsonObject cachedSchema();
-
 public slots:
     void start();
     void pause();
@@ -62,7 +58,6 @@ signals:
     void rowsRequested(const QString& dataset, const QList<qint64>& rowIds);
 
 private:
-    void loadSchema();
     void launch(bool resume);
     void onEvent(const QJsonObject& e);
     void onEnded(EngineProcess::State state, const QString& message);
@@ -85,7 +80,6 @@ private:
     RunBanner* m_banner = nullptr;
     QPlainTextEdit* m_log = nullptr;
     QTreeWidget* m_samples = nullptr;
-    CliJob* m_schemaJob = nullptr;
     QString m_configPath;       // the current run's config file
     bool m_resumable = false;   // the last run ended failed or stopped and may continue
     bool m_severalProcesses = false;  // the run trains on several processes: no pause

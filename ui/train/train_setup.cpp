@@ -215,11 +215,6 @@ void TrainSetup::setSchema(const QJsonObject& schema) {
     updateEstimate();
 }
 
-void TrainSetup::setSchemaError(const QString& message) {
-    m_loading->setStyleSheet(errorStyle());
-    m_loading->setText(QStringLiteral("Could not read the engine's settings: %1").arg(message));
-}
-
 void TrainSetup::selectData(const QString& ref) { m_data->selectRef(ref); }
 
 QString TrainSetup::runName() const { return m_name->text().trimmed(); }

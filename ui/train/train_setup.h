@@ -32,7 +32,6 @@ public:
     ~TrainSetup() override;
 
     void setSchema(const QJsonObject& schema);      // builds the form (once)
-    void setSchemaError(const QString& message);    // the schema could not be read
     bool hasSchema() const { return m_form != nullptr; }
     SchemaForm* form() const { return m_form; }
 
