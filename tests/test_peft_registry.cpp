@@ -6,6 +6,7 @@
 #include "io/json_file.h"
 #include "peft/adapter_io.h"
 #include "peft/registry.h"
+#include "peft/target_rules.h"
 #include "peft/technique.h"
 #include "tensor_compare.h"
 #include "test_support.h"
@@ -153,6 +154,32 @@ private Q_SLOTS:
         QVERIFY2(err.contains("peft_type 'LOHA' is not supported") && err.contains("LORA"), qPrintable(err));
         err = refused(nlohmann::json::array({1, 2}));
         QVERIFY2(err.contains("x/adapter_config.json: not a JSON object"), qPrintable(err));
+    }
+
+    // target_modules as one string is a regular expression over the module path, from a
+    // file the user may have downloaded. Found by fuzz_adapter_config: a backreference
+    // number past 2^63 overflowed inside libstdc++'s std::regex parser (UBSan); and a
+    // pattern that backtracks exponentially hung std::regex (Python's re, PEFT's, takes
+    // 7 s on this one and doubles with each character of the path). PCRE2 reads the
+    // first as Python does and ends the second at its match limit with an error.
+    void hostileTargetRegexIsRefused()
+    {
+        const std::string path = "model.layers.0.self_attn.q_proj";
+        const QString runaway = fttest::errorOf(
+            [&] { ft::peft::matchesTarget(path, "q_proj", {"(?:[a-z._0-9]+)+[A-Z]"}); });
+        QVERIFY2(runaway.startsWith("target_modules: matching the regular expression") &&
+                     runaway.contains("limit") && runaway.contains("simplify the pattern"),
+                 qPrintable(runaway));
+        // PCRE2 reads \111 as an octal escape ('I', as Python's re does) and the digits after
+        // it as literals: a pattern that matches nothing here, not an overflow.
+        QVERIFY(!ft::peft::matchesTarget(path, "q_proj", {"model\\11111111111111111111111111111(q_proj)"}));
+        const QString broken = fttest::errorOf([&] { ft::peft::matchesTarget(path, "q_proj", {"model\\.(q_proj"}); });
+        QVERIFY2(broken.startsWith("target_modules: the regular expression") && broken.contains("does not compile"),
+                 qPrintable(broken));
+        // Python's syntax, as PEFT's re.fullmatch reads it.
+        QVERIFY(ft::peft::matchesTarget(path, "q_proj", {"model\\.layers\\.(?P<n>\\d+)\\.self_attn\\.(q|v)_proj"}));
+        QVERIFY(!ft::peft::matchesTarget(path, "q_proj", {"layers\\.0\\..*v_proj"}));
+        QVERIFY(!ft::peft::matchesTarget(path, "q_proj", {".*self_attn"}));  // whole path, not a search
     }
 
     // LoRA+ is LoRA's tuner with another optimizer: its adapter is a LORA folder that

@@ -6,9 +6,6 @@
 #include "util/error.h"
 #include "util/text.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -23,13 +20,6 @@ using nlohmann::json;
 const std::vector<std::string> kAnnotations = {"$schema", "$id",     "$comment",   "title",    "description",
                                                "default", "examples", "deprecated", "readOnly", "writeOnly"};
 const std::vector<std::string> kTypeNames = {"null", "boolean", "object", "array", "number", "integer", "string"};
-
-std::string pcre2Message(int code)
-{
-    PCRE2_UCHAR buffer[256];
-    pcre2_get_error_message(code, buffer, sizeof buffer);
-    return reinterpret_cast<const char*>(buffer);
-}
 
 bool contains(const std::vector<std::string>& list, const std::string& item)
 {
@@ -105,36 +95,16 @@ std::string itemPath(const std::string& path, size_t i) { return path + "[" + st
 
 // ---- Regex ------------------------------------------------------------------
 
-Regex::Regex(std::string_view pattern, const std::string& where) : m_pattern(pattern)
-{
-    int error = 0;
-    PCRE2_SIZE offset = 0;
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(m_pattern.c_str()), m_pattern.size(),
-                                     PCRE2_UTF | PCRE2_UCP, &error, &offset, nullptr);
-    if (!code)
-        fail(where + ": the regular expression \"" + m_pattern + "\" does not compile (PCRE2: " +
-             pcre2Message(error) + ", at offset " + std::to_string(offset) + ")");
-    m_code.reset(code, pcre2_code_free);
-}
+Regex::Regex(std::string_view pattern, const std::string& where) : m_regex(pattern, where) {}
 
-bool Regex::search(std::string_view subject) const { return match(subject, false); }
+bool Regex::search(std::string_view subject) const { return m_regex.search(validUtf8(subject)); }
 
-bool Regex::fullMatch(std::string_view subject) const { return match(subject, true); }
+bool Regex::fullMatch(std::string_view subject) const { return m_regex.fullMatch(validUtf8(subject)); }
 
-bool Regex::match(std::string_view subject, bool whole) const
+std::string Regex::validUtf8(std::string_view subject)
 {
     // A completion cut mid-token can end in half a UTF-8 sequence; PCRE2 would refuse it.
-    std::string text = tok::utf8::isValid(subject) ? std::string(subject) : tok::utf8::sanitize(subject);
-    std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> data(
-        pcre2_match_data_create_from_pattern(m_code.get(), nullptr), pcre2_match_data_free);
-    const int rc = pcre2_match(m_code.get(), reinterpret_cast<PCRE2_SPTR>(text.c_str()), text.size(), 0,
-                               whole ? PCRE2_ANCHORED | PCRE2_ENDANCHORED : 0, data.get(), nullptr);
-    if (rc == PCRE2_ERROR_NOMATCH)
-        return false;
-    if (rc < 0)
-        fail("matching the regular expression \"" + m_pattern + "\" failed (PCRE2: " + pcre2Message(rc) +
-             "); simplify the pattern");
-    return true;
+    return tok::utf8::isValid(subject) ? std::string(subject) : tok::utf8::sanitize(subject);
 }
 
 // ---- JsonSchema -------------------------------------------------------------

@@ -19,6 +19,8 @@
 // $comment, title, description, default, examples, deprecated, readOnly, writeOnly.
 #pragma once
 
+#include "util/regex.h"
+
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -27,12 +29,10 @@
 #include <string_view>
 #include <vector>
 
-struct pcre2_real_code_8;
-
 namespace ft::eval {
 
-// A compiled PCRE2 pattern (UTF + UCP: \w, \d and \p{L} are Unicode-aware).
-// Copies share the compiled code; matching is const and thread-safe.
+// A pattern of a schema or a verifier (util/regex.h: PCRE2, UTF + UCP, under PCRE2's
+// match limits), whose subjects may be cut mid-character.
 class Regex {
 public:
     // ft::Error naming `where`, the pattern, PCRE2's message and the offset when the
@@ -44,12 +44,11 @@ public:
     bool search(std::string_view subject) const;
     bool fullMatch(std::string_view subject) const;
 
-    const std::string& pattern() const { return m_pattern; }
+    const std::string& pattern() const { return m_regex.pattern(); }
 
 private:
-    bool match(std::string_view subject, bool whole) const;
-    std::string m_pattern;
-    std::shared_ptr<pcre2_real_code_8> m_code;
+    static std::string validUtf8(std::string_view subject);
+    util::Regex m_regex;
 };
 
 // A schema checked once (keywords, their value types, patterns compiled) and then

@@ -1,6 +1,7 @@
 #include "peft/target_rules.h"
 
 #include "model/architecture.h"
+#include "util/regex.h"
 
 #include <algorithm>
 #include <string_view>
@@ -14,7 +15,7 @@ bool matchesTarget(const std::string& path, const std::string& shortName, const 
     // One string that is not a plain module name is a regular expression over the
     // whole path, as PEFT treats a str target_modules.
     if (targets.size() == 1 && targets[0].find_first_of(".*[(|\\^$+?") != std::string::npos)
-        return std::regex_match(path, std::regex(targets[0]));
+        return util::Regex(targets[0], "target_modules").fullMatch(path);
     for (const auto& t : targets) {
         if (t == path || t == shortName)
             return true;
