@@ -150,6 +150,17 @@ private Q_SLOTS:
         bad = {{"peft_type", "PREFIX_TUNING"}, {"num_virtual_tokens", -3}};
         err = refused(bad);
         QVERIFY2(err.contains("num_virtual_tokens"), qPrintable(err));
+        // Found by fuzz_adapter_config: 1.2e65 was cast to an integer (undefined behaviour)
+        // and 13.7 silently became 13.
+        for (const double r : {1.2e65, 13.7}) {
+            bad = lora;
+            bad["r"] = r;
+            err = refused(bad);
+            QVERIFY2(err.contains("x/adapter_config.json: field 'r' must be an integer, found"), qPrintable(err));
+        }
+        bad = lora;
+        bad["r"] = uint64_t(1) << 63;  // past int64's range
+        QVERIFY2(refused(bad).contains("field 'r' must be an integer"), qPrintable(refused(bad)));
         err = refused({{"peft_type", "LOHA"}, {"r", 8}});
         QVERIFY2(err.contains("peft_type 'LOHA' is not supported") && err.contains("LORA"), qPrintable(err));
         err = refused(nlohmann::json::array({1, 2}));

@@ -6,7 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace ft::peft {
@@ -17,6 +20,17 @@ T configField(const nlohmann::json& j, const std::string& key, T fallback, const
 {
     if (!j.contains(key) || j[key].is_null())
         return fallback;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        // nlohmann would truncate 13.7 to 13 and cast 1.2e65 (undefined behaviour): an
+        // integer field takes an integer that fits, nothing else.
+        const nlohmann::json& v = j[key];
+        if (!v.is_number_integer() ||
+            (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) ||
+            v.get<int64_t>() < int64_t(std::numeric_limits<T>::min()) ||
+            v.get<int64_t>() > int64_t(std::numeric_limits<T>::max()))
+            fail(file + ": field '" + key + "' must be an integer, found " + v.dump());
+        return T(v.get<int64_t>());
+    }
     try {
         return j[key].get<T>();
     } catch (const nlohmann::json::exception&) {
