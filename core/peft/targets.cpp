@@ -2,11 +2,8 @@
 
 #include "model/moe_block.h"
 #include "util/error.h"
-#include "util/text.h"
 
 #include <algorithm>
-#include <regex>
-#include <set>
 
 namespace ft::peft {
 
